@@ -1,0 +1,75 @@
+"""The `wateja` command creates working databases: init, apikey create, demo."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.helpers import wateja, wateja_env
+
+
+def test_init_creates_business_owner_and_key(tmp_path):
+    env = wateja_env(tmp_path)
+    result = wateja(
+        "init",
+        "--business", "Duka la Mama",
+        "--country", "TZ",
+        "--currency", "TZS",
+        "--timezone", "Africa/Dar_es_Salaam",
+        "--language", "sw",
+        "--owner", "mama",
+        "--password", "siri-kubwa-123",
+        "--no-input",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    db = sqlite3.connect(tmp_path / "wateja.sqlite3")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    row = db.execute("SELECT slug, currency, default_language FROM tenants_business").fetchone()
+    assert row == ("duka-la-mama", "TZS", "sw")
+    role = db.execute(
+        "SELECT s.role FROM tenants_staff s JOIN auth_user u ON u.id = s.user_id "
+        "WHERE u.username = 'mama'"
+    ).fetchone()
+    assert role == ("owner",)
+
+    key = wateja("apikey", "create", "--business", "duka-la-mama", env=env)
+    assert key.returncode == 0, key.stderr
+    token = key.stdout.strip()
+    assert token.startswith("wj_")
+    stored = db.execute("SELECT key_hash FROM tenants_apikey").fetchall()
+    assert len(stored) == 1 and token not in stored[0][0]
+
+
+def test_init_refuses_bad_currency_without_writing(tmp_path):
+    env = wateja_env(tmp_path)
+    result = wateja(
+        "init", "--business", "X", "--currency", "ABC", "--password", "pw-12345678", "--no-input",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "currency" in (result.stderr + result.stdout).lower()
+    db = sqlite3.connect(tmp_path / "wateja.sqlite3")
+    assert db.execute("SELECT count(*) FROM tenants_business").fetchone()[0] == 0
+
+
+def test_apikey_for_unknown_business_fails(tmp_path):
+    env = wateja_env(tmp_path)
+    assert wateja("init", "--no-input", env=env).returncode == 2
+    result = wateja("apikey", "create", "--business", "nope", env=env)
+    assert result.returncode == 2
+    assert "nope" in result.stderr
+
+
+def test_demo_builds_both_businesses(tmp_path):
+    env = wateja_env(tmp_path)
+    result = wateja("demo", "--no-serve", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "demo / demo" in result.stdout
+    db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
+    businesses = dict(db.execute("SELECT slug, currency FROM tenants_business").fetchall())
+    assert businesses == {"kahawa-corner": "KES", "vardanots-flowers": "AMD"}
+    # a second run starts from a fresh database, not on top of the first
+    again = wateja("demo", "--no-serve", env=env)
+    assert again.returncode == 0, again.stderr
+    db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
+    assert db.execute("SELECT count(*) FROM tenants_business").fetchone()[0] == 2

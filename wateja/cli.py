@@ -1,0 +1,269 @@
+"""The `wateja` command: init, serve, worker, demo, apikey, check and Django management.
+
+Each sub-command sets up Django (after choosing the data directory) and calls services; no
+business rule lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wateja.settings")
+    import django
+
+    from wateja.i18n import compile_catalogues
+
+    compile_catalogues()
+    django.setup()
+
+
+def _prepare_database(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _ask(prompt: str, default: str = "") -> str:
+    answer = input(f"{prompt}{f' [{default}]' if default else ''}: ").strip()
+    return answer or default
+
+
+def _print_error(error: Any) -> None:
+    print(error.message, file=sys.stderr)
+    for field, problems in error.details.get("fields", {}).items():
+        print(f"  {field}: {'; '.join(problems)}", file=sys.stderr)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    _setup_django()
+    _prepare_database(verbosity=1)
+    from django.contrib.auth import get_user_model
+
+    from wateja.core.errors import DomainError
+    from wateja.tenants.models import Business
+    from wateja.tenants.roles import Role
+    from wateja.tenants.services import business_create, staff_add
+
+    interactive = sys.stdin.isatty() and not args.no_input
+    name = args.business or (_ask("Business name") if interactive else "")
+    if not name:
+        if Business.objects.exists():
+            print("Database ready.")
+            return 0
+        print("Give --business NAME (and --owner/--password) to create the first business.")
+        return 2
+    country = args.country or (_ask("Country (ISO code)", "KE") if interactive else "KE")
+    currency = args.currency or (_ask("Currency", "KES") if interactive else "KES")
+    tz = args.timezone or (_ask("Time zone", "Africa/Nairobi") if interactive else "UTC")
+    language = args.language or (_ask("Language (en, sw, hy, ru)", "en") if interactive else "en")
+    owner = args.owner or (_ask("Owner username", "owner") if interactive else "owner")
+    password = args.password or (getpass.getpass("Owner password: ") if interactive else "")
+    if not password:
+        print("An owner password is needed (--password).")
+        return 2
+    try:
+        business = business_create(
+            name=name,
+            country=country,
+            currency=currency,
+            timezone_name=tz,
+            default_language=language,
+        )
+    except DomainError as error:
+        _print_error(error)
+        return 2
+    staff_add(business=business, username=owner, role=Role.OWNER, password=password)
+    if not get_user_model().objects.filter(is_superuser=True).exists():
+        get_user_model().objects.filter(username=owner).update(is_staff=True, is_superuser=True)
+    print(f"Created business {business.name} ({business.slug}) with owner {owner}.")
+    return 0
+
+
+def _collect_static() -> None:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    from wateja.wsgi import application
+
+    _collect_static()
+    connections.close_all()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 4,
+                "timeout": 60,
+                "accesslog": "-",
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _prepare_database()
+    return _serve(args.host, args.port, args.workers)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    if args.check:
+        from wateja.jobs.tasks import worker_ping
+
+        result = worker_ping(7)
+        value = result.get(blocking=True, timeout=args.timeout)
+        print("worker answered" if value == 7 else "worker did not answer")
+        return 0 if value == 7 else 1
+    from django.core.management import call_command
+
+    call_command("run_huey")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    data_dir = Path(os.environ["WATEJA_DATA_DIR"])
+    for name in ("wateja.sqlite3", "wateja.sqlite3-wal", "wateja.sqlite3-shm", "huey.sqlite3"):
+        (data_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(data_dir / "media", ignore_errors=True)
+    _setup_django()
+    _prepare_database()
+    from wateja.demo import DEMO_PASSWORD, DEMO_USERNAME, seed
+
+    summary = seed(seed_value=args.seed, scale=args.scale)
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104
+    url = f"http://{shown_host}:{args.port}/"
+    print(
+        "\nWateja demo is ready.\n"
+        f"  Open:      {url}\n"
+        f"  Log in:    {DEMO_USERNAME} / {DEMO_PASSWORD}"
+        f"  (owner of {', '.join(summary['businesses'])})\n"
+        f"  Cashier:   cashier / cashier\n"
+        f"  API key:   {summary['api_key']}\n"
+        f"  Try:       curl -H 'Authorization: Bearer {summary['api_key']}' {url}api/v1/business\n"
+        f"  API docs:  {url}api/docs\n",
+        flush=True,
+    )
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, args.workers)
+
+
+def cmd_apikey(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wateja.core.errors import DomainError
+    from wateja.tenants.models import Business
+    from wateja.tenants.services import apikey_create
+
+    business = Business.objects.filter(slug=args.business).first()
+    if business is None:
+        print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+        return 2
+    try:
+        _key, token = apikey_create(business=business, name=args.name, role=args.role)
+    except DomainError as error:
+        _print_error(error)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["wateja manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wateja", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="data directory (default $WATEJA_DATA_DIR or ./var)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create the database and the first business")
+    init.add_argument("--business", help="business name")
+    init.add_argument("--country", help="ISO 3166 country code, e.g. KE")
+    init.add_argument("--currency", help="ISO 4217 currency, e.g. KES")
+    init.add_argument("--timezone", help="e.g. Africa/Nairobi")
+    init.add_argument("--language", help="default language: en, sw, hy or ru")
+    init.add_argument("--owner", help="owner's username")
+    init.add_argument("--password", help="owner's password")
+    init.add_argument("--no-input", action="store_true", help="never ask questions")
+    init.set_defaults(func=cmd_init)
+
+    def add_server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=2)
+
+    serve = sub.add_parser("serve", help="run the web server (gunicorn, static files served)")
+    add_server_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background job consumer (Huey)")
+    worker.add_argument("--check", action="store_true", help="send one job and wait for it")
+    worker.add_argument("--timeout", type=float, default=10)
+    worker.set_defaults(func=cmd_worker)
+
+    demo = sub.add_parser("demo", help="fresh SQLite database with demo businesses, then serve")
+    add_server_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="only create the demo data")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed for the demo data")
+    demo.add_argument("--scale", type=float, default=1.0, help="multiply the amount of demo data")
+    demo.set_defaults(func=cmd_demo)
+
+    apikey = sub.add_parser("apikey", help="API keys")
+    apikey_sub = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_sub.add_parser("create", help="print a new API key for a business")
+    create.add_argument("--business", required=True, help="the business's short name (slug)")
+    create.add_argument("--name", default="CLI key")
+    create.add_argument(
+        "--role", default="manager", choices=["owner", "manager", "cashier", "viewer"]
+    )
+    create.set_defaults(func=cmd_apikey)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir = Path(args.data_dir or os.environ.get("WATEJA_DATA_DIR", "var")).resolve()
+    if args.command == "demo":
+        os.environ.pop("DATABASE_URL", None)
+        data_dir = data_dir / "demo"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["WATEJA_DATA_DIR"] = str(data_dir)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

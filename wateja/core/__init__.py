@@ -1,0 +1,1 @@
+"""Pure domain code: money, ledger arithmetic, rules engine, metrics. Imports no Django."""

@@ -1,0 +1,76 @@
+"""Demo data for `wateja demo`: a Nairobi café and a Yerevan flower shop, their branches,
+staff and API key. Every feature that lands adds its own realistic data here."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from wateja.tenants.models import Business
+from wateja.tenants.roles import Role
+from wateja.tenants.services import apikey_create, business_create, location_create, staff_add
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo"
+
+CAFE: dict[str, Any] = {
+    "slug": "kahawa-corner",
+    "name": "Kahawa Corner Café",
+    "country": "KE",
+    "currency": "KES",
+    "timezone_name": "Africa/Nairobi",
+    "default_language": "sw",
+    "support_phone": "+254 712 000 111",
+    "support_email": "habari@kahawacorner.example",
+    "address": "Moi Avenue 12, Nairobi",
+    "hours": "Mon–Sat 07:00–21:00, Sun 08:00–18:00",
+}
+CAFE_LOCATIONS = [("Moi Avenue", "Nairobi"), ("Westlands", "Nairobi"), ("Nyali", "Mombasa")]
+
+FLOWERS: dict[str, Any] = {
+    "slug": "vardanots-flowers",
+    "name": "Վարդանոց Flowers",
+    "country": "AM",
+    "currency": "AMD",
+    "timezone_name": "Asia/Yerevan",
+    "default_language": "hy",
+    "support_phone": "+374 10 555 123",
+    "support_email": "info@vardanots.example",
+    "address": "Abovyan 5, Yerevan",
+    "hours": "Every day 09:00–22:00",
+}
+FLOWER_LOCATIONS = [("Abovyan", "Yerevan"), ("Komitas", "Yerevan"), ("Gyumri Center", "Gyumri")]
+
+
+def _business(spec: dict[str, Any], locations: list[tuple[str, str]]) -> Business:
+    business = business_create(**spec)
+    for name, city in locations:
+        location_create(business=business, name=name, city=city)
+    return business
+
+
+@transaction.atomic
+def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
+    """Fill an empty, migrated database; returns what the demo prints."""
+    rng = random.Random(seed_value)
+    cafe = _business(CAFE, CAFE_LOCATIONS)
+    flowers = _business(FLOWERS, FLOWER_LOCATIONS)
+
+    for business in (cafe, flowers):
+        staff_add(
+            business=business, username=DEMO_USERNAME, role=Role.OWNER, password=DEMO_PASSWORD
+        )
+    get_user_model().objects.filter(username=DEMO_USERNAME).update(
+        is_staff=True, is_superuser=True, first_name="Amani"
+    )
+    staff_add(business=cafe, username="cashier", role=Role.CASHIER, password="cashier")
+    staff_add(business=cafe, username="manager", role=Role.MANAGER, password="manager")
+    staff_add(business=flowers, username="anahit", role=Role.MANAGER, password="anahit")
+
+    _key, token = apikey_create(business=cafe, name="Demo POS", role=Role.MANAGER)
+    apikey_create(business=flowers, name="Online shop", role=Role.MANAGER)
+    _ = (rng, scale)  # used by the customer and order data as those features land
+    return {"businesses": [cafe.name, flowers.name], "api_key": token}

@@ -1,0 +1,1 @@
+"""Background jobs run by the Huey consumer (`wateja worker`); each task calls a service."""

@@ -1,0 +1,103 @@
+"""Tenancy models: Business, Location, Staff membership with a role, API keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import BusinessOwned
+
+
+class Business(models.Model):
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. KE"))
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. KES"))
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    default_language = models.CharField(
+        _("default language"), max_length=5, choices=settings.LANGUAGES, default="en"
+    )
+    support_phone = models.CharField(_("support phone"), max_length=32, blank=True)
+    support_email = models.EmailField(_("support e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(BusinessOwned):
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "name"], name="location_name_per_business")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(BusinessOwned):
+    """A user's membership of one business, with the role they hold there."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "user"], name="staff_once_per_business")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class ApiKey(BusinessOwned):
+    """A bearer key for one business. Only a hash is stored; the key is shown once."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MANAGER)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (wj_{self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,18 @@
+"""Root URLs: the API, the admin, language switching and the staff screens."""
+
+from functools import partial
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from ninja.openapi.views import openapi_view
+
+from wateja.api.app import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("api/docs", partial(openapi_view, api=api), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("wateja.web.urls")),
+]

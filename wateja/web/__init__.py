@@ -1,0 +1,1 @@
+"""Staff web screens (server-rendered templates + htmx) and customer-facing pages."""

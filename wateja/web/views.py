@@ -1,0 +1,157 @@
+"""Staff shell views: dashboard, section pages, settings, business switcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
+
+from wateja.core.errors import DomainError
+from wateja.tenants.middleware import SESSION_KEY
+from wateja.tenants.models import ApiKey, Location, Staff
+from wateja.tenants.roles import Role, role_at_least
+from wateja.tenants.scoping import get_owned
+from wateja.tenants.services import (
+    apikey_create,
+    apikey_revoke,
+    business_update,
+    location_create,
+)
+from wateja.web.forms import ApiKeyForm, BusinessSettingsForm, LocationForm
+from wateja.web.permissions import staff_required
+
+
+@staff_required()
+def home(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    return render(
+        request,
+        "web/home.html",
+        {
+            "locations": Location.objects.for_business(business),
+            "staff_count": Staff.objects.for_business(business).count(),
+        },
+    )
+
+
+def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
+    """A section whose issue has not landed yet: says so instead of a dead link."""
+
+    @staff_required()
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, "web/coming.html", {"title": title})
+
+    return view
+
+
+customers = _coming(_l("Customers"))
+checkout = _coming(_l("Checkout"))
+rewards = _coming(_l("Rewards"))
+messages_page = _coming(_l("Messages"))
+reports = _coming(_l("Reports"))
+
+
+def _apply_form_errors(form: BusinessSettingsForm, error: DomainError) -> None:
+    for field, problems in error.details.get("fields", {}).items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+@staff_required(Role.MANAGER)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    is_owner = role_at_least(request.staff.role, Role.OWNER)  # type: ignore[attr-defined]
+    form = BusinessSettingsForm(instance=business)
+    if request.method == "POST":
+        if not is_owner:
+            return render(
+                request,
+                "web/forbidden.html",
+                {"reason": _("Only the owner can change business settings.")},
+                status=403,
+            )
+        form = BusinessSettingsForm(request.POST, instance=business)
+        if form.is_valid():
+            try:
+                business_update(business=business, **form.cleaned_data)
+            except DomainError as error:
+                _apply_form_errors(form, error)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("web:settings")
+    return render(
+        request,
+        "web/settings.html",
+        {
+            "form": form,
+            "is_owner": is_owner,
+            "location_form": LocationForm(),
+            "locations": Location.objects.for_business(business),
+            "staff": Staff.objects.for_business(business).select_related("user"),
+            "apikey_form": ApiKeyForm(),
+            "apikeys": ApiKey.objects.for_business(business) if is_owner else [],
+        },
+    )
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def location_add(request: HttpRequest) -> HttpResponse:
+    form = LocationForm(request.POST)
+    if form.is_valid():
+        try:
+            location_create(business=request.business, **form.cleaned_data)  # type: ignore[attr-defined]
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Location added."))
+    return redirect("web:settings")
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def apikey_add(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Enter a name and a role."))
+    key, token = apikey_create(
+        business=request.business,  # type: ignore[attr-defined]
+        name=form.cleaned_data["name"],
+        role=form.cleaned_data["role"],
+        created_by=request.user,  # type: ignore[arg-type]
+    )
+    return render(request, "web/apikey_created.html", {"key": key, "token": token})
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def apikey_remove(request: HttpRequest, key_id: int) -> HttpResponse:
+    try:
+        key = get_owned(ApiKey, request.business, pk=key_id)  # type: ignore[attr-defined]
+    except DomainError:
+        return render(request, "web/forbidden.html", {"reason": _("Not found.")}, status=404)
+    apikey_revoke(key=key)
+    messages.success(request, _("API key revoked."))
+    return redirect("web:settings")
+
+
+@require_POST
+def switch_business(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("web:login")
+    try:
+        wanted = int(request.POST.get("business", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Choose a business."))
+    if any(m.business_id == wanted for m in request.memberships):  # type: ignore[attr-defined]
+        request.session[SESSION_KEY] = wanted
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = "/"
+    return redirect(next_url or "/")
