@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "wateja.tenants",
+    "wateja.customers",
+    "wateja.orders",
     "wateja.api",
     "wateja.web",
     "wateja.jobs",

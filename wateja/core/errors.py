@@ -50,3 +50,14 @@ class Conflict(DomainError):
 class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; `details["fields"]` maps each field to its problems."""
+
+    code = "validation_error"
+    status = 422
+
+    @classmethod
+    def fields(cls, message: object, errors: dict[str, object]) -> ValidationFailed:
+        return cls(message, details={"fields": {k: [str(v)] for k, v in errors.items()}})

@@ -101,3 +101,21 @@ class ApiKey(BusinessOwned):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditEvent(BusinessOwned):
+    """Who did what to whose data, for privacy requests and sensitive changes."""
+
+    action = models.CharField(max_length=50, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50)
+    details = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        ordering = ["-at", "-id"]

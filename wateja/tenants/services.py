@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from wateja.core.errors import Conflict, DomainError, Unauthorized
+from wateja.core.errors import Conflict, Unauthorized, ValidationFailed
 from wateja.core.money import UnknownCurrency, currency_exponent
-from wateja.tenants.models import ApiKey, Business, Location, Staff
+from wateja.tenants.models import ApiKey, AuditEvent, Business, Location, Staff
 from wateja.tenants.roles import Role
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -40,16 +40,8 @@ BUSINESS_FIELDS = (
 )
 
 
-class ValidationFailed(DomainError):
-    code = "validation_error"
-    status = 422
-
-
 def _field_errors(errors: dict[str, Any]) -> ValidationFailed:
-    return ValidationFailed(
-        _("Some fields are not valid."),
-        details={"fields": {k: [str(v)] for k, v in errors.items()}},
-    )
+    return ValidationFailed.fields(_("Some fields are not valid."), errors)
 
 
 def _clean_business_fields(values: dict[str, Any]) -> dict[str, Any]:
@@ -229,3 +221,24 @@ def apikey_authenticate(*, token: str) -> ApiKey:
         ).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def audit_record(
+    *,
+    business: Business,
+    action: str,
+    object_type: str,
+    object_id: object,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        business=business,
+        action=action,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        api_key=api_key,
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details or {},
+    )

@@ -1,0 +1,1 @@
+"""The customer base: customers, loyalty cards, consents, interactions, segments, imports."""

@@ -1,0 +1,293 @@
+"""Customer base models. Every row belongs to one business (BusinessOwned)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from wateja.tenants.models import Location
+from wateja.tenants.scoping import BusinessOwned
+
+
+class Source(models.TextChoices):
+    WALK_IN = "walk_in", _("Walk-in")
+    IMPORT = "import", _("Import")
+    REFERRAL = "referral", _("Referral")
+    WEB = "web", _("Web enrolment")
+    PARTNER = "partner", _("Partner")
+    API = "api", _("API")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class Customer(BusinessOwned):
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164"))
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=5, choices=settings.LANGUAGES, blank=True
+    )
+    birth_day = models.PositiveSmallIntegerField(_("birthday: day"), null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(_("birthday: month"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birthday: year"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    notes = models.TextField(_("service nuances"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_blocked = models.BooleanField(_("blocked"), default=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name_key = models.CharField(max_length=200, blank=True, db_index=True)
+
+    # derived from orders; kept current by services, recomputable by `wateja customers-stats`
+    first_purchase_at = models.DateTimeField(null=True, blank=True)
+    last_purchase_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    purchase_count = models.PositiveIntegerField(default=0)
+    total_spent_minor = models.BigIntegerField(default=0)
+    average_order_minor = models.BigIntegerField(default=0)
+    visit_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("average days between visits")
+    )
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "phone"], condition=~Q(phone=""), name="customer_phone_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["business", "email"], condition=~Q(email=""), name="customer_email_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["business", "city"], name="customer_city")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.erased_at is None and self.merged_into_id is None
+
+
+class Tag(BusinessOwned):
+    name = models.CharField(_("tag"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        constraints = [models.UniqueConstraint(fields=["business", "name"], name="tag_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(BusinessOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "customer", "tag"], name="customer_tag_once"
+            )
+        ]
+
+
+class CardStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    BLOCKED = "blocked", _("Blocked")
+    REPLACED = "replaced", _("Replaced")
+
+
+class Card(BusinessOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cards")
+    number = models.CharField(_("card number"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("loyalty card")
+        verbose_name_plural = _("loyalty cards")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "number"], name="card_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    PARTNER = "partner", _("Sharing with a partner")
+
+
+class ConsentSource(models.TextChoices):
+    WEB = "web", _("Enrolment page")
+    STAFF = "staff", _("Staff, in person")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe / STOP")
+
+
+class Consent(BusinessOwned):
+    """An append-only record: the latest row per (customer, channel, purpose) is the state.
+
+    Keeps what the law asks a business to prove: the text shown, when, how and by whom."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=100, default="marketing")
+    granted = models.BooleanField(_("granted"))
+    text = models.TextField(_("text shown"), blank=True)
+    source = models.CharField(_("source"), max_length=12, choices=ConsentSource.choices)
+    recorded_at = models.DateTimeField(db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("consent")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["business", "customer", "channel", "purpose"], name="consent_state"
+            )
+        ]
+
+
+class InteractionKind(models.TextChoices):
+    PURCHASE = "purchase", _("Purchase")
+    MESSAGE = "message", _("Message")
+    COMPLAINT = "complaint", _("Complaint")
+    SERVICE_REQUEST = "service", _("Service request")
+    NOTE = "note", _("Note")
+    CARD = "card", _("Card event")
+    CONSENT = "consent", _("Consent")
+    PROFILE = "profile", _("Profile change")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Interaction(BusinessOwned):
+    """One event on a customer's timeline. Complaints and service requests are also tasks."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    summary = models.CharField(_("summary"), max_length=300)
+    body = models.TextField(_("details"), blank=True)
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TaskStatus.choices, blank=True, db_index=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. order:123")
+
+    class Meta:
+        verbose_name = _("interaction")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["business", "customer", "occurred_at"], name="timeline")]
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind in (InteractionKind.COMPLAINT, InteractionKind.SERVICE_REQUEST)
+
+
+class Segment(BusinessOwned):
+    """A saved filter over customers (see customers.segments for the filter keys)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    filters = models.JSONField(_("filters"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["business", "name"], name="segment_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEWED = "previewed", _("Checked")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(BusinessOwned):
+    """A spreadsheet being imported: the stored file, the confirmed column mapping, and how
+    far the import got (it resumes from `next_row` and is idempotent per file hash)."""
+
+    file_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500)
+    file_sha256 = models.CharField(max_length=64)
+    file_format = models.CharField(max_length=10)
+    encoding = models.CharField(max_length=20, blank=True)
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.IMPORT)
+    total_rows = models.PositiveIntegerField(default=0)
+    next_row = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "file_sha256"], name="import_file_once")
+        ]

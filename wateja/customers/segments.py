@@ -1,0 +1,177 @@
+"""Segments: saved filters over customers, used by lists, campaigns and reports.
+
+Filter keys (all optional, combined with AND):
+  city, tag, language, source             exact values (city case-insensitive)
+  spent_min, spent_max                    total spent, in minor units of the business currency
+  purchases_min                           at least this many purchases
+  last_purchase_before, last_purchase_after   ISO dates (YYYY-MM-DD), in the business's time zone
+  no_purchase_since                       ISO date: customers who did not buy since (incl. never)
+  birthday_month                          1–12, or "this" for the current month
+  consent_sms, consent_email              true/false: current marketing consent for the channel
+  created_after, created_before           ISO dates
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wateja.core.errors import Conflict, ValidationFailed
+from wateja.customers.models import Channel, Consent, Customer, Segment, Source
+from wateja.customers.selectors import active_customers
+from wateja.tenants.models import Business
+
+INT_KEYS = ("spent_min", "spent_max", "purchases_min")
+DATE_KEYS = (
+    "last_purchase_before",
+    "last_purchase_after",
+    "no_purchase_since",
+    "created_after",
+    "created_before",
+)
+BOOL_KEYS = ("consent_sms", "consent_email")
+TEXT_KEYS = ("city", "tag", "language", "source")
+ALL_KEYS = (*INT_KEYS, *DATE_KEYS, *BOOL_KEYS, *TEXT_KEYS, "birthday_month")
+
+
+def _invalid(errors: dict[str, Any]) -> ValidationFailed:
+    return ValidationFailed.fields(_("The segment filter is not valid."), errors)
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """Validated, normalised filters with empty values dropped."""
+    if not isinstance(filters, dict):
+        raise _invalid({"filters": _("Expected an object.")})
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in filters.items():
+        if value in (None, ""):
+            continue
+        if key not in ALL_KEYS:
+            errors[key] = _("Unknown filter.")
+        elif key in INT_KEYS:
+            try:
+                cleaned[key] = int(value)
+                if cleaned[key] < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors[key] = _("Enter a whole number, 0 or more.")
+        elif key in DATE_KEYS:
+            try:
+                cleaned[key] = dt.date.fromisoformat(str(value)).isoformat()
+            except ValueError:
+                errors[key] = _("Enter a date as YYYY-MM-DD.")
+        elif key in BOOL_KEYS:
+            flag = _as_bool(value)
+            if flag is None:
+                errors[key] = _("Enter true or false.")
+            else:
+                cleaned[key] = flag
+        elif key == "birthday_month":
+            if str(value) == "this":
+                cleaned[key] = "this"
+            else:
+                try:
+                    month = int(value)
+                    if not 1 <= month <= 12:
+                        raise ValueError
+                    cleaned[key] = month
+                except (TypeError, ValueError):
+                    errors[key] = _('Enter a month from 1 to 12, or "this".')
+        else:
+            cleaned[key] = str(value).strip()
+            if key == "source" and cleaned[key] not in Source.values:
+                errors[key] = _("Unknown value.")
+    if errors:
+        raise _invalid(errors)
+    return cleaned
+
+
+def _start_of_day(business: Business, iso: str) -> dt.datetime:
+    day = dt.date.fromisoformat(iso)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(business.timezone))
+
+
+def _consent_subquery(channel: str) -> Subquery:
+    return Subquery(
+        Consent.objects.filter(customer=OuterRef("pk"), channel=channel, purpose="marketing")
+        .order_by("-recorded_at", "-id")
+        .values("granted")[:1]
+    )
+
+
+def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[Customer]:
+    f = clean_filters(filters)
+    qs = active_customers(business)
+    if "city" in f:
+        qs = qs.filter(city__iexact=f["city"])
+    if "tag" in f:
+        qs = qs.filter(tag_links__tag__name=f["tag"].lower())
+    if "language" in f:
+        qs = qs.filter(language=f["language"])
+    if "source" in f:
+        qs = qs.filter(source=f["source"])
+    if "spent_min" in f:
+        qs = qs.filter(total_spent_minor__gte=f["spent_min"])
+    if "spent_max" in f:
+        qs = qs.filter(total_spent_minor__lte=f["spent_max"])
+    if "purchases_min" in f:
+        qs = qs.filter(purchase_count__gte=f["purchases_min"])
+    if "last_purchase_before" in f:
+        qs = qs.filter(last_purchase_at__lt=_start_of_day(business, f["last_purchase_before"]))
+    if "last_purchase_after" in f:
+        qs = qs.filter(last_purchase_at__gte=_start_of_day(business, f["last_purchase_after"]))
+    if "no_purchase_since" in f:
+        since = _start_of_day(business, f["no_purchase_since"])
+        qs = qs.filter(Q(last_purchase_at__lt=since) | Q(last_purchase_at__isnull=True))
+    if "created_after" in f:
+        qs = qs.filter(created_at__gte=_start_of_day(business, f["created_after"]))
+    if "created_before" in f:
+        qs = qs.filter(created_at__lt=_start_of_day(business, f["created_before"]))
+    if "birthday_month" in f:
+        month = f["birthday_month"]
+        if month == "this":
+            month = timezone.now().astimezone(zoneinfo.ZoneInfo(business.timezone)).month
+        qs = qs.filter(birth_month=month)
+    for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
+        if key in f:
+            qs = qs.annotate(**{f"_{key}": _consent_subquery(channel)})
+            qs = qs.filter(**{f"_{key}": True}) if f[key] else qs.exclude(**{f"_{key}": True})
+    return qs.distinct() if "tag" in f else qs
+
+
+def segment_save(
+    *, business: Business, name: str, filters: dict[str, Any], created_by: Any = None
+) -> Segment:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"name": _("Enter a name.")})
+    cleaned = clean_filters(filters)
+    try:
+        with transaction.atomic():
+            return Segment.objects.create(
+                business=business,
+                name=name,
+                filters=cleaned,
+                created_by=created_by if created_by and created_by.is_authenticated else None,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("A segment with this name already exists."), code="segment_exists"
+        ) from None

@@ -1,0 +1,150 @@
+"""Reads of the customer base: search, consent state, timeline, tasks, likely duplicates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from wateja.core.cards import luhn_valid, normalize_card_number
+from wateja.core.contacts import name_similarity, phone_digits
+from wateja.customers.models import (
+    Card,
+    Consent,
+    Customer,
+    Interaction,
+    InteractionKind,
+    TaskStatus,
+)
+from wateja.tenants.models import Business
+
+
+def active_customers(business: Business) -> QuerySet[Customer]:
+    return Customer.objects.for_business(business).filter(
+        erased_at__isnull=True, merged_into__isnull=True
+    )
+
+
+def customer_search(business: Business, query: str, limit: int = 20) -> list[Customer]:
+    """One search box: a card number (scanned or typed), part of a phone number, or part of a
+    name, e-mail or city. An exact card match comes first."""
+    query = query.strip()
+    if not query:
+        return []
+    customers = active_customers(business)
+    digits = phone_digits(query)
+    results: list[Customer] = []
+    card_number = normalize_card_number(query)
+    if len(card_number) >= 8 and luhn_valid(card_number) and len(digits) == len(card_number):
+        card = (
+            Card.objects.for_business(business)
+            .filter(number=card_number)
+            .select_related("customer")
+            .first()
+        )
+        if card and card.customer.is_active:
+            results.append(card.customer)
+    condition = Q(name__icontains=query) | Q(email__icontains=query) | Q(city__iexact=query)
+    if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "").replace("+", "")) - 2:
+        # "0712 345" typed in Kenya: drop the trunk zero and match inside the E.164 number
+        condition |= Q(phone__contains=digits.lstrip("0") or digits)
+    seen = {c.pk for c in results}
+    for customer in customers.filter(condition).order_by("name", "pk")[:limit]:
+        if customer.pk not in seen:
+            results.append(customer)
+    return results[:limit]
+
+
+def card_lookup(business: Business, number: str) -> Card | None:
+    return (
+        Card.objects.for_business(business)
+        .filter(number=normalize_card_number(number))
+        .select_related("customer")
+        .first()
+    )
+
+
+def consent_state(customer: Customer) -> dict[tuple[str, str], Consent]:
+    """The latest consent record per (channel, purpose)."""
+    state: dict[tuple[str, str], Consent] = {}
+    for consent in Consent.objects.filter(customer=customer).order_by("recorded_at", "id"):
+        state[(consent.channel, consent.purpose)] = consent
+    return state
+
+
+def has_consent(customer: Customer, channel: str, purpose: str = "marketing") -> bool:
+    latest = (
+        Consent.objects.filter(customer=customer, channel=channel, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+    return bool(latest and latest.granted)
+
+
+def timeline(customer: Customer, limit: int = 200) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(customer=customer)
+        .select_related("owner", "created_by")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def open_tasks(business: Business, owner_id: int | None = None) -> QuerySet[Interaction]:
+    """Complaints and service requests not yet resolved, soonest due first."""
+    tasks = (
+        Interaction.objects.for_business(business)
+        .filter(
+            kind__in=[InteractionKind.COMPLAINT, InteractionKind.SERVICE_REQUEST],
+            status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS],
+        )
+        .select_related("customer", "owner")
+    )
+    if owner_id is not None:
+        tasks = tasks.filter(owner_id=owner_id)
+    return tasks.order_by("due_at", "occurred_at")
+
+
+def duplicate_candidates(
+    business: Business, *, threshold: float = 0.85, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Likely duplicates: the same national phone number under another country code, and
+    similar names in the same city (compared in blocks of one city and the first letter of
+    the name key, so it stays near-linear)."""
+    pairs: list[dict[str, Any]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def add(a: dict[str, Any], b: dict[str, Any], reason: str, score: float) -> None:
+        key = (min(a["id"], b["id"]), max(a["id"], b["id"]))
+        if key not in seen:
+            seen.add(key)
+            pairs.append({"a": key[0], "b": key[1], "reason": reason, "score": round(score, 2)})
+
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in active_customers(business).values(
+            "id", "name", "name_key", "city", "phone", "email"
+        )
+    ]
+    by_phone_tail: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_block: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["phone"]:
+            by_phone_tail[row["phone"][-9:]].append(row)
+        if row["name_key"]:
+            by_block[(row["city"].casefold(), row["name_key"][:1])].append(row)
+    for group in by_phone_tail.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                add(a, b, "same_phone", 1.0)
+    for group in by_block.values():
+        group.sort(key=lambda r: r["name_key"])
+        for i, a in enumerate(group):
+            for b in group[i + 1 : i + 30]:
+                score = name_similarity(a["name"], b["name"])
+                if score >= threshold:
+                    add(a, b, "similar_name_same_city", score)
+        if len(pairs) >= limit * 4:
+            break
+    pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))
+    return pairs[:limit]

@@ -1,0 +1,533 @@
+"""Use cases that change the customer base: create, enrol, update, cards, consents,
+interactions and tasks, tags, merge and erasure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wateja.core.cards import new_card_number
+from wateja.core.contacts import (
+    InvalidEmail,
+    InvalidPhone,
+    name_key,
+    normalize_email,
+    normalize_phone,
+)
+from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.customers import hooks
+from wateja.customers.models import (
+    Card,
+    CardStatus,
+    Channel,
+    Consent,
+    ConsentSource,
+    Customer,
+    CustomerTag,
+    Gender,
+    Interaction,
+    InteractionKind,
+    Source,
+    Tag,
+    TaskStatus,
+)
+from wateja.tenants.models import ApiKey, Business, Location
+from wateja.tenants.services import audit_record
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+PROFILE_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "city",
+    "language",
+    "birth_day",
+    "birth_month",
+    "birth_year",
+    "gender",
+    "notes",
+)
+MAX_TAGS = 20
+
+
+class DuplicateCustomer(Conflict):
+    code = "duplicate_customer"
+
+    def __init__(self, existing: Customer, field: str) -> None:
+        card = existing.cards.filter(status=CardStatus.ACTIVE).first()
+        super().__init__(
+            _("A customer with this %(field)s already exists.")
+            % {"field": _("phone") if field == "phone" else _("e-mail")},
+            details={
+                "customer_id": existing.pk,
+                "field": field,
+                "card_number": card.number if card else None,
+            },
+        )
+        self.existing = existing
+
+
+class CustomerInactive(DomainError):
+    code = "customer_inactive"
+    status = 409
+
+
+def _validate_birthday(values: dict[str, Any], errors: dict[str, Any]) -> None:
+    day, month, year = (values.get(k) for k in ("birth_day", "birth_month", "birth_year"))
+    if day is None and month is None:
+        if year is not None:
+            errors["birth_year"] = _("Give the day and month too.")
+        return
+    if day is None or month is None:
+        errors["birth_day" if day is None else "birth_month"] = _("Give both day and month.")
+        return
+    this_year = timezone.now().year
+    if year is not None and not 1900 <= year <= this_year:
+        errors["birth_year"] = _("Enter a year between 1900 and %(year)s.") % {"year": this_year}
+        return
+    try:
+        # a leap year stands in when the year is unknown, so 29 February is allowed
+        dt.date(year or 2000, month, day)
+    except (ValueError, TypeError):
+        errors["birth_day"] = _("This date does not exist.")
+
+
+def clean_customer_fields(business: Business, values: dict[str, Any]) -> dict[str, Any]:
+    """Normalised profile fields, or ValidationFailed naming each bad field."""
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in PROFILE_FIELDS:
+            errors[key] = _("Unknown field.")
+            continue
+        cleaned[key] = value.strip() if isinstance(value, str) else value
+    if "name" in cleaned:
+        if not cleaned["name"]:
+            errors["name"] = _("Enter a name.")
+        elif len(cleaned["name"]) > 200:
+            errors["name"] = _("The name is too long.")
+    if cleaned.get("phone"):
+        try:
+            cleaned["phone"] = normalize_phone(cleaned["phone"], business.country)
+        except InvalidPhone:
+            errors["phone"] = _("Enter a valid phone number, e.g. %(example)s.") % {
+                "example": _phone_example(business.country)
+            }
+    elif "phone" in cleaned:
+        cleaned["phone"] = ""
+    if cleaned.get("email"):
+        try:
+            cleaned["email"] = normalize_email(cleaned["email"])
+        except InvalidEmail:
+            errors["email"] = _("Enter a valid e-mail address.")
+    elif "email" in cleaned:
+        cleaned["email"] = ""
+    if cleaned.get("language") and cleaned["language"] not in LANGUAGE_CODES:
+        errors["language"] = _("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(sorted(LANGUAGE_CODES))
+        }
+    if cleaned.get("gender") and cleaned["gender"] not in Gender.values:
+        errors["gender"] = _("Unknown value.")
+    for key in ("birth_day", "birth_month", "birth_year"):
+        if cleaned.get(key) in ("", None):
+            cleaned[key] = None
+        elif key in cleaned:
+            try:
+                cleaned[key] = int(cleaned[key])
+            except (TypeError, ValueError):
+                errors[key] = _("Enter a number.")
+    if not errors:
+        _validate_birthday(cleaned, errors)
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    return cleaned
+
+
+def _phone_example(country: str) -> str:
+    import phonenumbers
+
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "+254712345678"
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def find_duplicate(
+    business: Business, *, phone: str = "", email: str = "", exclude_id: int | None = None
+) -> tuple[Customer, str] | None:
+    """The existing customer with this normalised phone or e-mail, and which field matched."""
+    for field, value in (("phone", phone), ("email", email)):
+        if not value:
+            continue
+        match = Customer.objects.for_business(business).filter(**{field: value})
+        if exclude_id is not None:
+            match = match.exclude(pk=exclude_id)
+        found = match.first()
+        if found is not None:
+            return found, field
+    return None
+
+
+def _require_contact(values: dict[str, Any]) -> None:
+    if not values.get("phone") and not values.get("email"):
+        raise ValidationFailed.fields(
+            _("Give a phone number or an e-mail address."),
+            {"phone": _("Give a phone number or an e-mail address.")},
+        )
+
+
+def card_issue(*, customer: Customer, replace: bool = False) -> Card:
+    """A new active card with a unique Luhn-checked number."""
+    with transaction.atomic():
+        if replace:
+            customer.cards.filter(status=CardStatus.ACTIVE).update(status=CardStatus.REPLACED)
+        for _attempt in range(20):
+            try:
+                with transaction.atomic():
+                    card = Card.objects.create(
+                        business_id=customer.business_id,
+                        customer=customer,
+                        number=new_card_number(),
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:  # pragma: no cover - 10^10 numbers per business
+            raise Conflict(_("Could not find a free card number."), code="card_numbers_exhausted")
+        interaction_add(
+            customer=customer,
+            kind=InteractionKind.CARD,
+            summary=_("Card %(number)s issued") % {"number": card.number},
+        )
+    return card
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    business: Business,
+    source: str = Source.WALK_IN,
+    created_by: User | None = None,
+    location: Location | None = None,
+    tags: Iterable[str] = (),
+    issue_card: bool = True,
+    **fields: Any,
+) -> Customer:
+    values = clean_customer_fields(business, fields)
+    if "name" not in values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"name": _("Enter a name.")})
+    _require_contact(values)
+    duplicate = find_duplicate(
+        business, phone=values.get("phone", ""), email=values.get("email", "")
+    )
+    if duplicate:
+        raise DuplicateCustomer(*duplicate)
+    if location is not None and location.business_id != business.pk:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"location": _("Unknown.")})
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                business=business,
+                source=source if source in Source.values else Source.WALK_IN,
+                created_by=created_by if created_by and created_by.is_authenticated else None,
+                location=location,
+                name_key=name_key(values["name"]),
+                **values,
+            )
+    except IntegrityError:
+        # a concurrent enrolment with the same phone or e-mail won the race
+        duplicate = find_duplicate(
+            business, phone=values.get("phone", ""), email=values.get("email", "")
+        )
+        if duplicate:
+            raise DuplicateCustomer(*duplicate) from None
+        raise
+    if tags:
+        tags_set(customer=customer, tags=tags)
+    if issue_card:
+        card_issue(customer=customer)
+    return customer
+
+
+def consent_text(channel: str, business: Business) -> str:
+    """The plain-words purpose shown next to each consent checkbox (in the active language)."""
+    if channel == Channel.SMS:
+        return _(
+            "Send me offers, rewards and news from %(business)s by SMS. "
+            "I can stop at any time by replying STOP, free of charge."
+        ) % {"business": business.name}
+    if channel == Channel.EMAIL:
+        return _(
+            "Send me offers, rewards and news from %(business)s by e-mail. "
+            "Every e-mail has a link to stop them."
+        ) % {"business": business.name}
+    return _("Share my name and contacts with %(business)s's partner for their offers.") % {
+        "business": business.name
+    }
+
+
+@transaction.atomic
+def customer_enrol(
+    *,
+    business: Business,
+    consents: dict[str, bool],
+    consent_source: str = ConsentSource.WEB,
+    created_by: User | None = None,
+    location: Location | None = None,
+    source: str = Source.WEB,
+    **fields: Any,
+) -> tuple[Customer, bool]:
+    """Enrol a customer from the short questionnaire. If the phone or e-mail is already in
+    the base, returns (existing customer, False) and creates nothing."""
+    try:
+        customer = customer_create(
+            business=business, source=source, created_by=created_by, location=location, **fields
+        )
+    except DuplicateCustomer as duplicate:
+        return duplicate.existing, False
+    for channel in (Channel.SMS, Channel.EMAIL):
+        if consents.get(channel):
+            consent_record(
+                customer=customer,
+                channel=channel,
+                granted=True,
+                text=consent_text(channel, business),
+                source=consent_source,
+                actor=created_by,
+            )
+    return customer, True
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User | None = None, **changes: Any) -> Customer:
+    if not customer.is_active:
+        raise CustomerInactive(_("This customer was erased or merged and cannot be changed."))
+    business = customer.business
+    values = clean_customer_fields(business, changes)
+    merged = {f: getattr(customer, f) for f in ("phone", "email")} | {
+        k: v for k, v in values.items() if k in ("phone", "email")
+    }
+    _require_contact(merged)
+    duplicate = find_duplicate(
+        business,
+        phone=values.get("phone", ""),
+        email=values.get("email", ""),
+        exclude_id=customer.pk,
+    )
+    if duplicate:
+        raise DuplicateCustomer(*duplicate)
+    changed = [k for k, v in values.items() if getattr(customer, k) != v]
+    for key in changed:
+        setattr(customer, key, values[key])
+    if "name" in changed:
+        customer.name_key = name_key(customer.name)
+        changed.append("name_key")
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+        interaction_add(
+            customer=customer,
+            kind=InteractionKind.PROFILE,
+            summary=_("Profile updated: %(fields)s")
+            % {"fields": ", ".join(f for f in changed if f != "name_key")},
+            created_by=actor,
+        )
+    return customer
+
+
+def consent_record(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    text: str = "",
+    source: str = ConsentSource.STAFF,
+    purpose: str = "marketing",
+    actor: User | None = None,
+    at: dt.datetime | None = None,
+) -> Consent:
+    if channel not in Channel.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"channel": _("Unknown.")})
+    if source not in ConsentSource.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"source": _("Unknown.")})
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            business_id=customer.business_id,
+            customer=customer,
+            channel=channel,
+            purpose=purpose,
+            granted=granted,
+            text=text,
+            source=source,
+            recorded_at=at or timezone.now(),
+            recorded_by=actor if actor and actor.is_authenticated else None,
+        )
+        label = Channel(channel).label
+        interaction_add(
+            customer=customer,
+            kind=InteractionKind.CONSENT,
+            summary=(_("Agreed to %(channel)s") if granted else _("Withdrew %(channel)s"))
+            % {"channel": label},
+            body=text,
+            created_by=actor,
+            occurred_at=consent.recorded_at,
+        )
+    return consent
+
+
+def interaction_add(
+    *,
+    customer: Customer,
+    kind: str,
+    summary: str,
+    body: str = "",
+    occurred_at: dt.datetime | None = None,
+    owner: User | None = None,
+    due_at: dt.datetime | None = None,
+    created_by: User | None = None,
+    reference: str = "",
+) -> Interaction:
+    if kind not in InteractionKind.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"kind": _("Unknown.")})
+    summary = summary.strip()
+    if not summary:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"summary": _("Enter a summary.")}
+        )
+    is_task = kind in (InteractionKind.COMPLAINT, InteractionKind.SERVICE_REQUEST)
+    return Interaction.objects.create(
+        business_id=customer.business_id,
+        customer=customer,
+        kind=kind,
+        summary=summary[:300],
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+        status=TaskStatus.OPEN if is_task else "",
+        owner=owner if is_task else None,
+        due_at=due_at if is_task else None,
+        created_by=created_by if created_by and created_by.is_authenticated else None,
+        reference=reference,
+    )
+
+
+def task_update(
+    *,
+    task: Interaction,
+    status: str | None = None,
+    owner: User | None = None,
+    due_at: dt.datetime | None = None,
+    clear_due: bool = False,
+) -> Interaction:
+    if not task.is_task:
+        raise DomainError(
+            _("Only complaints and service requests have a status."), code="not_a_task"
+        )
+    fields = []
+    if status is not None:
+        if status not in TaskStatus.values:
+            raise ValidationFailed.fields(
+                _("Some fields are not valid."), {"status": _("Unknown.")}
+            )
+        task.status = status
+        task.resolved_at = timezone.now() if status == TaskStatus.RESOLVED else None
+        fields += ["status", "resolved_at"]
+    if owner is not None:
+        task.owner = owner
+        fields.append("owner")
+    if due_at is not None or clear_due:
+        task.due_at = due_at
+        fields.append("due_at")
+    if fields:
+        task.save(update_fields=fields)
+    return task
+
+
+def tags_set(*, customer: Customer, tags: Iterable[str]) -> list[str]:
+    """Replace the customer's tags; tags are trimmed, lower-cased and created on first use."""
+    names = sorted({t.strip().lower()[:50] for t in tags if t and t.strip()})
+    if len(names) > MAX_TAGS:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"tags": _("At most %(count)s tags.") % {"count": MAX_TAGS}},
+        )
+    with transaction.atomic():
+        CustomerTag.objects.filter(customer=customer).exclude(tag__name__in=names).delete()
+        for name in names:
+            tag, _created = Tag.objects.get_or_create(business_id=customer.business_id, name=name)
+            CustomerTag.objects.get_or_create(
+                business_id=customer.business_id, customer=customer, tag=tag
+            )
+    return names
+
+
+def customer_tags(customer: Customer) -> list[str]:
+    return sorted(customer.tag_links.values_list("tag__name", flat=True))
+
+
+FILLABLE_ON_MERGE = (
+    "phone",
+    "email",
+    "city",
+    "language",
+    "birth_day",
+    "birth_month",
+    "birth_year",
+    "gender",
+)
+
+
+@transaction.atomic
+def customer_merge(
+    *, keep: Customer, drop: Customer, actor: User | None = None, api_key: ApiKey | None = None
+) -> Customer:
+    """Fold `drop` into `keep`: history, cards, consents, tags and every registered app's data
+    move to `keep`; blank profile fields of `keep` are filled from `drop`; `drop` stays as an
+    empty record pointing at `keep`."""
+    if keep.business_id != drop.business_id or keep.pk == drop.pk:
+        raise DomainError(
+            _("Choose two different customers of this business."), code="invalid_merge"
+        )
+    if not keep.is_active or not drop.is_active:
+        raise CustomerInactive(_("This customer was erased or merged and cannot be changed."))
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=sorted([keep.pk, drop.pk]))
+    }
+    keep, drop = locked[keep.pk], locked[drop.pk]
+    moved_contacts = {f: getattr(drop, f) for f in FILLABLE_ON_MERGE if not getattr(keep, f)}
+    drop_tags = customer_tags(drop)
+    Customer.objects.filter(pk=drop.pk).update(phone="", email="", merged_into=keep)
+    for field, value in moved_contacts.items():
+        setattr(keep, field, value)
+    if drop.notes:
+        keep.notes = f"{keep.notes}\n{drop.notes}".strip()
+    keep.save()
+    Card.objects.filter(customer=drop).update(customer=keep)
+    Consent.objects.filter(customer=drop).update(customer=keep)
+    Interaction.objects.filter(customer=drop).update(customer=keep)
+    tags_set(customer=keep, tags=[*customer_tags(keep), *drop_tags])
+    for step in hooks.merge_steps:
+        step(keep, drop)
+    interaction_add(
+        customer=keep,
+        kind=InteractionKind.NOTE,
+        summary=_("Merged with %(name)s (#%(id)s)") % {"name": drop.name, "id": drop.pk},
+        created_by=actor,
+    )
+    audit_record(
+        business=keep.business,
+        action="customer.merge",
+        object_type="customer",
+        object_id=keep.pk,
+        actor=actor,
+        api_key=api_key,
+        details={"dropped": drop.pk},
+    )
+    keep.refresh_from_db()
+    return keep

@@ -1,0 +1,52 @@
+"""Orders. Many small shops ring up only a total, so lines are optional (they come with the
+checkout flow); the total, what was refunded and when are always known."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wateja.customers.models import Customer
+from wateja.tenants.models import Location
+from wateja.tenants.scoping import BusinessOwned
+
+
+class OrderStatus(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Order(BusinessOwned):
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    number = models.CharField(_("order number"), max_length=64)
+    currency = models.CharField(max_length=3)
+    subtotal_minor = models.BigIntegerField(_("subtotal"))
+    discount_minor = models.BigIntegerField(_("discount"), default=0)
+    total_minor = models.BigIntegerField(_("total paid"))
+    refunded_minor = models.BigIntegerField(_("refunded"), default=0)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.COMPLETED
+    )
+    channel = models.CharField(max_length=20, default="store")
+    placed_at = models.DateTimeField(_("placed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("order")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "number"], name="order_number_unique")
+        ]
+        indexes = [
+            models.Index(fields=["business", "customer", "placed_at"], name="order_customer")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def net_minor(self) -> int:
+        return self.total_minor - self.refunded_minor

@@ -1,0 +1,175 @@
+"""Order use cases available before the checkout flow: record a completed sale (e.g. from a
+POS total or an import), and keep each customer's purchase figures current."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from wateja.core.errors import Conflict, ValidationFailed
+from wateja.core.money import Money, format_money
+from wateja.customers.models import Customer, Interaction, InteractionKind
+from wateja.customers.services import interaction_add
+from wateja.orders.models import Order
+from wateja.tenants.models import Business, Location
+
+
+def order_record(
+    *,
+    business: Business,
+    number: str,
+    total_minor: int,
+    customer: Customer | None = None,
+    subtotal_minor: int | None = None,
+    discount_minor: int = 0,
+    placed_at: dt.datetime | None = None,
+    location: Location | None = None,
+    channel: str = "store",
+    update_stats: bool = True,
+) -> Order:
+    """A completed sale with its total (lines optional). The order number is the idempotency
+    key: recording the same number twice returns the first order."""
+    errors: dict[str, Any] = {}
+    if not number.strip():
+        errors["number"] = _("Enter an order number.")
+    if total_minor < 0:
+        errors["total_minor"] = _("The amount cannot be negative.")
+    if discount_minor < 0:
+        errors["discount_minor"] = _("The amount cannot be negative.")
+    if customer is not None and customer.business_id != business.pk:
+        errors["customer"] = _("Unknown customer.")
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    existing = Order.objects.for_business(business).filter(number=number).first()
+    if existing is not None:
+        if existing.total_minor != total_minor or existing.customer_id != (
+            customer.pk if customer else None
+        ):
+            raise Conflict(
+                _("Order %(number)s was already recorded with other values.") % {"number": number},
+                code="order_number_reused",
+            )
+        return existing  # type: ignore[no-any-return]
+    placed = placed_at or timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    business=business,
+                    customer=customer,
+                    location=location,
+                    number=number,
+                    currency=business.currency,
+                    subtotal_minor=subtotal_minor
+                    if subtotal_minor is not None
+                    else total_minor + discount_minor,
+                    discount_minor=discount_minor,
+                    total_minor=total_minor,
+                    placed_at=placed,
+                    channel=channel,
+                )
+        except IntegrityError:
+            return Order.objects.for_business(business).get(number=number)  # type: ignore[no-any-return]
+        if customer is not None:
+            interaction_add(
+                customer=customer,
+                kind=InteractionKind.PURCHASE,
+                summary=_purchase_summary(business, number, total_minor),
+                occurred_at=placed,
+                reference=f"order:{order.pk}",
+            )
+            if update_stats:
+                customer_stats_recompute(business=business, customer_ids=[customer.pk])
+    return order
+
+
+def _purchase_summary(business: Business, number: str, total_minor: int) -> str:
+    """Timeline text, written in the business's language (it is stored, not re-rendered)."""
+    with translation.override(business.default_language):
+        return _("Purchase %(number)s: %(total)s") % {
+            "number": number,
+            "total": format_money(Money(total_minor, business.currency), business.default_language),
+        }
+
+
+def customer_stats_recompute(
+    *, business: Business, customer_ids: Iterable[int] | None = None
+) -> int:
+    """Recompute first/last purchase, count, total spent (net of refunds), average order and
+    average days between visits from the orders, in SQL. Returns customers updated."""
+    orders = Order.objects.for_business(business).filter(customer__isnull=False)
+    customers = Customer.objects.for_business(business)
+    if customer_ids is not None:
+        ids = list(customer_ids)
+        orders = orders.filter(customer_id__in=ids)
+        customers = customers.filter(pk__in=ids)
+    stats = {
+        row["customer_id"]: row
+        for row in orders.values("customer_id").annotate(
+            first=Min("placed_at"),
+            last=Max("placed_at"),
+            count=Count("id"),
+            paid=Sum("total_minor"),
+            refunded=Sum("refunded_minor"),
+        )
+    }
+    updated = []
+    for customer in customers.only("id").iterator(chunk_size=2000):
+        row = stats.get(customer.pk)
+        if row is None:
+            customer.first_purchase_at = customer.last_purchase_at = None
+            customer.purchase_count = customer.total_spent_minor = customer.average_order_minor = 0
+            customer.visit_interval_days = None
+        else:
+            spent = int(row["paid"] or 0) - int(row["refunded"] or 0)
+            count = int(row["count"])
+            customer.first_purchase_at, customer.last_purchase_at = row["first"], row["last"]
+            customer.purchase_count = count
+            customer.total_spent_minor = spent
+            customer.average_order_minor = spent // count if count else 0
+            span = (row["last"] - row["first"]).days
+            customer.visit_interval_days = round(span / (count - 1)) if count > 1 else None
+        updated.append(customer)
+    Customer.objects.bulk_update(
+        updated,
+        [
+            "first_purchase_at",
+            "last_purchase_at",
+            "purchase_count",
+            "total_spent_minor",
+            "average_order_minor",
+            "visit_interval_days",
+        ],
+        batch_size=1000,
+    )
+    return len(updated)
+
+
+def orders_move_on_merge(keep: Customer, drop: Customer) -> None:
+    Order.objects.filter(customer=drop).update(customer=keep)
+    Interaction.objects.filter(customer=drop).update(customer=keep)
+    customer_stats_recompute(business=keep.business, customer_ids=[keep.pk, drop.pk])
+
+
+def orders_export_section(customer: Customer) -> tuple[str, Any]:
+    return (
+        "orders",
+        [
+            {
+                "number": o.number,
+                "placed_at": o.placed_at.isoformat(),
+                "currency": o.currency,
+                "total_minor": o.total_minor,
+                "discount_minor": o.discount_minor,
+                "refunded_minor": o.refunded_minor,
+                "status": o.status,
+            }
+            for o in Order.objects.filter(customer=customer).order_by("placed_at")
+        ],
+    )
