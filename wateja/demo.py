@@ -1,5 +1,7 @@
-"""Demo data for `wateja demo`: a Nairobi café and a Yerevan flower shop, their branches,
-staff and API key. Every feature that lands adds its own realistic data here."""
+"""Demo data for `wateja demo`: a Nairobi café with Swahili/English customers and a Yerevan
+flower shop with Armenian/Russian customers, their branches, staff and API keys, several
+hundred customers with consents, tags, notes, complaints and a few duplicates to merge, and a
+year of orders. Every feature that lands adds its own realistic data here."""
 
 from __future__ import annotations
 
@@ -72,5 +74,11 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
 
     _key, token = apikey_create(business=cafe, name="Demo POS", role=Role.MANAGER)
     apikey_create(business=flowers, name="Online shop", role=Role.MANAGER)
-    _ = (rng, scale)  # used by the customer and order data as those features land
-    return {"businesses": [cafe.name, flowers.name], "api_key": token}
+
+    from wateja.demo_customers import seed_customers
+
+    counts = {
+        business.slug: seed_customers(business, rng=rng, scale=scale)
+        for business in (cafe, flowers)
+    }
+    return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

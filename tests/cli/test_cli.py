@@ -62,14 +62,17 @@ def test_apikey_for_unknown_business_fails(tmp_path):
 
 def test_demo_builds_both_businesses(tmp_path):
     env = wateja_env(tmp_path)
-    result = wateja("demo", "--no-serve", env=env)
+    result = wateja("demo", "--no-serve", "--scale", "0.1", env=env)
     assert result.returncode == 0, result.stderr
     assert "demo / demo" in result.stdout
     db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
     businesses = dict(db.execute("SELECT slug, currency FROM tenants_business").fetchall())
     assert businesses == {"kahawa-corner": "KES", "vardanots-flowers": "AMD"}
     # a second run starts from a fresh database, not on top of the first
-    again = wateja("demo", "--no-serve", env=env)
+    again = wateja("demo", "--no-serve", "--scale", "0.1", env=env)
     assert again.returncode == 0, again.stderr
     db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
     assert db.execute("SELECT count(*) FROM tenants_business").fetchone()[0] == 2
+    people = dict(db.execute("SELECT business_id, count(*) FROM customers_customer GROUP BY 1"))
+    assert len(people) == 2 and all(n >= 20 for n in people.values())
+    assert db.execute("SELECT count(*) FROM orders_order").fetchone()[0] > 100

@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from wateja import __version__
 from wateja.api.auth import ApiKeyAuth
 from wateja.api.errors import install_error_handlers
-from wateja.api.routers import business, system
+from wateja.api.routers import business, customers, system
 
 api = NinjaAPI(
     title="Wateja API",
@@ -25,3 +25,4 @@ api.openapi_extra = {"info": {"x-wateja-version": __version__}}
 install_error_handlers(api)
 api.add_router("", system.router)
 api.add_router("", business.router)
+api.add_router("", customers.router)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from wateja.web import views
+from wateja.web import views, views_customers
 
 app_name = "web"
 
@@ -17,7 +17,42 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("customers/", views.customers, name="customers"),
+    path("customers/", views_customers.customer_list, name="customers"),
+    path("customers/new/", views_customers.customer_new, name="customer_new"),
+    path("customers/tasks/", views_customers.tasks, name="tasks"),
+    path("customers/segments/", views_customers.segments, name="segments"),
+    path(
+        "customers/segments/<int:segment_id>/",
+        views_customers.segment_detail,
+        name="segment_detail",
+    ),
+    path("customers/duplicates/", views_customers.duplicates, name="duplicates"),
+    path("customers/merge/", views_customers.merge, name="merge"),
+    path("customers/<int:customer_id>/", views_customers.customer_detail, name="customer_detail"),
+    path("customers/<int:customer_id>/edit/", views_customers.customer_edit, name="customer_edit"),
+    path(
+        "customers/<int:customer_id>/interactions/",
+        views_customers.interaction_new,
+        name="interaction_new",
+    ),
+    path(
+        "customers/<int:customer_id>/consents/",
+        views_customers.consent_change,
+        name="consent_change",
+    ),
+    path("customers/<int:customer_id>/card/", views_customers.card_reissue, name="card_reissue"),
+    path(
+        "customers/<int:customer_id>/export.json",
+        views_customers.customer_export_json,
+        name="customer_export_json",
+    ),
+    path(
+        "customers/<int:customer_id>/erase/",
+        views_customers.customer_erase_view,
+        name="customer_erase",
+    ),
+    path("tasks/<int:interaction_id>/status/", views_customers.task_status, name="task_status"),
+    path("join/<slug:slug>/", views_customers.join, name="join"),
     path("checkout/", views.checkout, name="checkout"),
     path("rewards/", views.rewards, name="rewards"),
     path("messages/", views.messages_page, name="messages"),

@@ -50,7 +50,6 @@ def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-customers = _coming(_l("Customers"))
 checkout = _coming(_l("Checkout"))
 rewards = _coming(_l("Rewards"))
 messages_page = _coming(_l("Messages"))

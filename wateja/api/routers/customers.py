@@ -1,0 +1,445 @@
+"""Customers, cards, interactions and tasks, consents, segments, merge and privacy requests.
+
+No `from __future__ import annotations` here: Ninja reads the Query[...] annotation at import.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import Field
+
+from wateja.api.auth import current_business, require_role
+from wateja.api.pagination import CursorPagination
+from wateja.api.schemas import StrictSchema
+from wateja.core.errors import NotFound, ValidationFailed
+from wateja.customers.models import (
+    Card,
+    CardStatus,
+    Channel,
+    Consent,
+    ConsentSource,
+    Customer,
+    Interaction,
+    InteractionKind,
+    Segment,
+    Source,
+    TaskStatus,
+)
+from wateja.customers.privacy import customer_data_export, customer_erase
+from wateja.customers.segments import segment_customers, segment_save
+from wateja.customers.selectors import (
+    active_customers,
+    card_lookup,
+    consent_state,
+    customer_search,
+    duplicate_candidates,
+    open_tasks,
+)
+from wateja.customers.services import (
+    card_issue,
+    consent_record,
+    customer_create,
+    customer_merge,
+    customer_tags,
+    customer_update,
+    interaction_add,
+    tags_set,
+    task_update,
+)
+from wateja.tenants.models import ApiKey, Location
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import get_owned
+
+router = Router(tags=["customers"])
+
+
+class Birthday(Schema):
+    day: int | None = None
+    month: int | None = None
+    year: int | None = None
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    phone: str
+    email: str
+    city: str
+    language: str
+    birthday: Birthday
+    gender: str
+    notes: str
+    source: str
+    tags: list[str]
+    card_number: str | None
+    created_at: datetime
+    first_purchase_at: datetime | None
+    last_purchase_at: datetime | None
+    purchase_count: int
+    total_spent_minor: int
+    average_order_minor: int
+    visit_interval_days: int | None
+    currency: str
+    erased: bool
+    merged_into: int | None
+
+    @staticmethod
+    def resolve_birthday(obj: Customer) -> dict[str, int | None]:
+        return {"day": obj.birth_day, "month": obj.birth_month, "year": obj.birth_year}
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return customer_tags(obj)
+
+    @staticmethod
+    def resolve_card_number(obj: Customer) -> str | None:
+        cards = [c for c in obj.cards.all() if c.status == CardStatus.ACTIVE]
+        return cards[0].number if cards else None
+
+    @staticmethod
+    def resolve_currency(obj: Customer) -> str:
+        return obj.business.currency
+
+    @staticmethod
+    def resolve_erased(obj: Customer) -> bool:
+        return obj.erased_at is not None
+
+    @staticmethod
+    def resolve_merged_into(obj: Customer) -> int | None:
+        return obj.merged_into_id
+
+
+class CustomerIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+    city: str = Field("", max_length=100)
+    language: str = Field("", max_length=5)
+    birth_day: int | None = None
+    birth_month: int | None = None
+    birth_year: int | None = None
+    gender: str = ""
+    notes: str = Field("", max_length=5000)
+    tags: list[str] = Field(default_factory=list)
+    source: Source = Source.API
+    location_id: int | None = None
+    consents: dict[Channel, bool] = Field(
+        default_factory=dict,
+        description="channel → granted, with the text you showed in consent_text",
+    )
+    consent_text: str = Field("", max_length=2000)
+
+
+class CustomerPatch(StrictSchema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    city: str | None = Field(None, max_length=100)
+    language: str | None = Field(None, max_length=5)
+    birth_day: int | None = None
+    birth_month: int | None = None
+    birth_year: int | None = None
+    gender: str | None = None
+    notes: str | None = Field(None, max_length=5000)
+    tags: list[str] | None = None
+
+
+class CardOut(Schema):
+    id: int
+    number: str
+    status: str
+    issued_at: datetime
+    customer_id: int
+
+
+class CardIssueIn(StrictSchema):
+    replace: bool = True
+
+
+class InteractionOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    summary: str
+    body: str
+    occurred_at: datetime
+    status: str
+    owner_id: int | None
+    due_at: datetime | None
+    resolved_at: datetime | None
+    reference: str
+
+
+class InteractionIn(StrictSchema):
+    kind: InteractionKind
+    summary: str = Field(min_length=1, max_length=300)
+    body: str = Field("", max_length=10000)
+    occurred_at: datetime | None = None
+    due_at: datetime | None = None
+    owner_id: int | None = None
+
+
+class TaskPatch(StrictSchema):
+    status: TaskStatus | None = None
+    owner_id: int | None = None
+    due_at: datetime | None = None
+
+
+class ConsentOut(Schema):
+    id: int
+    channel: str
+    purpose: str
+    granted: bool
+    text: str
+    source: str
+    recorded_at: datetime
+
+
+class ConsentIn(StrictSchema):
+    channel: Channel
+    granted: bool
+    purpose: str = Field("marketing", min_length=1, max_length=100)
+    text: str = Field("", max_length=2000)
+    source: ConsentSource = ConsentSource.API
+
+
+class MergeIn(StrictSchema):
+    drop_id: int
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    filters: dict[str, Any]
+    size: int
+
+    @staticmethod
+    def resolve_size(obj: Segment) -> int:
+        return segment_customers(obj.business, obj.filters).count()
+
+
+class SegmentIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=100)
+    filters: dict[str, Any]
+
+
+class CustomerFilters(Schema):
+    q: str = ""
+    city: str = ""
+    tag: str = ""
+    segment_id: int | None = None
+
+
+def _key(request: HttpRequest) -> ApiKey:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _customer(request: HttpRequest, customer_id: int) -> Customer:
+    return get_owned(Customer, current_business(request), pk=customer_id)
+
+
+def _with_cards(queryset: Any) -> Any:
+    return queryset.select_related("business").prefetch_related(
+        Prefetch("cards", queryset=Card.objects.order_by("-id")), "tag_links__tag"
+    )
+
+
+def _staff_user(request: HttpRequest, user_id: int | None) -> Any:
+    if user_id is None:
+        return None
+    from wateja.tenants.models import Staff
+
+    staff = (
+        Staff.objects.for_business(current_business(request))
+        .filter(user_id=user_id)
+        .select_related("user")
+        .first()
+    )
+    if staff is None:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"owner_id": _("Not a staff member here.")}
+        )
+    return staff.user
+
+
+@router.get("/customers", response=list[CustomerOut])
+@paginate(CursorPagination)
+def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
+    business = current_business(request)
+    if filters.q:
+        ids = [c.pk for c in customer_search(business, filters.q, limit=200)]
+        queryset = active_customers(business).filter(pk__in=ids)
+    elif filters.segment_id is not None:
+        segment = get_owned(Segment, business, pk=filters.segment_id)
+        queryset = segment_customers(business, segment.filters)
+    else:
+        queryset = segment_customers(business, {"city": filters.city, "tag": filters.tag})
+    return _with_cards(queryset)
+
+
+@router.post("/customers", response={201: CustomerOut})
+def customer_post(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    business = current_business(request)
+    data = payload.dict()
+    location_id = data.pop("location_id")
+    consents = data.pop("consents")
+    text = data.pop("consent_text")
+    location = get_owned(Location, business, pk=location_id) if location_id else None
+    customer = customer_create(business=business, location=location, **data)
+    for channel, granted in consents.items():
+        consent_record(customer=customer, channel=channel, granted=granted, text=text, source="api")
+    return Status(201, _with_cards(Customer.objects.filter(pk=customer.pk)).get())
+
+
+@router.get("/customers/duplicates")
+def customer_duplicates(request: HttpRequest) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    return {"pairs": duplicate_candidates(current_business(request))}
+
+
+@router.get("/customers/{customer_id}", response=CustomerOut)
+def customer_get(request: HttpRequest, customer_id: int) -> Customer:
+    customer = _customer(request, customer_id)
+    return _with_cards(Customer.objects.filter(pk=customer.pk)).get()  # type: ignore[no-any-return]
+
+
+@router.patch("/customers/{customer_id}", response=CustomerOut)
+def customer_patch(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> Customer:
+    require_role(request, Role.CASHIER)
+    customer = _customer(request, customer_id)
+    changes = payload.dict(exclude_unset=True)
+    tags = changes.pop("tags", None)
+    customer_update(customer=customer, **changes)
+    if tags is not None:
+        tags_set(customer=customer, tags=tags)
+    return _with_cards(Customer.objects.filter(pk=customer.pk)).get()  # type: ignore[no-any-return]
+
+
+@router.post("/customers/{customer_id}/merge", response=CustomerOut)
+def customer_merge_post(request: HttpRequest, customer_id: int, payload: MergeIn) -> Customer:
+    require_role(request, Role.MANAGER)
+    keep = _customer(request, customer_id)
+    drop = _customer(request, payload.drop_id)
+    merged = customer_merge(keep=keep, drop=drop, api_key=_key(request))
+    return _with_cards(Customer.objects.filter(pk=merged.pk)).get()  # type: ignore[no-any-return]
+
+
+@router.get("/customers/{customer_id}/export")
+def customer_export(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    return customer_data_export(customer=_customer(request, customer_id), api_key=_key(request))
+
+
+@router.post("/customers/{customer_id}/erase", response=CustomerOut)
+def customer_erase_post(request: HttpRequest, customer_id: int) -> Customer:
+    require_role(request, Role.MANAGER)
+    erased = customer_erase(customer=_customer(request, customer_id), api_key=_key(request))
+    return _with_cards(Customer.objects.filter(pk=erased.pk)).get()  # type: ignore[no-any-return]
+
+
+@router.get("/customers/{customer_id}/cards", response=list[CardOut])
+def card_list(request: HttpRequest, customer_id: int) -> Any:
+    return _customer(request, customer_id).cards.order_by("-id")
+
+
+@router.post("/customers/{customer_id}/cards", response={201: CardOut})
+def card_post(request: HttpRequest, customer_id: int, payload: CardIssueIn) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    return Status(
+        201, card_issue(customer=_customer(request, customer_id), replace=payload.replace)
+    )
+
+
+@router.get("/cards/{number}", response=CustomerOut)
+def card_get(request: HttpRequest, number: str) -> Customer:
+    card = card_lookup(current_business(request), number)
+    if card is None or not card.customer.is_active:
+        raise NotFound(_("No customer has this card."), code="card_not_found")
+    return _with_cards(Customer.objects.filter(pk=card.customer_id)).get()  # type: ignore[no-any-return]
+
+
+@router.get("/customers/{customer_id}/interactions", response=list[InteractionOut])
+@paginate(CursorPagination)
+def interaction_list(request: HttpRequest, customer_id: int) -> Any:
+    return Interaction.objects.filter(customer=_customer(request, customer_id))
+
+
+@router.post("/customers/{customer_id}/interactions", response={201: InteractionOut})
+def interaction_post(request: HttpRequest, customer_id: int, payload: InteractionIn) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    customer = _customer(request, customer_id)
+    interaction = interaction_add(
+        customer=customer,
+        kind=payload.kind,
+        summary=payload.summary,
+        body=payload.body,
+        occurred_at=payload.occurred_at,
+        due_at=payload.due_at,
+        owner=_staff_user(request, payload.owner_id),
+    )
+    return Status(201, interaction)
+
+
+@router.patch("/interactions/{interaction_id}", response=InteractionOut)
+def task_patch(request: HttpRequest, interaction_id: int, payload: TaskPatch) -> Interaction:
+    require_role(request, Role.CASHIER)
+    task = get_owned(Interaction, current_business(request), pk=interaction_id)
+    changes = payload.dict(exclude_unset=True)
+    return task_update(
+        task=task,
+        status=changes.get("status"),
+        owner=_staff_user(request, changes.get("owner_id")),
+        due_at=changes.get("due_at"),
+        clear_due="due_at" in changes and changes["due_at"] is None,
+    )
+
+
+@router.get("/tasks", response=list[InteractionOut])
+def task_list(request: HttpRequest) -> Any:
+    return open_tasks(current_business(request))[:500]
+
+
+class ConsentsOut(Schema):
+    current: list[ConsentOut]
+    history: list[ConsentOut]
+
+
+@router.get("/customers/{customer_id}/consents", response=ConsentsOut)
+def consent_list(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    customer = _customer(request, customer_id)
+    return {
+        "current": list(consent_state(customer).values()),
+        "history": Consent.objects.filter(customer=customer).order_by("-recorded_at", "-id"),
+    }
+
+
+@router.post("/customers/{customer_id}/consents", response={201: ConsentOut})
+def consent_post(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    consent = consent_record(customer=_customer(request, customer_id), **payload.dict())
+    return Status(201, consent)
+
+
+@router.get("/segments", response=list[SegmentOut])
+def segment_list(request: HttpRequest) -> Any:
+    return Segment.objects.for_business(current_business(request)).select_related("business")
+
+
+@router.post("/segments", response={201: SegmentOut})
+def segment_post(request: HttpRequest, payload: SegmentIn) -> Status[Any]:
+    require_role(request, Role.MANAGER)
+    segment = segment_save(
+        business=current_business(request), name=payload.name, filters=payload.filters
+    )
+    return Status(201, segment)
+
+
+@router.get("/segments/{segment_id}", response=SegmentOut)
+def segment_get(request: HttpRequest, segment_id: int) -> Segment:
+    return get_owned(Segment, current_business(request), pk=segment_id)
