@@ -193,6 +193,23 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recompute_stats(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wateja.orders.services import customer_stats_recompute
+    from wateja.tenants.models import Business
+
+    businesses = Business.objects.all()
+    if args.business:
+        businesses = businesses.filter(slug=args.business)
+        if not businesses.exists():
+            print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+            return 2
+    for business in businesses:
+        count = customer_stats_recompute(business=business)
+        print(f"{business.slug}: {count} customers recomputed")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -247,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="manager", choices=["owner", "manager", "cashier", "viewer"]
     )
     create.set_defaults(func=cmd_apikey)
+
+    stats = sub.add_parser(
+        "recompute-stats", help="recompute customers' purchase figures from their orders"
+    )
+    stats.add_argument("--business", help="only this business (short name)")
+    stats.set_defaults(func=cmd_recompute_stats)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -76,3 +76,28 @@ def test_demo_builds_both_businesses(tmp_path):
     people = dict(db.execute("SELECT business_id, count(*) FROM customers_customer GROUP BY 1"))
     assert len(people) == 2 and all(n >= 20 for n in people.values())
     assert db.execute("SELECT count(*) FROM orders_order").fetchone()[0] > 100
+
+
+def test_recompute_stats_restores_purchase_figures(tmp_path):
+    env = wateja_env(tmp_path)
+    assert wateja("demo", "--no-serve", "--scale", "0.05", env=env).returncode == 0
+    db_path = tmp_path / "demo" / "wateja.sqlite3"
+    db = sqlite3.connect(db_path)
+    before = db.execute(
+        "SELECT id, purchase_count, total_spent_minor FROM customers_customer ORDER BY id"
+    ).fetchall()
+    db.execute("UPDATE customers_customer SET purchase_count = 0, total_spent_minor = 0")
+    db.commit()
+    demo_env = wateja_env(tmp_path / "demo")
+    result = wateja("recompute-stats", "--business", "kahawa-corner", env=demo_env)
+    assert result.returncode == 0, result.stderr
+    assert "kahawa-corner:" in result.stdout
+    after = dict(
+        (row[0], row[1:])
+        for row in db.execute(
+            "SELECT c.id, c.purchase_count, c.total_spent_minor FROM customers_customer c "
+            "JOIN tenants_business b ON b.id = c.business_id WHERE b.slug = 'kahawa-corner'"
+        )
+    )
+    assert after == {row[0]: row[1:] for row in before if row[0] in after}
+    assert any(count > 0 for count, _spent in after.values())
