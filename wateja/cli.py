@@ -210,6 +210,24 @@ def cmd_recompute_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_ledger(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wateja.tenants.models import Business
+    from wateja.wallet.services import ledger_check
+
+    business = None
+    if args.business:
+        business = Business.objects.filter(slug=args.business).first()
+        if business is None:
+            print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+            return 2
+    problems = ledger_check(business)
+    for line in problems:
+        print(line)
+    print("ledger consistent" if not problems else f"{len(problems)} problem(s) found")
+    return 1 if problems else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -270,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--business", help="only this business (short name)")
     stats.set_defaults(func=cmd_recompute_stats)
+
+    check = sub.add_parser(
+        "check-ledger", help="recompute every balance from its entries; exit 1 on a difference"
+    )
+    check.add_argument("--business", help="only this business (short name)")
+    check.set_defaults(func=cmd_check_ledger)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -20,7 +20,9 @@ from wateja.customers.services import (
     interaction_add,
     task_update,
 )
-from wateja.orders.services import customer_stats_recompute, order_record
+from wateja.demo_promotions import seed_promotions
+from wateja.demo_wallet import configure, reward_orders, wallet_extras
+from wateja.orders.services import SaleRow, customer_stats_recompute, orders_bulk_record
 from wateja.tenants.models import Business, Location
 
 KENYAN_FIRST = [
@@ -198,6 +200,7 @@ def _visit_days(business: Business, rng: random.Random) -> list[dt.date]:
 
 
 def seed_customers(business: Business, *, rng: random.Random, scale: float = 1.0) -> dict[str, int]:
+    configure(business)
     tz = zoneinfo.ZoneInfo(business.timezone)
     locations = list(Location.objects.for_business(business))
     staff_users = list(User.objects.filter(memberships__business=business))
@@ -209,8 +212,9 @@ def seed_customers(business: Business, *, rng: random.Random, scale: float = 1.0
         if business.country == "KE"
         else ["vip", "wedding", "corporate", "delivery"]
     )
-    target = int((420 if business.country == "KE" else 300) * scale)
+    target = int((360 if business.country == "KE" else 240) * scale)
     customers: list[Customer] = []
+    sales: list[SaleRow] = []
     order_seq = 1000
     for n in range(target):
         name = _name(rng, business)
@@ -255,20 +259,24 @@ def seed_customers(business: Business, *, rng: random.Random, scale: float = 1.0
         for day in _visit_days(business, rng):
             order_seq += 1
             at = dt.datetime.combine(day, dt.time(rng.randrange(8, 20), rng.randrange(60)), tz)
-            if at > timezone.now():
-                continue
-            order_record(
-                business=business,
-                number=f"{business.slug[:3].upper()}-{order_seq}",
-                total_minor=_order_totals(business, rng),
-                customer=customer,
-                placed_at=at,
-                location=rng.choice(locations),
-                update_stats=False,
-            )
+            if at <= timezone.now():
+                sales.append(
+                    SaleRow(
+                        number=f"{business.slug[:3].upper()}-{order_seq}",
+                        total_minor=_order_totals(business, rng),
+                        placed_at=at,
+                        customer=customer,
+                        location=rng.choice(locations),
+                    )
+                )
+    sales.sort(key=lambda row: row.placed_at)
+    orders_bulk_record(business=business, rows=sales)
+    reward_orders(business, rng, customers)
+    wallet_extras(business, rng, customers)
     _duplicates(business, rng, customers)
     _tasks(business, rng, customers, staff_users)
     customer_stats_recompute(business=business)
+    seed_promotions(business, rng, customers)
     for name, filters in (
         ("Regulars", {"purchases_min": 10}),
         ("Birthdays this month", {"birthday_month": "this"}),

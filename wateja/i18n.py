@@ -49,7 +49,9 @@ def compile_catalogues(force: bool = False) -> list[Path]:
 def _template_source_as_python(path: Path) -> str:
     from django.utils.translation.template import templatize
 
-    return templatize(path.read_text(encoding="utf-8"), origin=str(path))
+    text = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+    # templatize keeps the template's indentation, which Python's tokenizer may reject
+    return "\n".join(line.lstrip() for line in text.splitlines())
 
 
 def extract_message_ids() -> set[str]:

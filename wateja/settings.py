@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "wateja.tenants",
     "wateja.customers",
+    "wateja.wallet",
+    "wateja.promotions",
     "wateja.orders",
     "wateja.api",
     "wateja.web",
@@ -174,6 +176,9 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 MAX_BODY_BYTES = int(os.environ.get("WATEJA_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# customer spreadsheets (WATEJA_IMPORT_MAX_BYTES, 50 MiB): the only bodies allowed above
+# MAX_BODY_BYTES; uploads over FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file
+IMPORT_MAX_BYTES = int(os.environ.get("WATEJA_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
 

@@ -101,3 +101,22 @@ def test_recompute_stats_restores_purchase_figures(tmp_path):
     )
     assert after == {row[0]: row[1:] for row in before if row[0] in after}
     assert any(count > 0 for count, _spent in after.values())
+
+
+def test_check_ledger_passes_on_the_demo_and_catches_tampering(tmp_path):
+    env = wateja_env(tmp_path)
+    assert wateja("demo", "--no-serve", "--scale", "0.05", env=env).returncode == 0
+    demo_env = wateja_env(tmp_path / "demo")
+    clean = wateja("check-ledger", env=demo_env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "ledger consistent" in clean.stdout
+    db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
+    account = db.execute(
+        "SELECT id FROM wallet_account WHERE customer_id IS NOT NULL AND balance > 0 LIMIT 1"
+    ).fetchone()
+    assert account is not None, "the demo should have points"
+    db.execute("UPDATE wallet_account SET balance = balance + 1 WHERE id = ?", account)
+    db.commit()
+    broken = wateja("check-ledger", env=demo_env)
+    assert broken.returncode == 1
+    assert f"account {account[0]}" in broken.stdout

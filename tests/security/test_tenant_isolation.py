@@ -13,6 +13,9 @@ from wateja.customers.segments import segment_save
 from wateja.customers.services import customer_create, interaction_add
 from wateja.tenants.models import ApiKey, Location
 from wateja.tenants.services import apikey_create, location_create
+from wateja.orders.models import Checkout, Order
+from wateja.promotions.models import Promotion
+from wateja.wallet.models import Operation, Transfer
 
 
 def _customer(b):
@@ -25,6 +28,40 @@ def _card(b):
 
 def _task(b):
     return interaction_add(customer=_customer(b), kind="complaint", summary="late")
+
+
+def _hold(b):
+    from wateja.wallet.services import balance_spend, points_earn
+
+    customer = _customer(b)
+    points_earn(customer=customer, amount=10, idempotency_key="their-earn")
+    balance_spend(customer=customer, amount=5, idempotency_key="their-hold", hold_minutes=5)
+    return Operation.objects.get(business=b, key="their-hold")
+
+
+def _promotion(b):
+    from wateja.promotions.services import promotion_save
+
+    return promotion_save(
+        business=b, name="Theirs", type="percent_off_order", params={"percent_bp": 500}
+    )
+
+
+def _checkout(b):
+    from wateja.orders.checkout import SaleInput, checkout_reserve
+
+    return checkout_reserve(
+        business=b,
+        key="their-sale",
+        sale=SaleInput(currency=b.currency, total_minor=100),
+        customer=None,
+    )
+
+
+def _order(b):
+    from wateja.orders.services import order_record
+
+    return order_record(business=b, number="THEIRS-1", total_minor=100)
 
 
 # (method, path template, factory of the other business's object, attribute for the path, body)
@@ -45,6 +82,39 @@ ENDPOINTS = [
     ("GET", "/customers/{}/consents", _customer, "pk", None),
     ("POST", "/customers/{}/consents", _customer, "pk", {"channel": "sms", "granted": True}),
     ("GET", "/segments/{}", lambda b: segment_save(business=b, name="s", filters={}), "pk", None),
+    ("GET", "/customers/{}/wallet", _customer, "pk", None),
+    ("POST", "/customers/{}/wallet/earn", _customer, "pk", {"amount": 5}),
+    ("POST", "/customers/{}/wallet/spend", _customer, "pk", {"amount": 5}),
+    ("POST", "/customers/{}/wallet/adjust", _customer, "pk", {"amount": 5, "reason": "x"}),
+    ("POST", "/customers/{}/wallet/gift", _customer, "pk", {"to_customer_id": 1, "amount": 5}),
+    ("POST", "/customers/{}/wallet/topup", _customer, "pk", {"amount_minor": 5, "currency": "KES"}),
+    (
+        "POST",
+        "/customers/{}/wallet/payout",
+        _customer,
+        "pk",
+        {"amount_minor": 5, "currency": "KES"},
+    ),
+    ("POST", "/wallet/operations/{}/post", _hold, "key", None),
+    ("POST", "/wallet/operations/{}/void", _hold, "key", None),
+    ("GET", "/promotions/{}", _promotion, "pk", None),
+    (
+        "PUT",
+        "/promotions/{}",
+        _promotion,
+        "pk",
+        {"name": "x", "type": "percent_off_order", "params": {"percent_bp": 1}},
+    ),
+    ("POST", "/promotions/{}/status", _promotion, "pk", {"status": "paused"}),
+    ("POST", "/promotions/{}/codes", _promotion, "pk", {"code": "MINE1"}),
+    ("GET", "/promotions/{}/codes/report", _promotion, "pk", None),
+    ("POST", "/promotions/{}/simulate", _promotion, "pk", {"months": 1}),
+    ("GET", "/customers/{}/referral", _customer, "pk", None),
+    ("POST", "/customers/{}/referral", _customer, "pk", {"code": "ABCDEF"}),
+    ("POST", "/checkout/{}/commit", _checkout, "key", None),
+    ("POST", "/checkout/{}/release", _checkout, "key", None),
+    ("GET", "/orders/{}", _order, "pk", None),
+    ("POST", "/orders/{}/refunds", _order, "pk", {"amount_minor": 1}),
 ]
 
 
@@ -52,7 +122,9 @@ ENDPOINTS = [
 def test_foreign_ids_are_404(business, other_business, api, method, template, factory, attr, body):
     foreign = factory(other_business)
     before = _snapshot()
-    response = api.request(method, template.format(getattr(foreign, attr)), body)
+    response = api.request(
+        method, template.format(getattr(foreign, attr)), body, **{"Idempotency-Key": "mine-1"}
+    )
     assert response.status_code == 404, response.content
     assert response.json()["code"] in ("not_found", "card_not_found")
     assert _snapshot() == before
@@ -64,6 +136,10 @@ def _snapshot():
         list(Interaction.objects.order_by("pk").values_list("pk", "status")),
         list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at")),
         Segment.objects.count(),
+        list(Transfer.objects.order_by("pk").values_list("pk", "status")),
+        list(Order.objects.order_by("pk").values_list("pk", "refunded_minor")),
+        list(Promotion.objects.order_by("pk").values_list("pk", "name", "status")),
+        list(Checkout.objects.order_by("pk").values_list("pk", "status")),
         Location.objects.count(),
     )
 

@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from wateja import __version__
 from wateja.api.auth import ApiKeyAuth
 from wateja.api.errors import install_error_handlers
-from wateja.api.routers import business, customers, system
+from wateja.api.routers import business, checkout, customers, imports, system, wallet
 
 api = NinjaAPI(
     title="Wateja API",
@@ -26,3 +26,6 @@ install_error_handlers(api)
 api.add_router("", system.router)
 api.add_router("", business.router)
 api.add_router("", customers.router)
+api.add_router("", wallet.router)
+api.add_router("", checkout.router)
+api.add_router("", imports.router)

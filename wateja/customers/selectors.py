@@ -148,3 +148,37 @@ def duplicate_candidates(
             break
     pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))
     return pairs[:limit]
+
+
+def customer_identify(
+    business: Business,
+    *,
+    customer_id: int | None = None,
+    card: str = "",
+    phone: str = "",
+) -> Customer | None:
+    """The customer a till names by id, scanned/typed card number or phone number; None when
+    nothing is given (an anonymous sale). NotFound when something is given but matches no one."""
+    from django.utils.translation import gettext as _
+
+    from wateja.core.contacts import InvalidPhone, normalize_phone
+    from wateja.core.errors import NotFound
+
+    found: Customer | None = None
+    if customer_id is not None:
+        found = active_customers(business).filter(pk=customer_id).first()
+    elif card:
+        match = card_lookup(business, card)
+        found = match.customer if match and match.status == "active" else None
+    elif phone:
+        try:
+            found = active_customers(business).filter(
+                phone=normalize_phone(phone, business.country)
+            ).first()
+        except InvalidPhone:
+            found = None
+    else:
+        return None
+    if found is None or not found.is_active:
+        raise NotFound(_("No customer matches."), code="customer_not_found")
+    return found

@@ -50,3 +50,48 @@ class Order(BusinessOwned):
     @property
     def net_minor(self) -> int:
         return self.total_minor - self.refunded_minor
+
+
+class OrderLine(BusinessOwned):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=64, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price_minor = models.BigIntegerField()
+    discount_minor = models.BigIntegerField(default=0)
+    weight_grams = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CheckoutStatus(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    COMMITTED = "committed", _("Completed")
+    RELEASED = "released", _("Cancelled")
+
+
+class Checkout(BusinessOwned):
+    """One sale in progress: what was evaluated and reserved (codes, budgets, points held)
+    until it is committed or its time runs out. The key makes every step idempotent."""
+
+    key = models.CharField(max_length=200)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=9, choices=CheckoutStatus.choices)
+    request = models.JSONField(default=dict)
+    evaluation = models.JSONField(default=dict)
+    points_to_spend = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkout"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "key"], name="checkout_key_once")
+        ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from wateja.core.errors import Conflict, ValidationFailed
 from wateja.core.money import Money, format_money
 from wateja.customers.models import Customer, Interaction, InteractionKind
 from wateja.customers.services import interaction_add
-from wateja.orders.models import Order
+from wateja.orders.models import Order, OrderStatus
 from wateja.tenants.models import Business, Location
 
 
@@ -87,6 +88,69 @@ def order_record(
             if update_stats:
                 customer_stats_recompute(business=business, customer_ids=[customer.pk])
     return order
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    number: str
+    total_minor: int
+    placed_at: dt.datetime
+    customer: Customer | None = None
+    location: Location | None = None
+    discount_minor: int = 0
+
+
+def orders_bulk_record(*, business: Business, rows: list[SaleRow], batch_size: int = 1000) -> int:
+    """Record many past sales at once (a sales history import): orders and their purchase
+    interactions in bulk, order numbers already present skipped. Returns orders created.
+    Call customer_stats_recompute afterwards."""
+    created = 0
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        for row in batch:
+            if row.total_minor < 0 or not row.number.strip():
+                raise ValidationFailed.fields(
+                    _("Some fields are not valid."), {"number": row.number or "?"}
+                )
+        known = set(
+            Order.objects.for_business(business)
+            .filter(number__in=[r.number for r in batch])
+            .values_list("number", flat=True)
+        )
+        fresh = [r for r in batch if r.number not in known]
+        with transaction.atomic():
+            orders = Order.objects.bulk_create(
+                [
+                    Order(
+                        business=business,
+                        customer=r.customer,
+                        location=r.location,
+                        number=r.number,
+                        currency=business.currency,
+                        subtotal_minor=r.total_minor + r.discount_minor,
+                        discount_minor=r.discount_minor,
+                        total_minor=r.total_minor,
+                        placed_at=r.placed_at,
+                    )
+                    for r in fresh
+                ]
+            )
+            Interaction.objects.bulk_create(
+                [
+                    Interaction(
+                        business=business,
+                        customer=r.customer,
+                        kind=InteractionKind.PURCHASE,
+                        summary=_purchase_summary(business, r.number, r.total_minor),
+                        occurred_at=r.placed_at,
+                        reference=f"order:{order.pk}" if order.pk else f"order-number:{r.number}",
+                    )
+                    for r, order in zip(fresh, orders, strict=True)
+                    if r.customer is not None
+                ]
+            )
+        created += len(fresh)
+    return created
 
 
 def _purchase_summary(business: Business, number: str, total_minor: int) -> str:
@@ -173,3 +237,47 @@ def orders_export_section(customer: Customer) -> tuple[str, Any]:
             for o in Order.objects.filter(customer=customer).order_by("placed_at")
         ],
     )
+
+
+def order_refund(
+    *, order: Order, amount_minor: int, refund_id: str, now: dt.datetime | None = None
+) -> Order:
+    """Refund part or all of an order: record it and reverse, in proportion, the points it
+    earned and the balance it spent (through the wallet). `refund_id` makes it happen once."""
+    from wateja.wallet.services import order_refund_reverse
+
+    if amount_minor <= 0:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"amount_minor": _("The amount must be more than zero.")},
+        )
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        from wateja.wallet.models import Operation
+
+        if Operation.objects.filter(business_id=locked.business_id, key=refund_id).exists():
+            return locked
+        if locked.refunded_minor + amount_minor > locked.total_minor:
+            raise ValidationFailed.fields(
+                _("Some fields are not valid."),
+                {"amount_minor": _("The refund is more than was paid.")},
+            )
+        order_refund_reverse(
+            business=locked.business,
+            order_reference=f"order:{locked.pk}",
+            refund_key=refund_id,
+            refunded_before=locked.refunded_minor,
+            refunded_now=amount_minor,
+            order_total=locked.total_minor,
+            now=now,
+        )
+        locked.refunded_minor += amount_minor
+        locked.status = (
+            OrderStatus.REFUNDED
+            if locked.refunded_minor == locked.total_minor
+            else OrderStatus.PARTIALLY_REFUNDED
+        )
+        locked.save(update_fields=["refunded_minor", "status"])
+        if locked.customer_id:
+            customer_stats_recompute(business=locked.business, customer_ids=[locked.customer_id])
+    return locked

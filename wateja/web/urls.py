@@ -1,9 +1,9 @@
 """URLs of the staff screens."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from wateja.web import views, views_customers
+from wateja.web import views, views_checkout, views_customers, views_wallet
 
 app_name = "web"
 
@@ -53,7 +53,16 @@ urlpatterns = [
     ),
     path("tasks/<int:interaction_id>/status/", views_customers.task_status, name="task_status"),
     path("join/<slug:slug>/", views_customers.join, name="join"),
-    path("checkout/", views.checkout, name="checkout"),
+    path(
+        "customers/<int:customer_id>/wallet/adjust/",
+        views_wallet.adjust,
+        name="wallet_adjust",
+    ),
+    path("my/<str:token>/", views_wallet.my_card, name="my_card"),
+    path("checkout/", views_checkout.pos, name="checkout"),
+    path("checkout/evaluate/", views_checkout.pos_evaluate, name="pos_evaluate"),
+    path("checkout/complete/", views_checkout.pos_complete, name="pos_complete"),
+    path("orders/<int:order_id>/receipt/", views_checkout.receipt, name="receipt"),
     path("rewards/", views.rewards, name="rewards"),
     path("messages/", views.messages_page, name="messages"),
     path("reports/", views.reports, name="reports"),
@@ -62,4 +71,6 @@ urlpatterns = [
     path("settings/api-keys/", views.apikey_add, name="apikey_add"),
     path("settings/api-keys/<int:key_id>/revoke/", views.apikey_remove, name="apikey_revoke"),
     path("business/switch/", views.switch_business, name="switch_business"),
+    path("", include("wateja.web.urls_print")),
+    path("", include("wateja.web.urls_imports")),
 ]

@@ -47,6 +47,7 @@ from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.web.forms import CustomerForm, EnrolForm, InteractionForm, SegmentForm
 from wateja.web.permissions import staff_required
+from wateja.web.views_wallet import card_page_url, wallet_context
 
 PAGE_SIZE = 50
 
@@ -153,12 +154,13 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request, customer_id)
     state = consent_state(customer)
+    card = customer.cards.filter(status="active").first()
     return render(
         request,
         "web/customers/detail.html",
         {
             "customer": customer,
-            "card": customer.cards.filter(status="active").first(),
+            "card": card,
             "cards": customer.cards.order_by("-id"),
             "tags": customer_tags(customer),
             "consents": [
@@ -169,6 +171,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "interaction_form": InteractionForm(),
             "can_manage": _can(request, Role.MANAGER),
             "can_edit": _can(request, Role.CASHIER),
+            "card_page_url": card_page_url(request, card) if card else "",
+            **wallet_context(customer),
         },
     )
 
@@ -420,7 +424,11 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
             _apply_errors(form, error)
         else:
             card = customer.cards.filter(status="active").first()
-            result = {"created": created, "card": card if created else None}
+            result = {
+                "created": created,
+                "card": card if created else None,
+                "card_page_url": card_page_url(request, card) if created and card else "",
+            }
     return render(
         request,
         "web/join.html",

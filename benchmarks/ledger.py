@@ -1,0 +1,369 @@
+"""Ledger throughput: committed earn + spend operations per second through the service layer,
+beside a bare baseline on the same database in the same run.
+
+    .venv/bin/python benchmarks/ledger.py --seconds 20 --customers 100000
+
+PostgreSQL: creates its own database (wateja_bench_<pid>) on --pg-url, migrates it, creates
+one business and --customers customers, then runs --seconds of earn + spend pairs (random
+customer, earn then spend part of it, each a separate committed operation through
+wateja.wallet.services) in --workers processes. Then `pgbench -i -s 10` and
+`pgbench -b tpcb-like -c <workers> -j <workers> -T <seconds>` on the same database. Prints
+both rates and the ratio (target >= 0.5). The database is dropped at the end.
+
+SQLite: the same service workload on a temporary data directory (the project's settings: WAL,
+IMMEDIATE transactions, busy_timeout), beside a bare sqlite3 loop in as many processes on
+another file: BEGIN IMMEDIATE; INSERT an entry; UPDATE a balance; COMMIT (target >= 0.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_TARGET = 0.5
+SQLITE_TARGET = 0.3
+SPAWN = mp.get_context("spawn")  # every process sets up Django (and its connection) itself
+
+
+# ---------------------------------------------------------------- Django side (child processes)
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "wateja.settings"
+    import django
+
+    django.setup()
+
+
+def prepare(env: dict[str, str], customers: int) -> dict[str, Any]:
+    """Migrate, create one business and the customers; warm the system accounts."""
+    django_setup(env)
+    from django.core.management import call_command
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    migrated = time.monotonic()
+
+    from wateja.customers.models import Customer
+    from wateja.tenants.services import business_create
+    from wateja.wallet import services as wallet
+
+    business = business_create(
+        name="Duka la Benchmark", country="KE", currency="KES", timezone_name="Africa/Nairobi"
+    )
+    batch = 10_000
+    for start in range(0, customers, batch):
+        Customer.objects.bulk_create(
+            [
+                Customer(business=business, name=f"Mteja {n}", name_key=f"mteja {n}")
+                for n in range(start, min(customers, start + batch))
+            ],
+            batch_size=batch,
+        )
+    ids = list(Customer.objects.filter(business=business).values_list("id", flat=True))
+    seeded = time.monotonic()
+    first = Customer.objects.get(pk=ids[0])
+    wallet.points_earn(customer=first, amount=10, idempotency_key="warm-earn")
+    wallet.balance_spend(customer=first, amount=5, idempotency_key="warm-spend")
+    return {
+        "business": business.pk,
+        "ids": ids,
+        "migrate_s": migrated - started,
+        "seed_s": seeded - migrated,
+    }
+
+
+def service_worker(
+    env: dict[str, str], worker: int, ids: list[int], seconds: float, barrier: Any, out: Any
+) -> None:
+    """Earn + spend pairs on random customers until the time is up; reports (ops, errors)."""
+    django_setup(env)
+    from django.db import connection
+
+    from wateja.core.errors import DomainError
+    from wateja.customers.models import Customer
+    from wateja.wallet import services as wallet
+
+    rng = random.Random(worker)
+    connection.ensure_connection()
+    ops = errors = n = 0
+    barrier.wait()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        n += 1
+        customer = Customer.objects.select_related("business").get(pk=rng.choice(ids))
+        amount = rng.randint(10, 500)
+        try:
+            wallet.points_earn(customer=customer, amount=amount, idempotency_key=f"e{worker}-{n}")
+            ops += 1
+            wallet.balance_spend(
+                customer=customer, amount=rng.randint(1, amount), idempotency_key=f"s{worker}-{n}"
+            )
+            ops += 1
+        except DomainError:
+            errors += 1
+    out.put((ops, errors))
+    connection.close()
+
+
+def ledger_problems(env: dict[str, str], out: Any) -> None:
+    django_setup(env)
+    from wateja.wallet.services import ledger_check
+
+    out.put(ledger_check())
+
+
+def run_child(target: Any, *args: Any) -> Any:
+    out = SPAWN.Queue()
+    process = SPAWN.Process(target=target, args=(*args, out))
+    process.start()
+    result = out.get()
+    process.join()
+    return result
+
+
+def prepare_child(env: dict[str, str], customers: int, out: Any) -> None:
+    out.put(prepare(env, customers))
+
+
+def service_rate(env: dict[str, str], ids: list[int], seconds: float, workers: int) -> dict:
+    barrier = SPAWN.Barrier(workers + 1)
+    out = SPAWN.Queue()
+    processes = [
+        SPAWN.Process(target=service_worker, args=(env, w, ids, seconds, barrier, out))
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    barrier.wait()  # every worker has set up Django and connected
+    started = time.monotonic()
+    results = [out.get() for _ in processes]
+    elapsed = time.monotonic() - started
+    for process in processes:
+        process.join()
+    ops = sum(r[0] for r in results)
+    return {"ops": ops, "errors": sum(r[1] for r in results), "seconds": elapsed}
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def find_pgbench() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench")) or [shutil.which("pgbench")]
+    if not found or not found[-1]:
+        raise SystemExit("pgbench not found (apt-get install postgresql-client or postgresql)")
+    return str(found[-1])
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def pgbench_tps(url: str, seconds: int, clients: int) -> tuple[float, str]:
+    parts = urlsplit(url)
+    env = {**os.environ, "PGPASSWORD": parts.password or ""}
+    base = [
+        find_pgbench(),
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
+    database = parts.path.lstrip("/")
+    subprocess.run(
+        [*base, "-i", "-s", "10", "-q", database], env=env, check=True, capture_output=True
+    )
+    clients_flags = ["-c", str(clients), "-j", str(clients), "-T", str(seconds)]
+    run = subprocess.run(
+        [*base, "-b", "tpcb-like", *clients_flags, database],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
+    if not match:
+        raise SystemExit(f"could not read pgbench's TPS:\n{run.stdout}\n{run.stderr}")
+    return float(match.group(1)), run.stdout
+
+
+def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    import psycopg
+
+    name = f"wateja_bench_{os.getpid()}"
+    url = with_database(args.pg_url, name)
+    with psycopg.connect(args.pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    data_dir = tempfile.mkdtemp(prefix="wateja-bench-pg-")
+    env = {"DATABASE_URL": url, "WATEJA_DATA_DIR": data_dir}
+    try:
+        print(f"PostgreSQL: database {name}, {args.customers:,} customers…", flush=True)
+        setup = run_child(prepare_child, env, args.customers)
+        print(
+            f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
+        )
+        service = service_rate(env, setup["ids"], args.seconds, args.workers)
+        problems = run_child(ledger_problems, env)
+        print("  pgbench…", flush=True)
+        tps, _output = pgbench_tps(url, args.seconds, args.workers)
+        return {"service": service, "baseline": tps, "problems": problems}
+    finally:
+        with psycopg.connect(args.pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+def sqlite_bare_worker(
+    path: str, worker: int, accounts: int, seconds: float, barrier: Any, out: Any
+) -> None:
+    db = sqlite3.connect(path, timeout=5, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    rng = random.Random(worker)
+    done = 0
+    barrier.wait()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        account, amount = rng.randint(1, accounts), rng.randint(1, 500)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(
+            "INSERT INTO entry (account_id, amount, created_at) VALUES (?, ?, ?)",
+            (account, amount, time.time()),
+        )
+        db.execute("UPDATE account SET balance = balance + ? WHERE id = ?", (amount, account))
+        db.execute("COMMIT")
+        done += 1
+    db.close()
+    out.put(done)
+
+
+def sqlite_bare_rate(path: str, accounts: int, seconds: float, workers: int) -> dict[str, Any]:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE entry (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL "
+        "REFERENCES account(id), amount INTEGER NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute("CREATE INDEX entry_account ON entry (account_id, id)")
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO account (id, balance) VALUES (?, 0)", ((n,) for n in range(1, accounts + 1))
+    )
+    db.execute("COMMIT")
+    db.close()
+    barrier = SPAWN.Barrier(workers + 1)
+    out = SPAWN.Queue()
+    processes = [
+        SPAWN.Process(target=sqlite_bare_worker, args=(path, w, accounts, seconds, barrier, out))
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.monotonic()
+    done = sum(out.get() for _ in processes)
+    elapsed = time.monotonic() - started
+    for process in processes:
+        process.join()
+    return {"ops": done, "seconds": elapsed}
+
+
+def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
+    data_dir = tempfile.mkdtemp(prefix="wateja-bench-sqlite-")
+    env = {"WATEJA_DATA_DIR": data_dir}
+    os.environ.pop("DATABASE_URL", None)
+    try:
+        print(f"SQLite: {data_dir}, {args.customers:,} customers…", flush=True)
+        setup = run_child(prepare_child, env, args.customers)
+        print(
+            f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
+        )
+        service = service_rate(env, setup["ids"], args.seconds, args.workers)
+        problems = run_child(ledger_problems, env)
+        print("  bare sqlite3 loop…", flush=True)
+        bare = sqlite_bare_rate(
+            str(Path(data_dir) / "bare.sqlite3"), args.customers, args.seconds, args.workers
+        )
+        return {"service": service, "baseline": bare["ops"] / bare["seconds"], "problems": problems}
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(title: str, result: dict[str, Any], baseline_name: str, target: float) -> bool:
+    service = result["service"]
+    rate = service["ops"] / service["seconds"]
+    ratio = rate / result["baseline"]
+    ok = ratio >= target and not result["problems"]
+    print(f"\n{title}")
+    print(
+        f"  service layer: {service['ops']:,} committed operations (earn or spend) in "
+        f"{service['seconds']:.1f} s = {rate:,.1f} ops/s"
+        f" ({service['errors']} refused)"
+    )
+    print(f"  {baseline_name}: {result['baseline']:,.1f} tx/s")
+    print(f"  ratio {ratio:.3f} (target >= {target}) {'OK' if ratio >= target else 'BELOW TARGET'}")
+    print(f"  ledger_check: {'clean' if not result['problems'] else result['problems'][:5]}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pg-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"{args.workers} workers, {args.seconds} s per measurement, {args.customers:,} customers, "
+        f"{os.cpu_count()} CPUs",
+        flush=True,
+    )
+    results: list[bool] = []
+    if not args.skip_postgres:
+        pg = bench_postgres(args)
+        results.append(report("PostgreSQL", pg, "pgbench tpcb-like", PG_TARGET))
+    if not args.skip_sqlite:
+        lite = bench_sqlite(args)
+        results.append(
+            report(
+                "SQLite",
+                lite,
+                "bare sqlite3 (BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT)",
+                SQLITE_TARGET,
+            )
+        )
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

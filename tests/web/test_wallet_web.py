@@ -1,0 +1,72 @@
+"""Wallet on the staff customer page (adjust form) and the customer's own card page."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+from wateja.customers.services import customer_create
+from wateja.tenants.roles import Role
+from wateja.wallet.models import Account
+from wateja.wallet.services import points_earn, store_credit_topup
+
+EN = {"Accept-Language": "en"}
+
+
+def _balance(customer, kind="points"):
+    account = Account.objects.filter(customer=customer, kind=kind).first()
+    return account.balance if account else 0
+
+
+def test_manager_adjusts_points_and_money_in_local_format(business, staff_client):
+    customer = customer_create(business=business, name="Achieng", phone="0722111222")
+    client = staff_client(business, Role.MANAGER)
+    page = client.get(f"/customers/{customer.pk}/", headers=EN).content.decode()
+    key = re.search(r'name="key" value="(\w+)"', page).group(1)
+    url = f"/customers/{customer.pk}/wallet/adjust/"
+    client.post(url, {"kind": "points", "amount": "+50", "reason": "Goodwill", "key": key})
+    client.post(url, {"kind": "points", "amount": "+50", "reason": "Goodwill", "key": key})
+    assert _balance(customer) == 50  # the double submit posted once
+    client.post(url, {"kind": "cashback", "amount": "1,250.50", "reason": "Promo", "key": "k2"})
+    assert _balance(customer, "cashback") == 125_050
+    response = client.post(url, {"kind": "points", "amount": "-80", "reason": "x", "key": "k3"})
+    assert _balance(customer) == 50
+    assert "Not enough balance" in client.get(response["Location"], headers=EN).content.decode()
+
+
+def test_cashier_cannot_adjust(business, staff_client):
+    customer = customer_create(business=business, name="Achieng", phone="0722111222")
+    client = staff_client(business, Role.CASHIER)
+    response = client.post(
+        f"/customers/{customer.pk}/wallet/adjust/",
+        {"kind": "points", "amount": "10", "reason": "x", "key": "k"},
+    )
+    assert response.status_code == 403
+    assert _balance(customer) == 0
+
+
+def test_customer_card_page_shows_balance_without_login(business, staff_client):
+    customer = customer_create(business=business, name="Achieng", phone="0722111222")
+    points_earn(customer=customer, amount=120, idempotency_key="e1")
+    store_credit_topup(customer=customer, amount_minor=100_000, idempotency_key="t1", bonus_bp=500)
+    staff_page = staff_client(business, Role.VIEWER).get(f"/customers/{customer.pk}/", headers=EN)
+    link = re.search(r'href="(http://[^"]+/my/[^"]+)"', staff_page.content.decode()).group(1)
+    path = link.split("testserver", 1)[1]
+    page = Client().get(path, headers=EN)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "120" in text and "1,000.00" in text and "50.00" in text
+    assert customer.cards.get().number[:4] in text.replace(" ", "")
+    tampered = path[:-3] + ("abc" if not path.endswith("abc/") else "xyz") + "/"
+    assert Client().get(tampered).status_code == 404
+
+
+def test_join_result_links_to_the_card_page(business):
+    client = Client()
+    response = client.post(
+        f"/join/{business.slug}/", {"name": "Neema", "phone": "0712000333"}, headers=EN
+    )
+    link = re.search(r'href="(http://testserver(/my/[^"]+))"', response.content.decode())
+    assert link is not None
+    assert client.get(link.group(2), headers=EN).status_code == 200

@@ -1,0 +1,376 @@
+"""Promotions, codes, tiers and referrals; the checkout flow (evaluate → reserve → commit →
+refund) and orders.
+
+No `from __future__ import annotations` here: Ninja reads the Header[...] annotations at import.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Schema, Status
+from pydantic import Field
+
+from wateja.api.auth import current_business, require_role
+from wateja.api.schemas import StrictSchema
+from wateja.customers.models import Customer
+from wateja.customers.selectors import customer_identify
+from wateja.orders.checkout import (
+    SaleInput,
+    checkout_commit,
+    checkout_evaluate,
+    checkout_release,
+    checkout_reserve,
+)
+from wateja.orders.models import Checkout, Order
+from wateja.orders.services import order_refund
+from wateja.orders.simulation import simulate
+from wateja.promotions.models import Promotion, PromotionStatus, Tier
+from wateja.promotions.reports import code_usage_report
+from wateja.promotions.services import (
+    codes_issue,
+    promotion_save,
+    promotion_set_status,
+    referral_attach,
+    referral_code_for,
+)
+from wateja.tenants.models import Location
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import get_owned
+
+router = Router(tags=["checkout"])
+IdempotencyKey = Header(None, alias="Idempotency-Key")
+
+
+class PromotionIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    type: str = Field(min_length=1, max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict)
+    conditions: dict[str, Any] | None = None
+    priority: int = 0
+    exclusive_group: str = Field("", max_length=50)
+    stackable: bool = True
+    max_discount_minor: int | None = Field(None, ge=0)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    weekdays: list[int] = Field(default_factory=list)
+    hour_from: int | None = None
+    hour_to: int | None = None
+    audience: str = "everyone"
+    audience_values: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    locations: list[int] = Field(default_factory=list)
+    requires_code: bool = False
+    max_uses: int | None = Field(None, ge=1)
+    max_uses_per_customer: int | None = Field(None, ge=1)
+    budget_minor: int | None = Field(None, ge=0)
+    budget_period: str = "total"
+
+
+class PromotionOut(Schema):
+    id: int
+    name: str
+    description: str
+    type: str
+    params: dict[str, Any]
+    conditions: dict[str, Any] | None
+    status: str
+    priority: int
+    exclusive_group: str
+    stackable: bool
+    max_discount_minor: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    audience: str
+    requires_code: bool
+    max_uses: int | None
+    max_uses_per_customer: int | None
+    budget_minor: int | None
+    budget_period: str
+    uses_count: int
+    discount_total_minor: int
+
+
+class StatusIn(StrictSchema):
+    status: PromotionStatus
+
+
+class CodesIn(StrictSchema):
+    code: str = Field("", max_length=40)
+    count: int = Field(1, ge=1, le=100_000)
+    kind: str = "single"
+    prefix: str = Field("", max_length=10)
+    length: int = Field(8, ge=4, le=20)
+    batch: str = Field("", max_length=60)
+    max_uses: int | None = Field(None, ge=1)
+    max_uses_per_customer: int | None = Field(None, ge=1)
+    min_subtotal_minor: int | None = Field(None, ge=0)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+class CustomerRef(StrictSchema):
+    id: int | None = None
+    card: str = Field("", max_length=40)
+    phone: str = Field("", max_length=40)
+
+
+class LineIn(StrictSchema):
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field("", max_length=200)
+    category: str = Field("", max_length=64)
+    quantity: int
+    unit_price_minor: int
+    weight_grams: int = 0
+
+
+class SaleIn(StrictSchema):
+    customer: CustomerRef | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    lines: list[LineIn] = Field(default_factory=list, max_length=500)
+    total_minor: int | None = None
+    codes: list[str] = Field(default_factory=list, max_length=10)
+    flags: list[str] = Field(default_factory=list, max_length=20)
+    channel: str = Field("store", max_length=20)
+    location_id: int | None = None
+    points_to_spend: int = 0
+
+
+class RefundIn(StrictSchema):
+    amount_minor: int
+
+
+class SimulateIn(StrictSchema):
+    months: int = Field(3, ge=1, le=24)
+
+
+class TierIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=50)
+    min_spend_minor: int = Field(ge=0)
+    discount_bp: int = Field(0, ge=0, le=10_000)
+    earn_multiplier_bp: int = Field(10_000, ge=0, le=100_000)
+    basis: str = "lifetime"
+    grace_days: int = Field(30, ge=0, le=365)
+
+
+class ReferralIn(StrictSchema):
+    code: str = Field(min_length=1, max_length=20)
+
+
+def _sale(request: HttpRequest, payload: SaleIn) -> tuple[SaleInput, Customer | None]:
+    business = current_business(request)
+    ref = payload.customer
+    customer = (
+        customer_identify(business, customer_id=ref.id, card=ref.card, phone=ref.phone)
+        if ref
+        else None
+    )
+    if payload.location_id is not None:
+        get_owned(Location, business, pk=payload.location_id)
+    sale = SaleInput(
+        currency=payload.currency,
+        lines=tuple(line.dict() for line in payload.lines),
+        total_minor=payload.total_minor,
+        codes=tuple(payload.codes),
+        flags=tuple(payload.flags),
+        channel=payload.channel,
+        location_id=payload.location_id,
+        points_to_spend=payload.points_to_spend,
+    )
+    return sale, customer
+
+
+def _order_out(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "currency": order.currency,
+        "subtotal_minor": order.subtotal_minor,
+        "discount_minor": order.discount_minor,
+        "total_minor": order.total_minor,
+        "refunded_minor": order.refunded_minor,
+        "status": order.status,
+        "placed_at": order.placed_at.isoformat(),
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "discount_minor": line.discount_minor,
+            }
+            for line in order.lines.all()
+        ],
+    }
+
+
+@router.get("/promotions", response=list[PromotionOut])
+def promotion_list(request: HttpRequest) -> Any:
+    return Promotion.objects.for_business(current_business(request))
+
+
+@router.post("/promotions", response={201: PromotionOut})
+def promotion_post(request: HttpRequest, payload: PromotionIn) -> Status[Any]:
+    require_role(request, Role.MANAGER)
+    return Status(201, promotion_save(business=current_business(request), **payload.dict()))
+
+
+@router.get("/promotions/{promotion_id}", response=PromotionOut)
+def promotion_get(request: HttpRequest, promotion_id: int) -> Promotion:
+    return get_owned(Promotion, current_business(request), pk=promotion_id)
+
+
+@router.put("/promotions/{promotion_id}", response=PromotionOut)
+def promotion_put(request: HttpRequest, promotion_id: int, payload: PromotionIn) -> Promotion:
+    require_role(request, Role.MANAGER)
+    business = current_business(request)
+    promotion = get_owned(Promotion, business, pk=promotion_id)
+    return promotion_save(business=business, promotion=promotion, **payload.dict())
+
+
+@router.post("/promotions/{promotion_id}/status", response=PromotionOut)
+def promotion_status(request: HttpRequest, promotion_id: int, payload: StatusIn) -> Promotion:
+    require_role(request, Role.MANAGER)
+    promotion = get_owned(Promotion, current_business(request), pk=promotion_id)
+    return promotion_set_status(promotion=promotion, status=payload.status)
+
+
+@router.post("/promotions/{promotion_id}/codes", response={201: dict[str, Any]})
+def promotion_codes(request: HttpRequest, promotion_id: int, payload: CodesIn) -> Status[Any]:
+    require_role(request, Role.MANAGER)
+    promotion = get_owned(Promotion, current_business(request), pk=promotion_id)
+    codes = codes_issue(promotion=promotion, **payload.dict())
+    return Status(201, {"count": len(codes), "codes": [c.code for c in codes[:1000]]})
+
+
+@router.get("/promotions/{promotion_id}/codes/report")
+def promotion_code_report(request: HttpRequest, promotion_id: int) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    promotion = get_owned(Promotion, current_business(request), pk=promotion_id)
+    return code_usage_report(promotion)
+
+
+@router.post("/promotions/{promotion_id}/simulate")
+def promotion_simulate(
+    request: HttpRequest, promotion_id: int, payload: SimulateIn
+) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    promotion = get_owned(Promotion, current_business(request), pk=promotion_id)
+    return simulate(promotion=promotion, months=payload.months)
+
+
+@router.get("/tiers")
+def tier_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return list(
+        Tier.objects.for_business(current_business(request)).values(
+            "id",
+            "name",
+            "min_spend_minor",
+            "discount_bp",
+            "earn_multiplier_bp",
+            "basis",
+            "grace_days",
+        )
+    )
+
+
+@router.post("/tiers", response={201: dict[str, Any]})
+def tier_post(request: HttpRequest, payload: TierIn) -> Status[Any]:
+    require_role(request, Role.MANAGER)
+    from wateja.promotions.services import tier_save
+
+    tier = tier_save(business=current_business(request), **payload.dict())
+    return Status(201, {"id": tier.pk, "name": tier.name})
+
+
+@router.get("/customers/{customer_id}/referral")
+def referral_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    customer = get_owned(Customer, current_business(request), pk=customer_id)
+    link = referral_code_for(customer)
+    url = request.build_absolute_uri(f"/join/{current_business(request).slug}/?ref={link.code}")
+    return {"code": link.code, "link": url, "rewards_used": link.rewards_used}
+
+
+@router.post("/customers/{customer_id}/referral", response={201: dict[str, Any]})
+def referral_post(request: HttpRequest, customer_id: int, payload: ReferralIn) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    friend = get_owned(Customer, current_business(request), pk=customer_id)
+    referral = referral_attach(friend=friend, code=payload.code)
+    return Status(
+        201, {"id": referral.pk, "referrer_id": referral.referrer_id, "status": referral.status}
+    )
+
+
+@router.post("/checkout/evaluate")
+def sale_evaluate(request: HttpRequest, payload: SaleIn) -> dict[str, Any]:
+    sale, customer = _sale(request, payload)
+    return checkout_evaluate(business=current_business(request), sale=sale, customer=customer)
+
+
+@router.post("/checkout/reserve", response={201: dict[str, Any]})
+def sale_reserve(
+    request: HttpRequest, payload: SaleIn, idempotency_key: str = IdempotencyKey
+) -> Status[Any]:
+    require_role(request, Role.CASHIER)
+    business = current_business(request)
+    sale, customer = _sale(request, payload)
+    location = get_owned(Location, business, pk=sale.location_id) if sale.location_id else None
+    checkout = checkout_reserve(
+        business=business,
+        key=idempotency_key or "",
+        sale=sale,
+        customer=customer,
+        location=location,
+    )
+    return Status(201, _checkout_out(checkout))
+
+
+def _checkout_out(checkout: Checkout) -> dict[str, Any]:
+    return {
+        "key": checkout.key,
+        "status": checkout.status,
+        "expires_at": checkout.expires_at.isoformat(),
+        "order_id": checkout.order_id,
+        "evaluation": checkout.evaluation,
+    }
+
+
+@router.post("/checkout/{key}/commit")
+def sale_commit(request: HttpRequest, key: str) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    order = checkout_commit(business=current_business(request), key=key)
+    return _order_out(order)
+
+
+@router.post("/checkout/{key}/release")
+def sale_release(request: HttpRequest, key: str) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _checkout_out(checkout_release(business=current_business(request), key=key))
+
+
+@router.get("/orders/{order_id}")
+def order_get(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    return _order_out(get_owned(Order, current_business(request), pk=order_id))
+
+
+@router.post("/orders/{order_id}/refunds")
+def order_refund_post(
+    request: HttpRequest, order_id: int, payload: RefundIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    from wateja.core.errors import ValidationFailed
+
+    if not idempotency_key:
+        raise ValidationFailed(
+            _("Send an Idempotency-Key header with every request that moves value."),
+            code="idempotency_key_required",
+            status=400,
+        )
+    order = get_owned(Order, current_business(request), pk=order_id)
+    refunded = order_refund(
+        order=order, amount_minor=payload.amount_minor, refund_id=f"refund:{idempotency_key}"
+    )
+    return _order_out(refunded)

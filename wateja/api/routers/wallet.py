@@ -1,0 +1,301 @@
+"""A customer's wallet: balances, history, and every value-moving operation. Each POST that
+moves value needs an `Idempotency-Key` header; a retry returns the first result.
+
+No `from __future__ import annotations` here: Ninja reads the Header[...] annotations at import.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Schema
+from pydantic import Field
+
+from wateja.api.auth import current_business, require_role
+from wateja.api.schemas import StrictSchema
+from wateja.core.errors import ValidationFailed
+from wateja.customers.models import Customer
+from wateja.tenants.models import ApiKey
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import get_owned
+from wateja.wallet import services as wallet
+from wateja.wallet.models import Kind
+from wateja.wallet.selectors import wallet_history
+
+router = Router(tags=["wallet"])
+IdempotencyKey = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Unique per request; a retry returns the first result",
+)
+
+
+class PostingOut(Schema):
+    operation_id: int
+    action: str
+    transfers: list[dict[str, Any]]
+    balances: dict[str, int]
+    notes: dict[str, Any]
+    replayed: bool
+
+
+class BalanceOut(Schema):
+    balance: int
+    available: int
+    pending_in: int
+
+
+class ExpiringOut(Schema):
+    amount: int
+    expires_at: datetime
+    kind: str
+
+
+class HistoryOut(Schema):
+    id: int
+    at: datetime
+    code: str
+    kind: str
+    amount: int
+    status: str
+    reason: str
+    reference: str
+
+
+class WalletOut(Schema):
+    customer_id: int
+    currency: str
+    balances: dict[str, BalanceOut]
+    expiring_30_days: list[ExpiringOut]
+    history: list[HistoryOut]
+
+
+class EarnIn(StrictSchema):
+    amount: int
+    kind: Kind = Kind.POINTS
+    reference: str = Field("", max_length=100)
+    reason: str = Field("", max_length=300)
+    pending_days: int | None = Field(None, ge=0, le=365)
+
+
+class SpendIn(StrictSchema):
+    amount: int
+    kind: Kind = Kind.POINTS
+    reference: str = Field("", max_length=100)
+    hold_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)
+
+
+class AdjustIn(StrictSchema):
+    amount: int = Field(description="positive credits, negative debits")
+    kind: Kind = Kind.POINTS
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class GiftIn(StrictSchema):
+    to_customer_id: int
+    amount: int
+
+
+class MoneyIn(StrictSchema):
+    amount_minor: int
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field("", max_length=100)
+    bonus_bp: int | None = Field(None, ge=0, le=10_000)
+
+
+class RefundIn(StrictSchema):
+    order_reference: str = Field(min_length=1, max_length=100)
+    refunded_before: int = Field(ge=0)
+    refunded_now: int = Field(ge=1)
+    order_total: int = Field(ge=1)
+
+
+class CheckOut(Schema):
+    ok: bool
+    problems: list[str]
+
+
+def _customer(request: HttpRequest, customer_id: int) -> Customer:
+    return get_owned(Customer, current_business(request), pk=customer_id)
+
+
+def _required(key: str | None) -> str:
+    if not key:
+        raise ValidationFailed(
+            _("Send an Idempotency-Key header with every request that moves value."),
+            code="idempotency_key_required",
+            status=400,
+        )
+    return key
+
+
+def _check_currency(request: HttpRequest, currency: str) -> None:
+    expected = current_business(request).currency
+    if currency.upper() != expected:
+        raise ValidationFailed(
+            _("This business keeps its wallet in %(currency)s.") % {"currency": expected},
+            code="currency_mismatch",
+            details={"fields": {"currency": [expected]}},
+        )
+
+
+def _out(posting: wallet.Posting) -> dict[str, Any]:
+    return {**posting.as_dict(), "replayed": posting.replayed}
+
+
+@router.get("/customers/{customer_id}/wallet", response=WalletOut)
+def wallet_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    customer = _customer(request, customer_id)
+    return {
+        "customer_id": customer.pk,
+        "currency": current_business(request).currency,
+        "balances": wallet.balances(customer),
+        "expiring_30_days": wallet.expiring_soon(customer, days=30),
+        "history": wallet_history(customer, limit=100),
+    }
+
+
+@router.post("/customers/{customer_id}/wallet/earn", response=PostingOut)
+def wallet_earn(
+    request: HttpRequest, customer_id: int, payload: EarnIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    if payload.kind not in (Kind.POINTS, Kind.CASHBACK):
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"kind": _("Earn points or cashback only.")}
+        )
+    return _out(
+        wallet.points_earn(
+            customer=_customer(request, customer_id),
+            amount=payload.amount,
+            kind=payload.kind,
+            idempotency_key=_required(idempotency_key),
+            reference=payload.reference,
+            reason=payload.reason,
+            pending_days=payload.pending_days,
+        )
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/spend", response=PostingOut)
+def wallet_spend(
+    request: HttpRequest, customer_id: int, payload: SpendIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.balance_spend(
+            customer=_customer(request, customer_id),
+            amount=payload.amount,
+            kind=payload.kind,
+            idempotency_key=_required(idempotency_key),
+            reference=payload.reference,
+            hold_minutes=payload.hold_minutes,
+        )
+    )
+
+
+@router.post("/wallet/operations/{key}/post", response=PostingOut)
+def wallet_post(request: HttpRequest, key: str) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.pending_resolve(business=current_business(request), operation_key=key, post=True)
+    )
+
+
+@router.post("/wallet/operations/{key}/void", response=PostingOut)
+def wallet_void(request: HttpRequest, key: str) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.pending_resolve(business=current_business(request), operation_key=key, post=False)
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/adjust", response=PostingOut)
+def wallet_adjust(
+    request: HttpRequest, customer_id: int, payload: AdjustIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    api_key: ApiKey = request.auth  # type: ignore[attr-defined]
+    return _out(
+        wallet.balance_adjust(
+            customer=_customer(request, customer_id),
+            amount=payload.amount,
+            kind=payload.kind,
+            reason=payload.reason,
+            idempotency_key=_required(idempotency_key),
+            api_key=api_key,
+        )
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/gift", response=PostingOut)
+def wallet_gift(
+    request: HttpRequest, customer_id: int, payload: GiftIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.points_gift(
+            sender=_customer(request, customer_id),
+            receiver=_customer(request, payload.to_customer_id),
+            amount=payload.amount,
+            idempotency_key=_required(idempotency_key),
+        )
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/topup", response=PostingOut)
+def wallet_topup(
+    request: HttpRequest, customer_id: int, payload: MoneyIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    _check_currency(request, payload.currency)
+    return _out(
+        wallet.store_credit_topup(
+            customer=_customer(request, customer_id),
+            amount_minor=payload.amount_minor,
+            bonus_bp=payload.bonus_bp,
+            reference=payload.reference,
+            idempotency_key=_required(idempotency_key),
+        )
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/payout", response=PostingOut)
+def wallet_payout(
+    request: HttpRequest, customer_id: int, payload: MoneyIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    _check_currency(request, payload.currency)
+    return _out(
+        wallet.cashback_payout(
+            customer=_customer(request, customer_id),
+            amount_minor=payload.amount_minor,
+            reference=payload.reference,
+            idempotency_key=_required(idempotency_key),
+        )
+    )
+
+
+@router.post("/wallet/refunds", response=PostingOut)
+def wallet_refund(
+    request: HttpRequest, payload: RefundIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.order_refund_reverse(
+            business=current_business(request),
+            order_reference=payload.order_reference,
+            refund_key=_required(idempotency_key),
+            refunded_before=payload.refunded_before,
+            refunded_now=payload.refunded_now,
+            order_total=payload.order_total,
+        )
+    )
+
+
+@router.get("/wallet/check", response=CheckOut)
+def wallet_check(request: HttpRequest) -> dict[str, Any]:
+    require_role(request, Role.OWNER)
+    problems = wallet.ledger_check(current_business(request))
+    return {"ok": not problems, "problems": problems}

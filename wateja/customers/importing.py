@@ -1,0 +1,1291 @@
+"""Importing a customer base from a spreadsheet: upload → mapping → dry run → import.
+
+1. `import_upload` streams the file to ``MEDIA_ROOT/imports/<business id>/`` while hashing it
+   (SHA-256) and checking its encoding; the same file again returns the same ImportJob
+   (unique business + hash), so a double upload never imports twice. The format is read from
+   the content (CSV or XLSX), the header row is found and the columns are guessed.
+2. `import_preview` is a dry run over the whole file with the guessed or confirmed mapping:
+   counts, the first problems, and a full problem report (row, column, value, code, message)
+   written beside the file and downloadable as CSV or XLSX (`import_errors_file`).
+3. `import_run` imports in batches: each batch is one transaction (validated rows are
+   created with their card, tags and consents; a bad row is skipped and reported, never half
+   written), and `job.next_row` moves with the batch, so a crash loses at most the batch it
+   was in and a re-run resumes there. `import_start` runs small files at once and hands big
+   ones to the worker.
+
+Rules of a row (the codes are stable; messages follow the active language):
+  invalid_phone, invalid_email, missing_name, name_too_long, missing_contact,
+  invalid_birthday, invalid_gender, invalid_language, invalid_consent, invalid_card_number,
+  too_many_tags, value_too_long, formula_without_value, formula_error,
+  duplicate_in_file (an earlier row has the same phone, e-mail or card number: the first
+  wins), duplicate_in_base (the phone or e-mail is already a customer's: the row is skipped
+  and the existing customer is left as it is — an import never overwrites what staff typed;
+  merging is a deliberate act on the duplicates screen), card_in_use.
+
+Profile values go through `services.clean_customer_fields`, the same rules as every other way
+in. Rows are written in bulk: on PostgreSQL with COPY (ids taken from the sequences first), on
+SQLite with bulk_create.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from wateja.core.cards import new_card_number
+from wateja.core.contacts import name_key
+from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.spreadsheet import (
+    FIELDS,
+    EncodingSniffer,
+    SheetReader,
+    SpreadsheetError,
+    cell_text,
+    column_letter,
+    detect_format,
+    extract_row,
+    restore_cell,
+    safe_cell,
+)
+from wateja.customers.exporting import ExportFile, check_format, header_synonyms, table_file
+from wateja.customers.models import (
+    Card,
+    CardStatus,
+    Channel,
+    Consent,
+    ConsentSource,
+    Customer,
+    CustomerTag,
+    ImportJob,
+    ImportStatus,
+    Interaction,
+    InteractionKind,
+    Source,
+    Tag,
+)
+from wateja.customers.services import MAX_TAGS, PROFILE_FIELDS, clean_customer_fields
+from wateja.tenants.models import Business
+from wateja.tenants.services import audit_record
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+SYNC_MAX_ROWS = 5000  # bigger files go to the worker
+ERROR_SAMPLE = 50  # problems kept in the job report; the file has them all
+CHECK_CHUNK = 1000  # rows per duplicate-in-base query during the preview
+STALE_AFTER = dt.timedelta(minutes=10)  # a "running" import without progress may be resumed
+READ_CHUNK = 1 << 20
+
+FIELD_LABELS: dict[str, Any] = {
+    "name": _l("Name"),
+    "last_name": _l("Last name"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "city": _l("City"),
+    "birthday": _l("Birthday"),
+    "gender": _l("Gender"),
+    "language": _l("Language"),
+    "notes": _l("Notes"),
+    "tags": _l("Tags"),
+    "card_number": _l("Card number"),
+    "consent_sms": _l("SMS consent (yes/no)"),
+    "consent_email": _l("E-mail consent (yes/no)"),
+    "partner_name": _l("Shared by (partner)"),
+    "partner_consent_id": _l("Partner consent reference"),
+    "partner_consent_at": _l("Partner consent recorded at"),
+    "partner_consent_text": _l("Partner consent text"),
+}
+MAX_LENGTHS = {"city": 100}
+# every customer row written in bulk has every profile column (COPY needs the same columns)
+BLANK_PROFILE: dict[str, Any] = {
+    name: None if name.startswith("birth_") else "" for name in PROFILE_FIELDS
+}
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be imported."""
+
+    code = "import_file_invalid"
+    status = 422
+
+
+class FileTooLarge(ImportFileError):
+    code = "file_too_large"
+    status = 413
+
+
+class FileEmpty(ImportFileError):
+    code = "file_empty"
+
+
+class UnsupportedFormat(ImportFileError):
+    code = "unsupported_format"
+
+
+class FileUnreadable(ImportFileError):
+    code = "file_unreadable"
+
+
+class MappingInvalid(ValidationFailed):
+    code = "invalid_mapping"
+
+
+class MappingIncomplete(ImportFileError):
+    code = "mapping_incomplete"
+
+
+class ImportStateError(Conflict):
+    code = "import_state"
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def file_too_large() -> FileTooLarge:
+    limit = max_bytes()
+    return FileTooLarge(
+        _("The file is larger than %(size)s MB. Split it into smaller files.")
+        % {"size": round(limit / (1024 * 1024), 1)},
+        details={"limit_bytes": limit},
+    )
+
+
+def _file_error(error: SpreadsheetError) -> ImportFileError:
+    """The user's words for what is wrong with the file as a whole."""
+    details: dict[str, Any] = {"reason": error.code}
+    if error.row is not None:
+        details["row"] = error.row
+    if error.code == "file_empty":
+        return FileEmpty(_("The file is empty: there are no rows to import."), details=details)
+    if error.code == "unsupported_format":
+        details["detected"] = error.detail
+        if error.detail == "xls":
+            message = _(
+                "This is an old Excel (.xls) file or a password-protected workbook. "
+                "Save it as Excel Workbook (.xlsx) or CSV and upload it again."
+            )
+        elif error.detail == "ods":
+            message = _("OpenDocument spreadsheets are not supported: save it as .xlsx or CSV.")
+        else:
+            message = _("This is not a spreadsheet. Upload a CSV or an Excel (.xlsx) file.")
+        return UnsupportedFormat(message, details=details)
+    if error.code == "bad_encoding":
+        return FileUnreadable(
+            _(
+                "The text of the file cannot be read from row %(row)s on (mixed encodings). "
+                'Save it as "CSV UTF-8" and upload it again.'
+            )
+            % {"row": error.row},
+            code="bad_encoding",
+            details=details,
+        )
+    if error.code == "bad_csv":
+        return FileUnreadable(
+            _("The CSV file is broken at row %(row)s: check the quotes in that row.")
+            % {"row": error.row},
+            code="bad_csv",
+            details=details,
+        )
+    return FileUnreadable(
+        _("The file cannot be read; it may be damaged. Save it again as .xlsx or CSV."),
+        details=details,
+    )
+
+
+def _row_message(code: str, **params: Any) -> str:
+    messages = {
+        "missing_name": _("Enter a name."),
+        "missing_contact": _("Give a phone number or an e-mail address."),
+        "invalid_birthday": _("Not a date: write it as DD.MM.YYYY or DD.MM."),
+        "invalid_gender": _("Unknown gender: write female, male or other."),
+        "invalid_language": _("Unknown language: write en, sw, hy or ru."),
+        "invalid_consent": _("Write yes or no."),
+        "invalid_card_number": _("A card number has 4 to 20 digits."),
+        "too_many_tags": _("At most %(count)s tags.") % {"count": MAX_TAGS},
+        "value_too_long": _("Too long: at most %(max)s characters.") % {"max": params.get("max")},
+        "formula_without_value": _(
+            "This cell holds a formula that was never calculated. Open the file in Excel and "
+            "save it, or paste the values."
+        ),
+        "formula_error": _("This cell holds a formula error (%(value)s).")
+        % {"value": params.get("value", "")},
+        "duplicate_in_file": _("The same %(field)s is already in row %(row)s of this file.")
+        % {"field": params.get("field", ""), "row": params.get("row")},
+        "duplicate_in_base": _(
+            "A customer with this %(field)s is already in the base (#%(id)s); skipped."
+        )
+        % {"field": params.get("field", ""), "id": params.get("id")},
+        "card_in_use": _("This card number belongs to another customer (#%(id)s).")
+        % {"id": params.get("id")},
+    }
+    return str(messages.get(code, code))
+
+
+def _field_word(field_name: str) -> str:
+    words = {"phone": _("phone"), "email": _("e-mail"), "card_number": _("card number")}
+    return str(words.get(field_name, field_name))
+
+
+# --------------------------------------------------------------------------------------------
+# Storage
+
+
+def _media_root() -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+
+def _job_path(job: ImportJob) -> Path:
+    return _media_root() / job.file_path
+
+
+def _side_file(job: ImportJob, kind: str) -> Path:
+    return _job_path(job).with_name(f"{job.file_sha256}-{kind}-errors.csv")
+
+
+@contextlib.contextmanager
+def _reader(job: ImportJob, *, header_row: int | None = None) -> Iterator[SheetReader]:
+    path = _job_path(job)
+    if not path.exists():
+        raise FileUnreadable(
+            _("The uploaded file is no longer stored. Upload it again."), code="file_missing"
+        )
+    try:
+        with SheetReader(
+            path,
+            job.file_format,
+            encoding=job.encoding or "utf-8",
+            delimiter=job.report.get("table", {}).get("delimiter", ""),
+            extra_synonyms=header_synonyms(),
+            header_row=header_row,
+        ) as sheet:
+            yield sheet
+    except SpreadsheetError as error:
+        raise _file_error(error) from None
+
+
+def _table_report(sheet: SheetReader) -> dict[str, Any]:
+    table = sheet.table
+    return {
+        "header_row": table.header_row,
+        "headers": table.headers,
+        "width": table.width,
+        "skipped_above": table.skipped_above,
+        "unnamed_columns": [column_letter(i) for i in table.unnamed_columns],
+        "delimiter": table.delimiter,
+        "sheet": table.sheet,
+    }
+
+
+def import_upload(
+    *,
+    business: Business,
+    file_name: str,
+    fileobj: IO[bytes],
+    created_by: User | None = None,
+    source: str = Source.IMPORT,
+) -> tuple[ImportJob, bool]:
+    """Store an uploaded spreadsheet and read its header: (job, created). The same file
+    (same SHA-256) uploaded again returns the existing job and created=False."""
+    if source not in (Source.IMPORT, Source.PARTNER):
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"source": _("Unknown.")})
+    directory = _media_root() / "imports" / str(business.pk)
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    temp = Path(temp_name)
+    try:
+        digest, sniffer = _store(fileobj, handle)
+        sha = digest.hexdigest()
+        existing = ImportJob.objects.for_business(business).filter(file_sha256=sha).first()
+        if existing is not None:
+            if not _job_path(existing).exists():  # the stored copy was cleaned away: restore it
+                os.replace(temp, _job_path(existing))
+            return existing, False
+        try:
+            file_format = detect_format(temp)
+        except SpreadsheetError as error:
+            raise _file_error(error) from None
+        encoding = sniffer.encoding() if file_format == "csv" else ""
+        final = directory / f"{sha}.{file_format}"
+        os.replace(temp, final)
+        final.chmod(0o600)
+        job = ImportJob(
+            business=business,
+            file_name=Path(file_name or "upload").name[:255],
+            file_path=str(final.relative_to(_media_root())),
+            file_sha256=sha,
+            file_format=file_format,
+            encoding=encoding,
+            source=source,
+            created_by=created_by if created_by and created_by.is_authenticated else None,
+        )
+        try:
+            with _reader(job) as sheet:
+                if not sheet.has_data:
+                    raise FileEmpty(
+                        _("The file has titles but no rows to import."),
+                        details={"header_row": sheet.table.header_row},
+                    )
+                job.report = {"table": _table_report(sheet)}
+                job.mapping = _stored_mapping(sheet.guessed)
+                job.report["guessed_mapping"] = dict(job.mapping)
+        except ImportFileError:
+            final.unlink(missing_ok=True)
+            raise
+        try:
+            with transaction.atomic():
+                job.save()
+        except IntegrityError:  # the same file uploaded twice at the same moment
+            return ImportJob.objects.for_business(business).get(file_sha256=sha), False
+        return job, True
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _store(fileobj: IO[bytes], handle: int) -> tuple[Any, EncodingSniffer]:
+    limit = max_bytes()
+    digest = hashlib.sha256()
+    sniffer = EncodingSniffer()
+    size = 0
+    with os.fdopen(handle, "wb") as out:
+        while chunk := fileobj.read(READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise file_too_large()
+            digest.update(chunk)
+            sniffer.feed(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise FileEmpty(_("The file is empty: there are no rows to import."))
+    return digest, sniffer
+
+
+# --------------------------------------------------------------------------------------------
+# Mapping
+
+
+def _stored_mapping(mapping: Mapping[int, str]) -> dict[str, str]:
+    return {str(index): name for index, name in sorted(mapping.items())}
+
+
+def job_mapping(job: ImportJob) -> dict[int, str]:
+    return {int(index): name for index, name in (job.mapping or {}).items()}
+
+
+def clean_mapping(job: ImportJob, raw: Mapping[Any, Any]) -> dict[int, str]:
+    """A mapping confirmed by the user: {column index: field}; empty values ignore a column."""
+    width = int(job.report.get("table", {}).get("width", 0))
+    errors: dict[str, Any] = {}
+    mapping: dict[int, str] = {}
+    for key, value in raw.items():
+        try:
+            index = int(key)
+            if not 0 <= index < width:
+                raise ValueError(index)
+        except (TypeError, ValueError):
+            errors[str(key)] = _("No such column.")
+            continue
+        if value in (None, "", "ignore"):
+            continue
+        if value not in FIELDS:
+            errors[str(key)] = _("Unknown field.")
+        elif value in mapping.values():
+            errors[str(key)] = _("%(field)s is chosen for two columns.") % {
+                "field": FIELD_LABELS[value]
+            }
+        else:
+            mapping[index] = value
+    if errors:
+        raise MappingInvalid.fields(_("The column choice is not valid."), errors)
+    return dict(sorted(mapping.items()))
+
+
+def missing_fields(mapping: Mapping[int, str]) -> list[str]:
+    """What the mapping still needs: "name", and "phone" (meaning a phone or an e-mail)."""
+    chosen = set(mapping.values())
+    missing = []
+    if not chosen & {"name", "last_name"}:
+        missing.append("name")
+    if not chosen & {"phone", "email"}:
+        missing.append("phone")
+    return missing
+
+
+def _missing_message(missing: Sequence[str]) -> str:
+    parts = []
+    if "name" in missing:
+        parts.append(_("Choose the column with the name."))
+    if "phone" in missing:
+        parts.append(_("Choose the column with the phone number or the e-mail."))
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking rows
+
+
+@dataclass
+class Issue:
+    row: int
+    column: str
+    value: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Candidate:
+    """A row that passed every check of its own and will be created (unless in the base)."""
+
+    row: int
+    values: dict[str, Any]
+    tags: list[str]
+    consents: dict[str, bool]
+    card_number: str
+    partner: dict[str, str]
+
+
+@dataclass
+class _Tally:
+    total: int = 0
+    valid: int = 0
+    errors: int = 0
+    duplicates: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, issues: Sequence[Issue]) -> None:
+        if any(i.code in ("duplicate_in_file", "duplicate_in_base") for i in issues):
+            self.duplicates += 1
+        else:
+            self.errors += 1
+        for issue in issues:
+            self.codes[issue.code] += 1
+            if len(self.sample) < ERROR_SAMPLE:
+                self.sample.append(issue.as_dict())
+
+
+def _tag_names(tags: Iterable[str]) -> list[str]:
+    # the same rule as services.tags_set: trimmed, lower case, at most 50 characters
+    return sorted({t.strip().lower()[:50] for t in tags if t and t.strip()})
+
+
+def _int_key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+class _RowChecker:
+    """Checks rows one by one and remembers the phones, e-mails and card numbers seen, so a
+    repeated one is reported as duplicate_in_file (8-byte keys: ~100 MB for a million rows)."""
+
+    def __init__(self, job: ImportJob, mapping: Mapping[int, str], headers: Sequence[str]):
+        self.business = job.business
+        self.mapping = dict(mapping)
+        self.columns = {name: index for index, name in mapping.items()}
+        self.labels = {
+            index: (
+                f"{column_letter(index)} ({headers[index]})"
+                if index < len(headers) and headers[index]
+                else column_letter(index)
+            )
+            for index in mapping
+        }
+        self.seen: dict[str, dict[int, int]] = {"phone": {}, "email": {}, "card_number": {}}
+
+    def label(self, field_name: str) -> str:
+        if field_name in ("birth_day", "birth_month", "birth_year"):
+            field_name = "birthday"
+        if field_name == "name" and "name" not in self.columns:
+            field_name = "last_name"
+        index = self.columns.get(field_name)
+        if index is None and field_name == "phone":
+            index = self.columns.get("email")
+        return self.labels.get(index, "") if index is not None else ""
+
+    def _cell(self, cells: Sequence[object], field_name: str) -> str:
+        index = self.columns.get(field_name)
+        if index is None or index >= len(cells):
+            return ""
+        return cell_text(cells[index])[:200]
+
+    def check(self, number: int, cells: Sequence[object]) -> Candidate | list[Issue]:
+        data = extract_row(cells, self.mapping)
+        issues = [
+            Issue(number, self.label(name), text[:200], code, _row_message(code, value=text))
+            for name, code, text in data.issues
+        ]
+        failed = {name for name, _code, _text in data.issues}
+        try:
+            values = clean_customer_fields(self.business, data.profile)
+        except ValidationFailed as error:
+            values = {}
+            for name, problems in error.details.get("fields", {}).items():
+                if name in failed or (name.startswith("birth_") and "birthday" in failed):
+                    continue
+                code = {
+                    "phone": "invalid_phone",
+                    "email": "invalid_email",
+                    "language": "invalid_language",
+                    "gender": "invalid_gender",
+                }.get(name, "invalid_birthday" if name.startswith("birth_") else "invalid_value")
+                if name == "name":
+                    code = "missing_name" if not data.profile.get("name") else "name_too_long"
+                source = "birthday" if name.startswith("birth_") else name
+                issues.append(
+                    Issue(
+                        number,
+                        self.label(name),
+                        self._cell(cells, source),
+                        code,
+                        str(problems[0]) if problems else code,
+                    )
+                )
+        if not issues:
+            for name, limit in MAX_LENGTHS.items():
+                if len(values.get(name) or "") > limit:
+                    issues.append(
+                        Issue(
+                            number,
+                            self.label(name),
+                            values[name][:200],
+                            "value_too_long",
+                            _row_message("value_too_long", max=limit),
+                        )
+                    )
+            if not values.get("phone") and not values.get("email") and "phone" not in failed:
+                issues.append(
+                    Issue(
+                        number,
+                        self.label("phone"),
+                        "",
+                        "missing_contact",
+                        _row_message("missing_contact"),
+                    )
+                )
+            tags = _tag_names(data.tags)
+            if len(tags) > MAX_TAGS:
+                issues.append(
+                    Issue(
+                        number,
+                        self.label("tags"),
+                        ", ".join(data.tags)[:200],
+                        "too_many_tags",
+                        _row_message("too_many_tags"),
+                    )
+                )
+        if issues:
+            return issues
+        keys = self._keys(values, data.card_number)
+        for name, key in keys:
+            first = self.seen[name].get(key)
+            if first is not None:
+                value = data.card_number if name == "card_number" else values[name]
+                return [
+                    Issue(
+                        number,
+                        self.label(name),
+                        value,
+                        "duplicate_in_file",
+                        _row_message("duplicate_in_file", field=_field_word(name), row=first),
+                    )
+                ]
+        for name, key in keys:
+            self.seen[name][key] = number
+        return Candidate(number, values, tags, data.consents, data.card_number, data.partner)
+
+    @staticmethod
+    def _keys(values: Mapping[str, Any], card_number: str) -> list[tuple[str, int]]:
+        keys = []
+        if values.get("phone"):
+            keys.append(("phone", int(values["phone"].lstrip("+"))))
+        if values.get("email"):
+            keys.append(("email", _int_key(values["email"])))
+        if card_number:
+            keys.append(("card_number", int("1" + card_number)))
+        return keys
+
+
+def _in_base(business: Business, candidates: Sequence[Candidate]) -> dict[int, Issue]:
+    """The candidates whose phone or e-mail is already a customer's, or whose card number is
+    already a card's: {row: issue}. Every row of the table counts, as the unique keys do."""
+    phones = [c.values["phone"] for c in candidates if c.values.get("phone")]
+    emails = [c.values["email"] for c in candidates if c.values.get("email")]
+    cards = [c.card_number for c in candidates if c.card_number]
+    customers = Customer.objects.for_business(business)
+    # exclude("") repeats the partial unique indexes' condition, so PostgreSQL can use them
+    # for any number of values (it proves the condition from an IN list of at most 100)
+    by_phone = (
+        dict(customers.filter(phone__in=phones).exclude(phone="").values_list("phone", "id"))
+        if phones
+        else {}
+    )
+    by_email = (
+        dict(customers.filter(email__in=emails).exclude(email="").values_list("email", "id"))
+        if emails
+        else {}
+    )
+    by_card = (
+        dict(
+            Card.objects.for_business(business)
+            .filter(number__in=cards)
+            .values_list("number", "customer_id")
+        )
+        if cards
+        else {}
+    )
+    found: dict[int, Issue] = {}
+    for c in candidates:
+        for name, table in (("phone", by_phone), ("email", by_email)):
+            value = c.values.get(name)
+            if value and value in table:
+                found[c.row] = Issue(
+                    c.row,
+                    "",
+                    value,
+                    "duplicate_in_base",
+                    _row_message("duplicate_in_base", field=_field_word(name), id=table[value]),
+                )
+                break
+        else:
+            if c.card_number and c.card_number in by_card:
+                found[c.row] = Issue(
+                    c.row,
+                    "",
+                    c.card_number,
+                    "card_in_use",
+                    _row_message("card_in_use", id=by_card[c.card_number]),
+                )
+    return found
+
+
+class _ErrorsFile:
+    """The problem report beside the upload: row, column, value, code, message."""
+
+    def __init__(self, path: Path, *, append: bool = False) -> None:
+        fresh = not append or not path.exists()
+        self.handle = path.open("w" if fresh else "a", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle)
+        if fresh:
+            self.handle.write("\ufeff")
+            self.writer.writerow(
+                [_("Row"), _("Column"), _("Value"), _("Problem code"), _("Problem")]
+            )
+
+    def write(self, issues: Iterable[Issue]) -> None:
+        for i in issues:
+            self.writer.writerow([i.row, i.column, safe_cell(i.value), i.code, i.message])
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _fill_columns(checker: _RowChecker, issue: Issue, candidate: Candidate) -> Issue:
+    if not issue.column:
+        field_name = (
+            "card_number"
+            if issue.code == "card_in_use"
+            else ("phone" if issue.value == candidate.values.get("phone") else "email")
+        )
+        issue.column = checker.label(field_name)
+    return issue
+
+
+# --------------------------------------------------------------------------------------------
+# Preview
+
+
+def _check_state(job: ImportJob) -> None:
+    if job.status == ImportStatus.DONE or job.next_row > 0:
+        raise ImportStateError(
+            _("This import has already started; its columns can no longer change."),
+            code="import_started",
+        )
+    if job.status == ImportStatus.RUNNING:
+        raise ImportStateError(_("This import is running."), code="import_running")
+
+
+def import_preview(*, job: ImportJob, mapping: Mapping[Any, Any] | None = None) -> dict[str, Any]:
+    """Dry run over the whole file: what would be created, and every problem, by row.
+
+    With `mapping` ({column index: field}) the user's choice replaces the guess. When the
+    mapping lacks the name or any contact column, nothing is read and ``ready`` is False."""
+    job.refresh_from_db()
+    _check_state(job)
+    chosen = clean_mapping(job, mapping) if mapping is not None else job_mapping(job)
+    table = job.report.get("table", {})
+    missing = missing_fields(chosen)
+    result: dict[str, Any] = {
+        "ready": False,
+        "mapping": _stored_mapping(chosen),
+        "missing_fields": missing,
+        "missing_message": _missing_message(missing),
+        "total_rows": 0,
+        "valid_rows": 0,
+        "error_rows": 0,
+        "duplicate_rows": 0,
+        "errors_by_code": {},
+        "errors": [],
+        "header_row": table.get("header_row"),
+        "skipped_above_header": table.get("skipped_above", 0),
+        "unnamed_columns": table.get("unnamed_columns", []),
+        "errors_file": False,
+    }
+    if not missing:
+        result.update(_dry_run(job, chosen))
+        result["ready"] = True
+    job.mapping = result["mapping"]
+    job.report = {**job.report, "preview": result, "previewed_at": timezone.now().isoformat()}
+    job.total_rows = result["total_rows"]
+    job.status = ImportStatus.PREVIEWED if result["ready"] else ImportStatus.UPLOADED
+    job.save(update_fields=["mapping", "report", "total_rows", "status"])
+    return result
+
+
+def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
+    tally = _Tally()
+    table = job.report.get("table", {})
+    errors = _ErrorsFile(_side_file(job, "preview"))
+    try:
+        with _reader(job, header_row=table.get("header_row")) as sheet:
+            checker = _RowChecker(job, mapping, sheet.table.headers)
+            pending: list[Candidate] = []
+
+            def flush() -> None:
+                found = _in_base(job.business, pending)
+                for candidate in pending:
+                    issue = found.get(candidate.row)
+                    if issue is None:
+                        tally.valid += 1
+                    else:
+                        _fill_columns(checker, issue, candidate)
+                        tally.add([issue])
+                        errors.write([issue])
+                pending.clear()
+
+            for number, cells in sheet.rows():
+                tally.total += 1
+                checked = checker.check(number, cells)
+                if isinstance(checked, Candidate):
+                    pending.append(checked)
+                    if len(pending) >= CHECK_CHUNK:
+                        flush()
+                else:
+                    tally.add(checked)
+                    errors.write(checked)
+            flush()
+    finally:
+        errors.close()
+    tally.sample.sort(key=lambda issue: issue["row"])
+    return {
+        "total_rows": tally.total,
+        "valid_rows": tally.valid,
+        "error_rows": tally.errors,
+        "duplicate_rows": tally.duplicates,
+        "errors_by_code": dict(tally.codes),
+        "errors": tally.sample,
+        "errors_file": tally.errors + tally.duplicates > 0,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing rows
+
+
+def _bulk_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert rows (dicts by attribute name) and return their ids, in order."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy_insert(model, rows)
+    created = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+    return [obj.pk for obj in created]
+
+
+def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """PostgreSQL COPY: ids come from the table's sequence first, so related rows can point
+    at them; defaults and auto timestamps are filled in as the ORM would. Every row has the
+    same keys (attribute names); columns left out are nullable with a None default."""
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    keys = list(rows[0])
+    now = timezone.now()
+    tail: dict[str, Any] = {}
+    for f in meta.concrete_fields:
+        if f.primary_key or f.attname in keys:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            tail[str(f.column)] = now
+        else:
+            default = f.get_default()
+            if default is not None or not f.null:
+                tail[str(f.column)] = default
+    columns_of = {f.attname: str(f.column) for f in meta.concrete_fields}
+    columns = [pk.column, *(columns_of[k] for k in keys), *tail]
+    constant = tuple(tail.values())
+    values = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        names = ", ".join(quote(str(c)) for c in columns)
+        with cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+            for new_id, row in zip(ids, rows, strict=True):
+                copy.write_row((new_id, *values(row), *constant))
+    return ids
+
+
+def _free_card_numbers(business: Business, wanted: int, taken: set[str]) -> list[str]:
+    """`wanted` new card numbers, unique in the batch and in the business."""
+    numbers: list[str] = []
+    while len(numbers) < wanted:
+        fresh = {new_card_number() for _ in range(wanted - len(numbers))} - taken
+        fresh -= set(
+            Card.objects.for_business(business)
+            .filter(number__in=fresh)
+            .values_list("number", flat=True)
+        )
+        taken |= fresh
+        numbers.extend(fresh)
+    return numbers[:wanted]
+
+
+class _Writer:
+    """Creates the customers of one batch, with cards, tags, consents and notes."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.business = job.business
+        self.source = job.source if job.source in Source.values else Source.IMPORT
+
+    def write(self, candidates: Sequence[Candidate]) -> int:
+        if not candidates:
+            return 0
+        now = timezone.now()
+        job = self.job
+        customers = [
+            {
+                **BLANK_PROFILE,
+                **c.values,
+                "business_id": self.business.pk,
+                # a row carrying a partner's consent reference came from that partner
+                "source": Source.PARTNER if c.partner else self.source,
+                "created_by_id": job.created_by_id,
+                "name_key": name_key(c.values["name"]),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in candidates
+        ]
+        ids = _bulk_insert(Customer, customers)
+        own = {c.card_number for c in candidates if c.card_number}
+        generated = iter(
+            _free_card_numbers(self.business, sum(1 for c in candidates if not c.card_number), own)
+        )
+        _bulk_insert(
+            Card,
+            [
+                {
+                    "business_id": self.business.pk,
+                    "customer_id": pk,
+                    "number": c.card_number or next(generated),
+                    "status": CardStatus.ACTIVE,
+                    "issued_at": now,
+                }
+                for pk, c in zip(ids, candidates, strict=True)
+            ],
+        )
+        self._tags(ids, candidates)
+        self._consents(ids, candidates, now)
+        return len(ids)
+
+    def _tags(self, ids: Sequence[int], candidates: Sequence[Candidate]) -> None:
+        names = sorted({name for c in candidates for name in c.tags})
+        if not names:
+            return
+        tags = dict(
+            Tag.objects.for_business(self.business).filter(name__in=names).values_list("name", "id")
+        )
+        for name in names:
+            if name not in tags:
+                tags[name] = Tag.objects.get_or_create(business=self.business, name=name)[0].pk
+        links = [
+            {"business_id": self.business.pk, "customer_id": pk, "tag_id": tags[name]}
+            for pk, c in zip(ids, candidates, strict=True)
+            for name in c.tags
+        ]
+        _bulk_insert(CustomerTag, links)
+
+    def _consents(self, ids: Sequence[int], candidates: Sequence[Candidate], now: Any) -> None:
+        consents: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = []
+        business_id = self.business.pk
+        actor = self.job.created_by_id
+        for pk, c in zip(ids, candidates, strict=True):
+            for channel, granted in sorted(c.consents.items()):
+                if not granted:
+                    continue  # nothing to prove for a "no": no consent is the default
+                text = _("Marked as agreed in the imported file %(file)s, row %(row)s.") % {
+                    "file": self.job.file_name,
+                    "row": c.row,
+                }
+                consents.append(
+                    {
+                        "business_id": business_id,
+                        "customer_id": pk,
+                        "channel": channel,
+                        "purpose": "marketing",
+                        "granted": True,
+                        "text": text,
+                        "source": ConsentSource.IMPORT,
+                        "recorded_at": now,
+                        "recorded_by_id": actor,
+                    }
+                )
+                notes.append(
+                    {
+                        "business_id": business_id,
+                        "customer_id": pk,
+                        "kind": InteractionKind.CONSENT,
+                        "summary": _("Agreed to %(channel)s") % {"channel": Channel(channel).label},
+                        "body": text,
+                        "occurred_at": now,
+                        "created_by_id": actor,
+                        "reference": "",
+                    }
+                )
+            if c.partner:
+                reference = c.partner.get("consent_id", "")
+                notes.append(
+                    {
+                        "business_id": business_id,
+                        "customer_id": pk,
+                        "kind": InteractionKind.CONSENT,
+                        "summary": (
+                            _("Shared by %(partner)s with the customer's consent (%(reference)s)")
+                            % {
+                                "partner": c.partner.get("name") or _("a partner"),
+                                "reference": reference or "—",
+                            }
+                        )[:300],
+                        "body": "\n".join(
+                            part
+                            for part in (
+                                c.partner.get("consent_at", ""),
+                                c.partner.get("consent_text", ""),
+                            )
+                            if part
+                        ),
+                        "occurred_at": now,
+                        "created_by_id": actor,
+                        "reference": f"partner-consent:{reference}"[:100] if reference else "",
+                    }
+                )
+        _bulk_insert(Consent, consents)
+        _bulk_insert(Interaction, notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+class _Busy(Exception):
+    """Another runner moved the import on; this one stops without touching the job."""
+
+
+def _now_iso() -> str:
+    return timezone.now().isoformat()
+
+
+def import_run(*, job: ImportJob, batch_size: int = 1000, actor: User | None = None) -> ImportJob:
+    """Import the job's rows in batches of `batch_size`, each in one transaction, resuming
+    after the last batch written. A finished import is returned as it is."""
+    job.refresh_from_db()
+    if job.status == ImportStatus.DONE:
+        return job
+    if job.status == ImportStatus.UPLOADED or "preview" not in job.report:
+        preview = import_preview(job=job)
+        if not preview["ready"]:
+            raise MappingIncomplete(_missing_message(preview["missing_fields"]))
+        job.refresh_from_db()
+    if not job.report.get("preview", {}).get("ready"):
+        raise MappingIncomplete(_missing_message(missing_fields(job_mapping(job))))
+    run = {**job.report.get("run", {}), "started_at": _now_iso(), "heartbeat": _now_iso()}
+    run.setdefault("errors", [])
+    run.setdefault("errors_by_code", {})
+    run.pop("failure", None)
+    job.report = {**job.report, "run": run}
+    job.status = ImportStatus.RUNNING
+    job.save(update_fields=["status", "report"])
+    try:
+        _run_batches(job, max(1, batch_size))
+    except _Busy:
+        job.refresh_from_db()
+        return job
+    except Exception as error:
+        job.refresh_from_db()
+        if isinstance(error, DomainError):
+            failure = str(error.message)
+        else:
+            failure = _(
+                "The import stopped unexpectedly after row %(row)s. Run it again to continue."
+            ) % {"row": job.next_row}
+        job.status = ImportStatus.FAILED
+        job.report = {**job.report, "run": {**job.report.get("run", {}), "failure": failure}}
+        job.save(update_fields=["status", "report"])
+        raise
+    job.refresh_from_db()
+    job.status = ImportStatus.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    audit_record(
+        business=job.business,
+        action="customers.import",
+        object_type="import",
+        object_id=job.pk,
+        actor=actor or job.created_by,
+        details={
+            "file": job.file_name,
+            "created": job.created_count,
+            "skipped": job.skipped_count,
+            "errors": job.error_count,
+        },
+    )
+    return job
+
+
+class _Statistics:
+    """A big import changes the size of the tables it checks by orders of magnitude; with the
+    statistics of the empty tables PostgreSQL would check each batch by scanning the whole
+    business. So the written tables are analysed as they grow (at 1k, 2k, 4k… rows written:
+    about 20 times for a million rows, each well under a second)."""
+
+    TABLES = (Customer, Card)
+    FIRST = 1000
+
+    def __init__(self) -> None:
+        self.next_at = self.FIRST
+
+    def maybe_refresh(self, written: int) -> None:
+        if written < self.next_at or connection.vendor != "postgresql":
+            return
+        self.next_at = written * 2
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for model in self.TABLES:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def _run_batches(job: ImportJob, batch_size: int) -> None:
+    table = job.report.get("table", {})
+    start = job.next_row
+    errors = _ErrorsFile(_side_file(job, "run"), append=start > 0)
+    writer = _Writer(job)
+    stats = _Statistics()
+    try:
+        with _reader(job, header_row=table.get("header_row")) as sheet:
+            checker = _RowChecker(job, job_mapping(job), sheet.table.headers)
+            position = 0
+            batch: list[Candidate] = []
+            issues: list[list[Issue]] = []
+            for number, cells in sheet.rows():
+                checked = checker.check(number, cells)  # also before `start`: file duplicates
+                position += 1
+                if position <= start:
+                    continue
+                if isinstance(checked, Candidate):
+                    batch.append(checked)
+                else:
+                    issues.append(checked)
+                if len(batch) + len(issues) >= batch_size:
+                    _commit(job, writer, checker, errors, batch, issues, position)
+                    batch, issues = [], []
+                    stats.maybe_refresh(job.next_row - start)
+            if batch or issues:
+                _commit(job, writer, checker, errors, batch, issues, position)
+            if position != job.total_rows:
+                ImportJob.objects.filter(pk=job.pk).update(total_rows=position)
+    finally:
+        errors.close()
+
+
+def _commit(
+    job: ImportJob,
+    writer: _Writer,
+    checker: _RowChecker,
+    errors: _ErrorsFile,
+    batch: list[Candidate],
+    issues: list[list[Issue]],
+    end: int,
+) -> None:
+    """Write one batch and move the job on, all in one transaction (retried when a
+    concurrent write took a phone, e-mail or card number in the meantime)."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                if locked.next_row != job.next_row:
+                    raise _Busy
+                found = _in_base(job.business, batch)
+                fresh = [c for c in batch if c.row not in found]
+                created = writer.write(fresh)
+                in_base = [
+                    [_fill_columns(checker, found[c.row], c)] for c in batch if c.row in found
+                ]
+                problems = issues + in_base
+                tally = _Tally()
+                for row_issues in problems:
+                    tally.add(row_issues)
+                run = dict(locked.report.get("run", {}))
+                sample = list(run.get("errors", []))
+                for row_issues in sorted(problems, key=lambda p: p[0].row):
+                    for issue in row_issues:
+                        if len(sample) < ERROR_SAMPLE:
+                            sample.append(issue.as_dict())
+                codes: Counter[str] = Counter(run.get("errors_by_code", {}))
+                codes.update(tally.codes)
+                run.update(errors=sample, errors_by_code=dict(codes), heartbeat=_now_iso())
+                ImportJob.objects.filter(pk=job.pk).update(
+                    next_row=end,
+                    created_count=F("created_count") + created,
+                    skipped_count=F("skipped_count") + tally.duplicates,
+                    error_count=F("error_count") + tally.errors,
+                    report={**locked.report, "run": run},
+                )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    job.next_row = end
+    errors.write(
+        issue for row_issues in sorted(problems, key=lambda p: p[0].row) for issue in row_issues
+    )
+    errors.handle.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Starting and reporting
+
+_background_runner: Callable[[int], object] | None = None
+
+
+def register_background_runner(runner: Callable[[int], object]) -> None:
+    """The worker's entry (wateja.jobs.import_tasks registers its Huey task here), so this
+    app hands big imports to the queue without importing the jobs layer."""
+    global _background_runner  # one process-wide registration, like customers.hooks
+    _background_runner = runner
+
+
+def import_start(*, job: ImportJob, actor: User | None = None) -> tuple[ImportJob, bool]:
+    """Run the import now when it is small (or no worker is registered), otherwise queue it.
+    Returns (job, queued)."""
+    job.refresh_from_db()
+    if job.status == ImportStatus.DONE:
+        return job, False
+    if job.status == ImportStatus.RUNNING:
+        beat = job.report.get("run", {}).get("heartbeat") or job.report.get("run", {}).get(
+            "queued_at"
+        )
+        if beat and timezone.now() - dt.datetime.fromisoformat(beat) < STALE_AFTER:
+            raise ImportStateError(_("This import is running."), code="import_running")
+    if "preview" not in job.report or not job.report["preview"].get("ready"):
+        preview = import_preview(job=job)
+        if not preview["ready"]:
+            raise MappingIncomplete(_missing_message(preview["missing_fields"]))
+        job.refresh_from_db()
+    if _background_runner is None or job.total_rows - job.next_row <= SYNC_MAX_ROWS:
+        return import_run(job=job, actor=actor), False
+    job.status = ImportStatus.RUNNING
+    job.report = {**job.report, "run": {**job.report.get("run", {}), "queued_at": _now_iso()}}
+    job.save(update_fields=["status", "report"])
+    _background_runner(job.pk)
+    job.refresh_from_db()
+    return job, True
+
+
+def import_errors_file(*, job: ImportJob, fmt: str) -> ExportFile:
+    """The problem report of the import (once a batch is written) or of its preview, as CSV
+    or XLSX."""
+    check_format(fmt)
+    for kind in ("run", "preview") if job.next_row > 0 else ("preview",):
+        path = _side_file(job, kind)
+        if path.exists():
+            break
+    else:
+        raise ImportStateError(
+            _("There is no problem report yet: check the file first."), code="preview_required"
+        )
+    stem = f"{Path(job.file_name).stem or 'import'}-problems"
+    if fmt == "csv":
+        return ExportFile(f"{stem}.csv", "text/csv; charset=utf-8", _file_chunks(path))
+    rows = _csv_rows(path)
+    header = next(rows, [])
+    return table_file(fmt, stem, header, rows, title=_("Problems"))
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 16):
+            yield chunk
+
+
+def _csv_rows(path: Path) -> Iterator[list[object]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle)):
+            if number == 0:
+                yield list(row)
+                continue
+            # values were made formula-safe when written; table_file does it again
+            yield [
+                int(row[0]) if row[0].isdigit() else row[0],
+                row[1],
+                restore_cell(row[2]),
+                *row[3:],
+            ]
+
+
+def import_jobs(business: Business) -> models.QuerySet[ImportJob]:
+    return ImportJob.objects.for_business(business).select_related("created_by")
+
+
+def import_sample_rows(job: ImportJob, limit: int = 3) -> list[list[str]]:
+    """The first data rows as text, to show beside the column choice."""
+    table = job.report.get("table", {})
+    rows: list[list[str]] = []
+    with _reader(job, header_row=table.get("header_row")) as sheet:
+        for _number, cells in sheet.rows():
+            rows.append([cell_text(c)[:60] for c in cells])
+            if len(rows) >= limit:
+                break
+    return rows

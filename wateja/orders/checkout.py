@@ -1,0 +1,697 @@
+"""The checkout flow: evaluate (a dry run, any number of times) → reserve (codes, budgets
+and points held with a time limit) → commit (order, ledger postings, code use, coupons,
+referral progress, timeline) → refund (orders.services.order_refund). Every step is
+idempotent on the checkout key; a one-time code can be reserved by one checkout only."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.rules import Cart, Context, CustomerFacts, Evaluation, Line, evaluate
+from wateja.core.rules.model import Budget, Rejection
+from wateja.customers.models import Customer, InteractionKind
+from wateja.customers.services import interaction_add
+from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine
+from wateja.orders.services import customer_stats_recompute
+from wateja.promotions.messages import rejection_text
+from wateja.promotions.models import (
+    CodeKind,
+    CustomerTier,
+    PromoCode,
+    Promotion,
+    PromotionStatus,
+    Redemption,
+    RedemptionStatus,
+    Referral,
+    ReferralCode,
+    ReferralStatus,
+)
+from wateja.promotions.selectors import budgets_for, cached_active, to_engine
+from wateja.promotions.services import codes_issue, normalize_code, referral_progress
+from wateja.tenants.models import Business, Location
+from wateja.wallet import services as wallet
+from wateja.wallet.models import Kind
+
+RESERVATION_MINUTES = 15
+MAX_LINES = 500
+MAX_AMOUNT_MINOR = 10**13
+
+
+class ReservationExpired(Conflict):
+    code = "reservation_expired"
+
+
+class CodeAlreadyUsed(Conflict):
+    code = "code_used"
+
+
+class BudgetExhausted(Conflict):
+    code = "budget_exhausted"
+
+
+# ---------------------------------------------------------------- input
+
+
+@dataclasses.dataclass(frozen=True)
+class SaleInput:
+    """What the till sends: lines or only a total, codes, cashier ticks, points to pay with."""
+
+    currency: str
+    lines: tuple[dict[str, Any], ...] = ()
+    total_minor: int | None = None
+    codes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    channel: str = "store"
+    location_id: int | None = None
+    points_to_spend: int = 0
+
+    def fingerprint(self, customer_id: int | None) -> str:
+        data = {**dataclasses.asdict(self), "customer": customer_id}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def build_cart(business: Business, sale: SaleInput) -> Cart:
+    errors: dict[str, Any] = {}
+    if sale.currency.upper() != business.currency:
+        raise ValidationFailed(
+            _("This business sells in %(currency)s.") % {"currency": business.currency},
+            code="currency_mismatch",
+            details={"fields": {"currency": [business.currency]}},
+        )
+    if not sale.lines and sale.total_minor is None:
+        errors["lines"] = _("Enter items or a total.")
+    if len(sale.lines) > MAX_LINES:
+        errors["lines"] = _("At most %(count)s lines.") % {"count": MAX_LINES}
+    lines = []
+    for n, raw in enumerate(sale.lines):
+        quantity, price = raw.get("quantity", 1), raw.get("unit_price_minor")
+        weight = raw.get("weight_grams", 0) or 0
+        if not str(raw.get("sku", "")).strip():
+            errors[f"lines.{n}.sku"] = _("Enter the item code.")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            errors[f"lines.{n}.quantity"] = _("The quantity must be a whole number above zero.")
+        if (
+            not isinstance(price, int)
+            or isinstance(price, bool)
+            or not 0 <= price <= MAX_AMOUNT_MINOR
+        ):
+            errors[f"lines.{n}.unit_price_minor"] = _("The price cannot be negative.")
+        if not isinstance(weight, int) or weight < 0:
+            errors[f"lines.{n}.weight_grams"] = _("The weight cannot be negative.")
+        if not errors:
+            lines.append(
+                Line(
+                    sku=str(raw["sku"]).strip(),
+                    quantity=quantity,
+                    unit_price_minor=price,
+                    name=str(raw.get("name", ""))[:200],
+                    category=str(raw.get("category", ""))[:64],
+                    weight_grams=weight,
+                )
+            )
+    if (
+        sale.total_minor is not None
+        and not sale.lines
+        and not 0 <= sale.total_minor <= MAX_AMOUNT_MINOR
+    ):
+        errors["total_minor"] = _("The amount cannot be negative.")
+    if not isinstance(sale.points_to_spend, int) or sale.points_to_spend < 0:
+        errors["points_to_spend"] = _("Enter a whole number, 0 or more.")
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    return Cart(
+        currency=business.currency,
+        lines=tuple(lines),
+        total_only_minor=None if sale.lines else sale.total_minor,
+    )
+
+
+def customer_facts(customer: Customer | None) -> CustomerFacts | None:
+    if customer is None:
+        return None
+    tier = CustomerTier.objects.filter(customer=customer).select_related("tier").first()
+    referral = ReferralCode.objects.filter(customer=customer).first()
+    converted = Referral.objects.filter(referrer=customer, status=ReferralStatus.QUALIFIED).count()
+    card = customer.cards.order_by("issued_at").first()
+    return CustomerFacts(
+        id=customer.pk,
+        is_member=customer.cards.filter(status="active").exists(),
+        tier=tier.tier.name if tier and tier.tier else "",
+        tags=frozenset(customer.tag_links.values_list("tag__name", flat=True)),
+        purchase_count=customer.purchase_count,
+        first_purchase_at=customer.first_purchase_at,
+        last_purchase_at=customer.last_purchase_at,
+        birth_month=customer.birth_month,
+        birth_day=customer.birth_day,
+        card_issued_at=card.issued_at if card else None,
+        referrals_converted=converted,
+        referral_rewards_used=referral.rewards_used if referral else 0,
+        total_spent_minor=customer.total_spent_minor,
+    )
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def _code_promotions(
+    business: Business,
+    sale: SaleInput,
+    cart: Cart,
+    customer: Customer | None,
+    now: dt.datetime,
+) -> tuple[list[Any], list[Rejection], dict[int, str]]:
+    """Engine promotions for the codes entered that are valid now, and a rejection for each
+    that is not (unknown, expired, used up, threshold not met)."""
+    engine, rejected, code_of = [], [], {}
+    for raw in sale.codes:
+        code = normalize_code(raw)
+        if not code:
+            continue
+        found = (
+            PromoCode.objects.for_business(business)
+            .filter(code=code)
+            .select_related("promotion")
+            .first()
+        )
+
+        def reject(
+            reason: str, found: PromoCode | None = found, code: str = code, **params: Any
+        ) -> None:
+            promotion = found.promotion if found else None
+            rejected.append(
+                Rejection(
+                    promotion_id=promotion.pk if promotion else 0,
+                    name=promotion.name if promotion else code,
+                    code=reason,
+                    params={"code": code, **params},
+                )
+            )
+
+        if found is None or found.promotion.status != PromotionStatus.ACTIVE:
+            reject("code_unknown")
+            continue
+        if found.valid_from and now < found.valid_from:
+            reject("code_not_started", starts_at=found.valid_from.isoformat())
+            continue
+        if found.valid_until and now >= found.valid_until:
+            reject("code_expired", ended_at=found.valid_until.isoformat())
+            continue
+        if found.issued_to_id and (customer is None or customer.pk != found.issued_to_id):
+            reject("code_not_yours")
+            continue
+        live = Redemption.objects.filter(code=found, status__in=["reserved", "committed"])
+        if found.max_uses is not None and live.count() >= found.max_uses:
+            reject("code_used")
+            continue
+        if (
+            found.max_uses_per_customer
+            and customer is not None
+            and live.filter(customer=customer).count() >= found.max_uses_per_customer
+        ):
+            reject("customer_limit_reached")
+            continue
+        if found.min_subtotal_minor and cart.subtotal_minor < found.min_subtotal_minor:
+            reject(
+                "min_subtotal_not_met",
+                missing_minor=found.min_subtotal_minor - cart.subtotal_minor,
+                required_minor=found.min_subtotal_minor,
+            )
+            continue
+        budget = budgets_for([found.promotion], customer, now).get(found.promotion.pk)
+        engine.append(to_engine(found.promotion, codes=frozenset({code}), budget=budget))
+        code_of[found.promotion.pk] = code
+    return engine, rejected, code_of
+
+
+@dataclasses.dataclass
+class Priced:
+    cart: Cart
+    evaluation: Evaluation
+    extra_rejections: list[Rejection]
+    code_of: dict[int, str]
+    points_to_spend: int
+    points_value_minor: int
+
+    @property
+    def payable_minor(self) -> int:
+        return self.evaluation.total_minor - self.points_value_minor
+
+
+def price(
+    *,
+    business: Business,
+    sale: SaleInput,
+    customer: Customer | None,
+    now: dt.datetime | None = None,
+) -> Priced:
+    now = now or timezone.now()
+    cart = build_cart(business, sale)
+    context = Context(
+        now=now,
+        timezone=business.timezone,
+        channel=sale.channel,
+        location_id=sale.location_id,
+        codes=tuple(normalize_code(c) for c in sale.codes if normalize_code(c)),
+        flags=frozenset(sale.flags),
+        language=translation.get_language() or business.default_language,
+    )
+    stored, index = cached_active(business)
+    candidates = index.candidates(cart, context)
+    by_id = {p.pk: p for p in stored}
+    limited = [by_id[c.id] for c in candidates if c.id in by_id]
+    budgets = budgets_for(limited, customer, now)
+    engine = [
+        dataclasses.replace(c, budget=budgets[c.id]) if c.id in budgets else c for c in candidates
+    ]
+    code_promos, code_rejections, code_of = _code_promotions(business, sale, cart, customer, now)
+    evaluation = evaluate(cart, customer_facts(customer), [*engine, *code_promos], context)
+    points_value = 0
+    if sale.points_to_spend:
+        if customer is None:
+            raise ValidationFailed.fields(
+                _("Some fields are not valid."),
+                {"points_to_spend": _("Identify the customer to pay with points.")},
+            )
+        value_each = wallet.wallet_settings(business).point_value_minor
+        points_value = min(sale.points_to_spend * value_each, evaluation.total_minor)
+    return Priced(
+        cart=cart,
+        evaluation=evaluation,
+        extra_rejections=code_rejections,
+        code_of=code_of,
+        points_to_spend=sale.points_to_spend,
+        points_value_minor=points_value,
+    )
+
+
+def describe(business: Business, customer: Customer | None, priced: Priced) -> dict[str, Any]:
+    """The evaluation as the API and the till show it, messages in the active language."""
+    ev = priced.evaluation
+    lines = [
+        {
+            "sku": line.sku,
+            "name": line.name,
+            "quantity": line.quantity,
+            "unit_price_minor": line.unit_price_minor,
+            "total_minor": line.total_minor,
+            "discount_minor": ev.line_discounts_minor[n] if n < len(ev.line_discounts_minor) else 0,
+        }
+        for n, line in enumerate(priced.cart.lines)
+    ]
+    rejected = [*priced.extra_rejections, *ev.rejected]
+    return {
+        "currency": ev.currency,
+        "customer_id": customer.pk if customer else None,
+        "subtotal_minor": ev.subtotal_minor,
+        "discount_minor": ev.discount_minor,
+        "total_minor": ev.total_minor,
+        "points_payment": {
+            "points": priced.points_to_spend,
+            "value_minor": priced.points_value_minor,
+        },
+        "payable_minor": priced.payable_minor,
+        # the part paid with points earns nothing: points follow the money actually paid
+        "points_to_earn": (
+            ev.points * priced.payable_minor // ev.total_minor if ev.total_minor else 0
+        ),
+        "cashback_minor": ev.cashback_minor,
+        "lines": lines,
+        "applied": [
+            {
+                "promotion_id": a.promotion_id,
+                "name": a.name,
+                "discount_minor": a.discount_minor,
+                "code": priced.code_of.get(a.promotion_id, a.code),
+                "effects": [
+                    {
+                        "kind": str(e.kind),
+                        "amount_minor": e.amount_minor,
+                        "sku": e.sku,
+                        "quantity": e.quantity,
+                        "data": dict(e.data),
+                    }
+                    for e in a.effects
+                ],
+            }
+            for a in ev.applied
+        ],
+        "rejected": [
+            {
+                "promotion_id": r.promotion_id,
+                "name": r.name,
+                "code": r.code,
+                "params": dict(r.params),
+                "message": rejection_text(r, business.currency),
+            }
+            for r in rejected
+        ],
+        "gifts": [{"sku": g.sku, "quantity": g.quantity, "data": dict(g.data)} for g in ev.gifts],
+        "coupons": [dict(c.data) for c in ev.coupons],
+    }
+
+
+def checkout_evaluate(
+    *,
+    business: Business,
+    sale: SaleInput,
+    customer: Customer | None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A dry run: nothing is written."""
+    _check_customer(business, customer)
+    return describe(
+        business, customer, price(business=business, sale=sale, customer=customer, now=now)
+    )
+
+
+def _check_customer(business: Business, customer: Customer | None) -> None:
+    if customer is not None and customer.business_id != business.pk:
+        raise DomainError(_("Customer not found."), code="not_found", status=404)
+    if customer is not None and not customer.is_active:
+        raise Conflict(_("This customer was erased or merged."), code="customer_inactive")
+
+
+# ---------------------------------------------------------------- reserve
+
+
+@transaction.atomic
+def checkout_reserve(
+    *,
+    business: Business,
+    key: str,
+    sale: SaleInput,
+    customer: Customer | None,
+    location: Location | None = None,
+    now: dt.datetime | None = None,
+) -> Checkout:
+    """Hold what the sale needs for RESERVATION_MINUTES: one-time codes, budgets and the
+    points the customer pays with. The same key again returns the same reservation."""
+    now = now or timezone.now()
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        raise ValidationFailed(
+            _("Send a checkout key (Idempotency-Key) of 1 to 200 characters."),
+            code="idempotency_key_required",
+            status=400,
+        )
+    _check_customer(business, customer)
+    fingerprint = sale.fingerprint(customer.pk if customer else None)
+    existing = Checkout.objects.for_business(business).filter(key=key).first()
+    if existing is not None:
+        if existing.request.get("fingerprint") != fingerprint:
+            raise Conflict(
+                _("This Idempotency-Key was already used for a different request."),
+                code="idempotency_key_reused",
+            )
+        return existing  # type: ignore[no-any-return]
+    priced = price(business=business, sale=sale, customer=customer, now=now)
+    applied_ids = sorted(a.promotion_id for a in priced.evaluation.applied if a.promotion_id > 0)
+    # lock the promotions whose budgets this sale uses, in id order (no deadlocks)
+    locked = {
+        p.pk: p
+        for p in Promotion.objects.select_for_update().filter(pk__in=applied_ids).order_by("pk")
+    }
+    budgets = budgets_for(list(locked.values()), customer, now)
+    for applied in priced.evaluation.applied:
+        budget = budgets.get(applied.promotion_id, Budget())
+        if (
+            budget.uses_left == 0
+            or budget.customer_uses_left == 0
+            or (
+                budget.amount_left_minor is not None
+                and budget.amount_left_minor < applied.discount_minor
+            )
+        ):
+            raise BudgetExhausted(
+                _("The offer “%(name)s” has just run out.") % {"name": applied.name},
+                details={"promotion_id": applied.promotion_id},
+            )
+    checkout = Checkout.objects.create(
+        business=business,
+        key=key,
+        customer=customer,
+        location=location,
+        status=CheckoutStatus.RESERVED,
+        request={"fingerprint": fingerprint, "sale": dataclasses.asdict(sale)},
+        evaluation=describe(business, customer, priced),
+        points_to_spend=priced.points_to_spend,
+        expires_at=now + dt.timedelta(minutes=RESERVATION_MINUTES),
+    )
+    for applied in priced.evaluation.applied:
+        if applied.promotion_id <= 0:  # tiers: no stored promotion, no budget
+            continue
+        code_text = priced.code_of.get(applied.promotion_id, "")
+        code = (
+            PromoCode.objects.for_business(business).filter(code=code_text).first()
+            if code_text
+            else None
+        )
+        try:
+            with transaction.atomic():
+                Redemption.objects.create(
+                    business=business,
+                    promotion_id=applied.promotion_id,
+                    code=code,
+                    single_use_code=code.code
+                    if code and code.kind == CodeKind.SINGLE_USE
+                    else None,
+                    customer=customer,
+                    checkout_key=key,
+                    discount_minor=applied.discount_minor,
+                    status=RedemptionStatus.RESERVED,
+                )
+        except IntegrityError:
+            raise CodeAlreadyUsed(
+                _("The code %(code)s has just been used.") % {"code": code_text},
+                details={"code": code_text},
+            ) from None
+    if priced.points_to_spend and customer is not None:
+        wallet.balance_spend(
+            customer=customer,
+            amount=priced.points_to_spend,
+            kind=Kind.POINTS,
+            idempotency_key=f"checkout:{key}:points",
+            reference=f"checkout:{key}",
+            hold_minutes=RESERVATION_MINUTES,
+            now=now,
+        )
+    return checkout
+
+
+# ---------------------------------------------------------------- commit
+
+
+@transaction.atomic
+def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = None) -> Order:
+    """Record the sale: the order and its lines, the points paid (posted from the hold) and
+    earned, the cashback, code and budget use, next-order coupons, referral progress and the
+    customer's timeline. Committing twice returns the same order."""
+    now = now or timezone.now()
+    checkout = Checkout.objects.select_for_update().filter(business=business, key=key).first()
+    if checkout is None:
+        raise DomainError(_("No checkout with this key."), code="not_found", status=404)
+    if checkout.status == CheckoutStatus.COMMITTED and checkout.order is not None:
+        return checkout.order
+    if checkout.status == CheckoutStatus.RELEASED or now > checkout.expires_at:
+        _release(checkout, now)
+        raise ReservationExpired(
+            _("The reservation has expired; evaluate and reserve again."),
+            code="reservation_expired",
+        )
+    ev = checkout.evaluation
+    customer = checkout.customer
+    order = Order.objects.create(
+        business=business,
+        customer=customer,
+        location=checkout.location,
+        number=f"W-{checkout.pk}",
+        currency=business.currency,
+        subtotal_minor=ev["subtotal_minor"],
+        discount_minor=ev["discount_minor"],
+        total_minor=ev["total_minor"],
+        placed_at=now,
+        channel=checkout.request["sale"].get("channel", "store"),
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                business=business,
+                order=order,
+                sku=line["sku"],
+                name=line["name"],
+                quantity=line["quantity"],
+                unit_price_minor=line["unit_price_minor"],
+                discount_minor=line["discount_minor"],
+            )
+            for line in ev["lines"]
+        ]
+    )
+    reference = f"order:{order.pk}"
+    if checkout.points_to_spend and customer is not None:
+        wallet.pending_resolve(business=business, operation_key=f"checkout:{key}:points", post=True)
+        from wateja.wallet.models import Operation
+
+        Operation.objects.filter(business=business, key=f"checkout:{key}:points").update(
+            reference=reference
+        )
+    redemptions = Redemption.objects.filter(business=business, checkout_key=key)
+    for redemption in redemptions:
+        Promotion.objects.filter(pk=redemption.promotion_id).update(
+            uses_count=F("uses_count") + 1,
+            discount_total_minor=F("discount_total_minor") + redemption.discount_minor,
+        )
+        if redemption.code_id:
+            PromoCode.objects.filter(pk=redemption.code_id).update(uses_count=F("uses_count") + 1)
+    redemptions.update(status=RedemptionStatus.COMMITTED, order_id=order.pk)
+    if customer is not None:
+        _reward(business, customer, checkout, order, reference, now)
+    checkout.status, checkout.order = CheckoutStatus.COMMITTED, order
+    checkout.save(update_fields=["status", "order"])
+    return order
+
+
+def _reward(
+    business: Business,
+    customer: Customer,
+    checkout: Checkout,
+    order: Order,
+    reference: str,
+    now: dt.datetime,
+) -> None:
+    ev = checkout.evaluation
+    if ev["points_to_earn"] > 0:
+        wallet.points_earn(
+            customer=customer,
+            amount=ev["points_to_earn"],
+            idempotency_key=f"checkout:{checkout.key}:earn",
+            reference=reference,
+            now=now,
+        )
+    if ev["cashback_minor"] > 0:
+        wallet.points_earn(
+            customer=customer,
+            amount=ev["cashback_minor"],
+            kind=Kind.CASHBACK,
+            idempotency_key=f"checkout:{checkout.key}:cashback",
+            reference=reference,
+            now=now,
+        )
+    for applied in ev["applied"]:
+        for n, effect in enumerate(applied["effects"]):
+            if effect["kind"] == "issue_coupon":
+                _issue_coupon(
+                    business, customer, applied["promotion_id"], f"{checkout.key}:{n}", now
+                )
+    applied_ids = [a["promotion_id"] for a in ev["applied"] if a["promotion_id"] > 0]
+    if Promotion.objects.filter(pk__in=applied_ids, type="referral_reward").exists():
+        ReferralCode.objects.filter(customer=customer).update(rewards_used=F("rewards_used") + 1)
+    window = wallet.wallet_settings(business).pending_days
+    referral_progress(friend=customer, order_id=order.pk, return_window_days=window)
+    interaction_add(
+        customer=customer,
+        kind=InteractionKind.PURCHASE,
+        summary=_purchase_text(business, order, ev),
+        occurred_at=now,
+        reference=reference,
+    )
+    customer_stats_recompute(business=business, customer_ids=[customer.pk])
+    from wateja.orders.loyalty import tier_recompute
+
+    tier_recompute(customer=customer, now=now)
+
+
+def _purchase_text(business: Business, order: Order, ev: dict[str, Any]) -> str:
+    from wateja.core.money import Money, format_money
+
+    with translation.override(business.default_language):
+        text = _("Purchase %(number)s: %(total)s") % {
+            "number": order.number,
+            "total": format_money(
+                Money(order.total_minor, business.currency), business.default_language
+            ),
+        }
+        if ev["applied"]:
+            text += " · " + ", ".join(a["name"] for a in ev["applied"])
+    return text
+
+
+def _issue_coupon(
+    business: Business, customer: Customer, source_id: int, tag: str, now: dt.datetime
+) -> None:
+    """A next-order coupon: a one-time code for this customer on the code promotion that the
+    issuing promotion names in `coupon_promotion_id` (e.g. "10% off your next visit")."""
+    source = Promotion.objects.filter(business=business, pk=source_id).first()
+    if source is None:
+        return
+    promotion = Promotion.objects.filter(
+        business=business, pk=source.params.get("coupon_promotion_id")
+    ).first()
+    if promotion is None:
+        return
+    days = int(source.params.get("valid_days", 30))
+    codes_issue(
+        promotion=promotion,
+        count=1,
+        kind=CodeKind.SINGLE_USE,
+        batch=f"next-order:{tag}"[:60],
+        valid_until=now + dt.timedelta(days=days),
+        issued_to=customer,
+    )
+
+
+# ---------------------------------------------------------------- release and expiry
+
+
+def _release(checkout: Checkout, now: dt.datetime) -> None:
+    if checkout.status != CheckoutStatus.RESERVED:
+        return
+    Redemption.objects.filter(
+        business_id=checkout.business_id,
+        checkout_key=checkout.key,
+        status=RedemptionStatus.RESERVED,
+    ).update(status=RedemptionStatus.RELEASED)
+    if checkout.points_to_spend:
+        with contextlib.suppress(DomainError):  # no hold was placed
+            wallet.pending_resolve(
+                business=checkout.business,
+                operation_key=f"checkout:{checkout.key}:points",
+                post=False,
+                now=now,
+            )
+    checkout.status = CheckoutStatus.RELEASED
+    checkout.save(update_fields=["status"])
+
+
+@transaction.atomic
+def checkout_release(*, business: Business, key: str, now: dt.datetime | None = None) -> Checkout:
+    checkout = Checkout.objects.select_for_update().filter(business=business, key=key).first()
+    if checkout is None:
+        raise DomainError(_("No checkout with this key."), code="not_found", status=404)
+    if checkout.status == CheckoutStatus.COMMITTED:
+        raise Conflict(_("This sale is complete; refund it instead."), code="already_committed")
+    _release(checkout, now or timezone.now())
+    return checkout  # type: ignore[no-any-return]
+
+
+def checkout_expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    count = 0
+    for checkout_id in Checkout.objects.filter(
+        business=business, status=CheckoutStatus.RESERVED, expires_at__lt=now
+    ).values_list("id", flat=True):
+        with transaction.atomic():
+            checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+            _release(checkout, now)
+            count += 1
+    return count

@@ -1,0 +1,299 @@
+"""Promotion use cases: save and activate offers (validated by the engine), issue code
+batches, tiers, referral codes and the referral of a friend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.rules.model import Promotion as EnginePromotion
+from wateja.customers.models import Customer
+from wateja.promotions.models import (
+    Audience,
+    CodeKind,
+    PromoCode,
+    Promotion,
+    PromotionStatus,
+    Referral,
+    ReferralCode,
+    ReferralStatus,
+    Tier,
+    TierBasis,
+)
+from wateja.tenants.models import Business
+
+# no 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes read aloud or typed from paper stay unambiguous
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+EDITABLE = (
+    "name",
+    "description",
+    "type",
+    "params",
+    "conditions",
+    "priority",
+    "exclusive_group",
+    "stackable",
+    "max_discount_minor",
+    "starts_at",
+    "ends_at",
+    "weekdays",
+    "hour_from",
+    "hour_to",
+    "audience",
+    "audience_values",
+    "channels",
+    "locations",
+    "requires_code",
+    "max_uses",
+    "max_uses_per_customer",
+    "budget_minor",
+    "budget_period",
+)
+
+
+def normalize_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _validate(business: Business, promotion: Promotion) -> None:
+    from wateja.core.rules.engine import RuleError, validate_promotion
+    from wateja.promotions.selectors import to_engine
+
+    errors: dict[str, Any] = {}
+    if not promotion.name.strip():
+        errors["name"] = _("Enter a name.")
+    if promotion.audience not in Audience.values:
+        errors["audience"] = _("Unknown value.")
+    if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
+        errors["ends_at"] = _("The end must come after the start.")
+    for field in ("hour_from", "hour_to"):
+        value = getattr(promotion, field)
+        if value is not None and not 0 <= value <= 24:
+            errors[field] = _("Enter an hour from 0 to 24.")
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    engine: EnginePromotion = to_engine(promotion)
+    try:
+        validate_promotion(engine)
+    except RuleError as error:
+        raise ValidationFailed.fields(
+            _("The offer's settings are not valid."), {"params": str(error)}
+        ) from None
+
+
+@transaction.atomic
+def promotion_save(
+    *,
+    business: Business,
+    promotion: Promotion | None = None,
+    created_by: User | None = None,
+    **values: Any,
+) -> Promotion:
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {k: _("Unknown field.") for k in unknown}
+        )
+    if promotion is None:
+        promotion = Promotion(business=business, created_by=created_by)
+    for key, value in values.items():
+        setattr(promotion, key, value)
+    _validate(business, promotion)
+    promotion.save()
+    return promotion
+
+
+def promotion_set_status(*, promotion: Promotion, status: str) -> Promotion:
+    if status not in PromotionStatus.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"status": _("Unknown.")})
+    if status == PromotionStatus.ACTIVE:
+        _validate(promotion.business, promotion)
+    promotion.status = status
+    promotion.save(update_fields=["status", "updated_at"])
+    return promotion
+
+
+def codes_issue(
+    *,
+    promotion: Promotion,
+    count: int = 1,
+    kind: str = CodeKind.SINGLE_USE,
+    code: str = "",
+    prefix: str = "",
+    length: int = 8,
+    batch: str = "",
+    max_uses: int | None = None,
+    max_uses_per_customer: int | None = None,
+    min_subtotal_minor: int | None = None,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+    issued_to: Customer | None = None,
+) -> list[PromoCode]:
+    """One named code (e.g. WEEKEND25) or a batch of `count` random unique codes."""
+    if kind not in CodeKind.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"kind": _("Unknown.")})
+    if not 1 <= count <= 100_000 or not 4 <= length <= 20:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"count": _("From 1 to 100000 codes of 4–20 characters.")},
+        )
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"valid_until": _("The end must come after the start.")},
+        )
+    common = {
+        "business_id": promotion.business_id,
+        "promotion": promotion,
+        "kind": kind,
+        "batch": batch,
+        "max_uses": 1 if kind == CodeKind.SINGLE_USE else max_uses,
+        "max_uses_per_customer": max_uses_per_customer,
+        "min_subtotal_minor": min_subtotal_minor,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "issued_to": issued_to,
+    }
+    if code:
+        wanted = normalize_code(code)
+        if len(wanted) < 3:
+            raise ValidationFailed.fields(
+                _("Some fields are not valid."), {"code": _("At least 3 letters or digits.")}
+            )
+        try:
+            with transaction.atomic():
+                created = [PromoCode.objects.create(code=wanted, **common)]
+        except IntegrityError:
+            raise Conflict(_("This code exists already."), code="code_exists") from None
+    else:
+        prefix = normalize_code(prefix)
+        created = []
+        while len(created) < count:
+            wanted_batch = {
+                prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+                for _ in range(min(count - len(created), 5000))
+            }
+            taken = set(
+                PromoCode.objects.filter(
+                    business_id=promotion.business_id, code__in=wanted_batch
+                ).values_list("code", flat=True)
+            )
+            fresh = [PromoCode(code=c, **common) for c in sorted(wanted_batch - taken)]
+            created += PromoCode.objects.bulk_create(fresh, batch_size=1000)
+    if not promotion.requires_code:
+        Promotion.objects.filter(pk=promotion.pk).update(requires_code=True)
+        promotion.requires_code = True
+    return created
+
+
+# ---------------------------------------------------------------- tiers
+
+
+def tier_for_spend(business: Business, spend_minor: int) -> Tier | None:
+    best = None
+    for tier in Tier.objects.for_business(business).order_by("min_spend_minor"):
+        if spend_minor >= tier.min_spend_minor:
+            best = tier
+    return best
+
+
+# ---------------------------------------------------------------- referrals
+
+
+def referral_code_for(customer: Customer) -> ReferralCode:
+    existing = ReferralCode.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    for _attempt in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        try:
+            with transaction.atomic():
+                return ReferralCode.objects.create(
+                    business_id=customer.business_id, customer=customer, code=code
+                )
+        except IntegrityError:
+            existing = ReferralCode.objects.filter(customer=customer).first()
+            if existing is not None:
+                return existing
+    raise Conflict(_("Could not create a referral code; try again."), code="referral_code")
+
+
+class ReferralRefused(DomainError):
+    code = "referral_refused"
+    status = 409
+
+
+@transaction.atomic
+def referral_attach(*, friend: Customer, code: str) -> Referral:
+    """Record that `friend` came through a referral code (at enrolment or at the till). Refuses
+    self-referral, a friend who shares the referrer's phone, e-mail or card, a friend who
+    already bought, and a second referrer."""
+    link = (
+        ReferralCode.objects.filter(business_id=friend.business_id, code=normalize_code(code))
+        .select_related("customer")
+        .first()
+    )
+    if link is None:
+        raise DomainError(_("Unknown referral code."), code="referral_code_unknown", status=404)
+    referrer = link.customer
+    same_person = referrer.pk == friend.pk or any(
+        getattr(referrer, f) and getattr(referrer, f) == getattr(friend, f)
+        for f in ("phone", "email")
+    )
+    shared_card = referrer.cards.filter(number__in=friend.cards.values("number")).exists()
+    if same_person or shared_card:
+        raise ReferralRefused(_("A customer cannot refer themselves."), code="self_referral")
+    if friend.purchase_count > 0:
+        raise ReferralRefused(_("Only new customers can be referred."), code="not_a_new_customer")
+    if Referral.objects.filter(friend=friend).exists():
+        raise ReferralRefused(_("This customer was already referred."), code="already_referred")
+    return Referral.objects.create(business_id=friend.business_id, referrer=referrer, friend=friend)
+
+
+def referral_progress(*, friend: Customer, order_id: int, return_window_days: int) -> None:
+    """The friend's first order starts the wait; the referral counts when the return window
+    has passed without a full refund (see referrals_qualify)."""
+    Referral.objects.filter(
+        friend=friend, status=ReferralStatus.PENDING, first_order_id__isnull=True
+    ).update(
+        first_order_id=order_id,
+        qualifies_at=timezone.now() + dt.timedelta(days=return_window_days),
+    )
+
+
+def referral_reward_used(*, customer: Customer) -> None:
+    ReferralCode.objects.filter(customer=customer).update(rewards_used=F("rewards_used") + 1)
+
+
+def tier_save(
+    *,
+    business: Business,
+    name: str,
+    min_spend_minor: int,
+    discount_bp: int = 0,
+    earn_multiplier_bp: int = 10_000,
+    basis: str = TierBasis.LIFETIME,
+    grace_days: int = 30,
+) -> Tier:
+    if basis not in TierBasis.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"basis": _("Unknown.")})
+    tier, _created = Tier.objects.update_or_create(
+        business=business,
+        name=name.strip(),
+        defaults={
+            "min_spend_minor": min_spend_minor,
+            "discount_bp": discount_bp,
+            "earn_multiplier_bp": earn_multiplier_bp,
+            "basis": basis,
+            "grace_days": grace_days,
+        },
+    )
+    return tier

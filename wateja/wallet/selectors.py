@@ -1,0 +1,38 @@
+"""Reads of the wallet: a customer's history as they would read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from wateja.customers.models import Customer
+from wateja.wallet.models import Transfer
+
+
+def wallet_history(customer: Customer, limit: int = 100) -> list[dict[str, Any]]:
+    """Newest first: + for what came in, − for what went out, pending and voided marked."""
+    transfers = (
+        Transfer.objects.filter(
+            Q(debit_account__customer=customer) | Q(credit_account__customer=customer)
+        )
+        .select_related("credit_account", "debit_account", "operation")
+        .order_by("-id")[:limit]
+    )
+    rows = []
+    for t in transfers:
+        incoming = t.credit_account.customer_id == customer.pk
+        account = t.credit_account if incoming else t.debit_account
+        rows.append(
+            {
+                "id": t.pk,
+                "at": t.created_at,
+                "code": t.code,
+                "kind": account.kind,
+                "amount": t.amount if incoming else -t.amount,
+                "status": t.status,
+                "reason": t.operation.reason,
+                "reference": t.operation.reference,
+            }
+        )
+    return rows

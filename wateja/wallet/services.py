@@ -1,0 +1,1154 @@
+"""Wallet use cases: earn, spend, hold/post/void, adjust, gift, top-up, cash out, expire,
+refund and merge. Each is one transaction over locked accounts and one idempotent Operation.
+
+Locking: every account an operation touches is locked with SELECT … FOR UPDATE in ascending
+id order (no deadlocks) on PostgreSQL; on SQLite the IMMEDIATE transaction holds the write
+lock. Balances are checked after the lock, so two tills can never spend the same points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wateja.core import ledger
+from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.money import percent_of
+from wateja.customers.models import Customer
+from wateja.tenants.models import ApiKey, Business
+from wateja.tenants.services import audit_record
+from wateja.wallet.models import (
+    MONEY_KINDS,
+    Account,
+    ClawbackPolicy,
+    Entry,
+    Kind,
+    Lot,
+    LotUse,
+    Operation,
+    SystemAccount,
+    Transfer,
+    TransferStatus,
+    WalletSettings,
+)
+
+
+class InsufficientBalance(Conflict):
+    code = "insufficient_balance"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class AmountInvalid(ValidationFailed):
+    code = "invalid_amount"
+
+
+class WalletNotAllowed(DomainError):
+    code = "not_allowed"
+    status = 409
+
+
+# ---------------------------------------------------------------- settings and accounts
+
+
+_op_cache = threading.local()
+
+
+def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """Per-operation memo (cleared when an operation begins): settings and time zones do not
+    change inside one operation, so they are read once."""
+    store = getattr(_op_cache, "values", None)
+    if store is None:
+        store = _op_cache.values = {}
+    if key not in store:
+        store[key] = load()
+    return store[key]
+
+
+def wallet_settings(business: Business | int) -> WalletSettings:
+    business_id = business if isinstance(business, int) else business.pk
+
+    def load() -> WalletSettings:
+        found: WalletSettings | None = WalletSettings.objects.filter(
+            business_id=business_id
+        ).first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return WalletSettings.objects.create(business_id=business_id)
+        except IntegrityError:
+            return WalletSettings.objects.get(business_id=business_id)
+
+    return _cached(("settings", business_id), load)  # type: ignore[no-any-return]
+
+
+def _expiry_context(business_id: int) -> tuple[ledger.ExpiryPolicy, zoneinfo.ZoneInfo]:
+    def load() -> tuple[ledger.ExpiryPolicy, zoneinfo.ZoneInfo]:
+        tz_name = Business.objects.filter(pk=business_id).values_list("timezone", flat=True).get()
+        return expiry_policy(wallet_settings(business_id)), zoneinfo.ZoneInfo(tz_name)
+
+    return _cached(("expiry", business_id), load)  # type: ignore[no-any-return]
+
+
+def expiry_policy(settings_row: WalletSettings) -> ledger.ExpiryPolicy:
+    return ledger.ExpiryPolicy(
+        rule=ledger.ExpiryRule(settings_row.expiry_rule),
+        n=settings_row.expiry_n,
+        fixed_date=settings_row.expiry_date,
+    )
+
+
+def _get_or_create_account(business_id: int, **lookup: Any) -> Account:
+    account: Account | None = Account.objects.filter(business_id=business_id, **lookup).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                business_id=business_id, allow_negative="system" in lookup, **lookup
+            )
+    except IntegrityError:
+        return Account.objects.get(business_id=business_id, **lookup)
+
+
+def customer_account(customer: Customer, kind: str) -> Account:
+    return _get_or_create_account(customer.business_id, customer=customer, kind=kind)
+
+
+def system_account(business_id: int, system: str, kind: str) -> Account:
+    return _get_or_create_account(business_id, customer=None, system=system, kind=kind)
+
+
+def _lock(accounts: Iterable[Account]) -> dict[int, Account]:
+    ids = sorted({a.pk for a in accounts})
+    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+# ---------------------------------------------------------------- operations (idempotency)
+
+
+@dataclass
+class Posting:
+    """What an operation did: its transfers and the customer balances after it."""
+
+    operation_id: int
+    action: str
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "operation_id": self.operation_id,
+            "action": self.action,
+            "transfers": self.transfers,
+            "balances": self.balances,
+            "notes": self.notes,
+        }
+
+
+def _request_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _begin(
+    business_id: int,
+    key: str,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    actor: User | None = None,
+    reason: str = "",
+    reference: str = "",
+) -> tuple[Operation, Posting | None]:
+    """The new Operation, or the stored result if this key was already used for the same
+    request. Another request under the same key raises IdempotencyKeyReused."""
+    _op_cache.values = {}
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"idempotency_key": _("Send an Idempotency-Key of 1 to 200 characters.")},
+        )
+    digest = _request_hash({"action": action, **payload})
+    try:
+        with transaction.atomic():
+            operation = Operation.objects.create(
+                business_id=business_id,
+                key=key,
+                action=action,
+                request_hash=digest,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                reason=reason,
+                reference=reference,
+            )
+    except IntegrityError:
+        existing = Operation.objects.get(business_id=business_id, key=key)
+        if existing.request_hash != digest:
+            raise IdempotencyKeyReused(
+                _("This Idempotency-Key was already used for a different request."),
+                details={"operation_id": existing.pk},
+            ) from None
+        posting = Posting(operation_id=existing.pk, action=existing.action, replayed=True)
+        stored = existing.result or {}
+        posting.transfers = stored.get("transfers", [])
+        posting.balances = stored.get("balances", {})
+        posting.notes = stored.get("notes", {})
+        return existing, posting
+    return operation, None
+
+
+def _finish(operation: Operation, posting: Posting, customers: Iterable[Customer]) -> Posting:
+    ids = [c.pk for c in customers]
+    for customer_id, kind, balance in Account.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "kind", "balance"
+    ):
+        posting.balances[f"{customer_id}:{kind}"] = balance
+    operation.result = posting.as_dict()
+    operation.save(update_fields=["result"])
+    return posting
+
+
+# ---------------------------------------------------------------- the posting primitive
+
+
+def _check_customer_active(customer: Customer) -> None:
+    if customer.erased_at is not None or customer.merged_into_id is not None:
+        raise WalletNotAllowed(
+            _("This customer was erased or merged; the wallet is closed."), code="customer_inactive"
+        )
+    if customer.is_blocked:
+        raise WalletNotAllowed(_("This customer is blocked."), code="customer_blocked")
+
+
+def _transfer(
+    operation: Operation,
+    posting: Posting,
+    locked: dict[int, Account],
+    debit: Account,
+    credit: Account,
+    amount: int,
+    code: str,
+    *,
+    pending: bool = False,
+    timeout_at: dt.datetime | None = None,
+    on_timeout: str = "",
+    reverses: Transfer | None = None,
+    allow_negative: bool = False,
+    lot_expiry: dt.datetime | bool | None = True,
+    now: dt.datetime | None = None,
+) -> Transfer:
+    """Move `amount` from `debit` to `credit` (both locked). Posted transfers write two
+    entries, update both balances, consume lots of a debited customer account and create a
+    lot on a credited one; pending ones only reserve. `lot_expiry=True` means "by policy"."""
+    now = now or timezone.now()
+    debit, credit = locked[debit.pk], locked[credit.pk]
+    if amount <= 0:
+        raise AmountInvalid(_("The amount must be more than zero."))
+    if not (debit.allow_negative or allow_negative) and debit.available < amount:
+        raise InsufficientBalance(
+            _("Not enough balance: %(available)s available, %(wanted)s needed.")
+            % {"available": max(debit.available, 0), "wanted": amount},
+            details={"available": max(debit.available, 0), "wanted": amount, "kind": debit.kind},
+        )
+    transfer = Transfer.objects.create(
+        business_id=debit.business_id,
+        operation=operation,
+        debit_account=debit,
+        credit_account=credit,
+        amount=amount,
+        code=code,
+        status=TransferStatus.PENDING if pending else TransferStatus.POSTED,
+        timeout_at=timeout_at if pending else None,
+        on_timeout=on_timeout if pending else "",
+        reverses=reverses,
+        resolved_at=None if pending else now,
+    )
+    if pending:
+        debit.pending_debits += amount
+        credit.pending_credits += amount
+        Account.objects.filter(pk=debit.pk).update(pending_debits=F("pending_debits") + amount)
+        Account.objects.filter(pk=credit.pk).update(pending_credits=F("pending_credits") + amount)
+    else:
+        _apply_posted(transfer, debit, credit, lot_expiry=lot_expiry, now=now)
+    posting.transfers.append(
+        {
+            "id": transfer.pk,
+            "code": code,
+            "amount": amount,
+            "status": transfer.status,
+            "kind": debit.kind if debit.kind == credit.kind else f"{debit.kind}>{credit.kind}",
+        }
+    )
+    return transfer
+
+
+def _apply_posted(
+    transfer: Transfer,
+    debit: Account,
+    credit: Account,
+    *,
+    lot_expiry: dt.datetime | bool | None,
+    now: dt.datetime,
+) -> None:
+    amount = transfer.amount
+    Entry.objects.bulk_create(
+        [
+            Entry(
+                business_id=transfer.business_id, account=debit, transfer=transfer, amount=-amount
+            ),
+            Entry(
+                business_id=transfer.business_id, account=credit, transfer=transfer, amount=amount
+            ),
+        ]
+    )
+    debit.balance -= amount
+    credit.balance += amount
+    Account.objects.filter(pk=debit.pk).update(balance=F("balance") - amount, last_activity_at=now)
+    Account.objects.filter(pk=credit.pk).update(balance=F("balance") + amount, last_activity_at=now)
+    if debit.customer_id:
+        _consume_lots(transfer, debit, amount)
+    if credit.customer_id:
+        _add_lot(transfer, credit, amount, lot_expiry, now)
+
+
+def _consume_lots(transfer: Transfer, account: Account, amount: int) -> None:
+    lots = list(Lot.objects.filter(account=account, remaining__gt=0))
+    views = [ledger.LotView(lot.pk, lot.remaining, lot.expires_at) for lot in lots]
+    available = sum(v.remaining for v in views)
+    take = min(amount, available)  # beyond the lots is debt (clawback to negative)
+    if take <= 0:
+        return
+    for lot_id, part in ledger.consume(views, take):
+        updated = Lot.objects.filter(pk=lot_id, remaining__gte=part).update(
+            remaining=F("remaining") - part
+        )
+        if updated != 1:  # pragma: no cover - the account lock makes this impossible
+            raise Conflict(_("The balance changed meanwhile; try again."), code="lot_conflict")
+        LotUse.objects.create(
+            business_id=transfer.business_id, lot_id=lot_id, transfer=transfer, amount=part
+        )
+
+
+def _add_lot(
+    transfer: Transfer,
+    account: Account,
+    amount: int,
+    lot_expiry: dt.datetime | bool | None,
+    now: dt.datetime,
+) -> None:
+    # a credit first pays back any debt (negative balance); only the rest can be spent
+    spendable = min(amount, max(0, account.balance))
+    if lot_expiry is True:
+        expires = _policy_expiry(account, now)
+    elif lot_expiry is False:
+        expires = None
+    else:
+        expires = lot_expiry
+    Lot.objects.create(
+        business_id=transfer.business_id,
+        account=account,
+        transfer=transfer,
+        amount=amount,
+        remaining=spendable,
+        earned_at=now,
+        expires_at=expires,
+    )
+    if account.kind == Kind.POINTS:
+        _roll_expiry(account, now)
+
+
+def _policy_expiry(account: Account, now: dt.datetime) -> dt.datetime | None:
+    if account.kind != Kind.POINTS:
+        return None  # money does not expire
+    policy, tz = _expiry_context(account.business_id)
+    return ledger.expiry_for(policy, now, tz)
+
+
+def _roll_expiry(account: Account, now: dt.datetime) -> None:
+    """Rolling expiry: any activity moves every open lot's expiry to N days from now."""
+    policy, tz = _expiry_context(account.business_id)
+    until = ledger.rolling_expiry(policy, now, tz)
+    if until is not None:
+        Lot.objects.filter(account=account, remaining__gt=0, expired_at__isnull=True).update(
+            expires_at=until
+        )
+
+
+def _resolve_pending(transfer: Transfer, post: bool, now: dt.datetime) -> None:
+    locked = _lock([transfer.debit_account, transfer.credit_account])
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.status != TransferStatus.PENDING:
+        return
+    debit, credit = locked[transfer.debit_account_id], locked[transfer.credit_account_id]
+    Account.objects.filter(pk=debit.pk).update(pending_debits=F("pending_debits") - transfer.amount)
+    Account.objects.filter(pk=credit.pk).update(
+        pending_credits=F("pending_credits") - transfer.amount
+    )
+    debit.pending_debits -= transfer.amount
+    credit.pending_credits -= transfer.amount
+    transfer.status = TransferStatus.POSTED if post else TransferStatus.VOIDED
+    transfer.resolved_at = now
+    transfer.save(update_fields=["status", "resolved_at"])
+    if post:
+        _apply_posted(transfer, debit, credit, lot_expiry=True, now=now)
+
+
+# ---------------------------------------------------------------- public operations
+
+
+def _amount(business: Business, kind: str, amount: object) -> int:
+    limits = wallet_settings(business)
+    maximum = (
+        limits.max_money_minor_per_operation
+        if kind in MONEY_KINDS
+        else limits.max_points_per_operation
+    )
+    try:
+        return ledger.check_amount(amount, maximum)
+    except ledger.InvalidAmount:
+        raise AmountInvalid.fields(
+            _("The amount is not valid."),
+            {"amount": _("Enter a whole number from 1 to %(max)s.") % {"max": maximum}},
+        ) from None
+
+
+def _kind(kind: str) -> str:
+    if kind not in Kind.values:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"kind": _("Unknown.")})
+    return kind
+
+
+ISSUER: dict[str, str] = {
+    Kind.POINTS: SystemAccount.ISSUANCE,
+    Kind.CASHBACK: SystemAccount.ISSUANCE,
+    Kind.STORE_CREDIT: SystemAccount.TOPUP,
+    Kind.BONUS_CREDIT: SystemAccount.ISSUANCE,
+}
+
+
+@transaction.atomic
+def points_earn(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    kind: str = Kind.POINTS,
+    reason: str = "",
+    reference: str = "",
+    pending_days: int | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Posting:
+    """Credit points (or cashback) to a customer. With a return window the credit stays
+    pending and posts itself when the window ends."""
+    kind = _kind(kind)
+    business = customer.business
+    amount = _amount(business, kind, amount)
+    now = now or timezone.now()
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "earn",
+        {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
+        actor=actor,
+        reason=reason,
+        reference=reference,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    days = wallet_settings(business).pending_days if pending_days is None else pending_days
+    source = system_account(business.pk, ISSUER[kind], kind)
+    target = customer_account(customer, kind)
+    locked = _lock([source, target])
+    posting = Posting(operation_id=operation.pk, action="earn")
+    _transfer(
+        operation,
+        posting,
+        locked,
+        source,
+        target,
+        amount,
+        "earn",
+        pending=days > 0,
+        timeout_at=now + dt.timedelta(days=days) if days > 0 else None,
+        on_timeout="post",
+        now=now,
+    )
+    return _finish(operation, posting, [customer])
+
+
+@transaction.atomic
+def balance_spend(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    kind: str = Kind.POINTS,
+    reference: str = "",
+    hold_minutes: int | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Posting:
+    """Spend from a customer's balance (points at checkout, store credit, cashback). With
+    `hold_minutes` it only reserves the amount until posted, voided or timed out."""
+    kind = _kind(kind)
+    business = customer.business
+    amount = _amount(business, kind, amount)
+    now = now or timezone.now()
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "hold" if hold_minutes else "spend",
+        {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
+        actor=actor,
+        reference=reference,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    source = customer_account(customer, kind)
+    target = system_account(business.pk, SystemAccount.REDEMPTION, kind)
+    locked = _lock([source, target])
+    posting = Posting(operation_id=operation.pk, action=operation.action)
+    _transfer(
+        operation,
+        posting,
+        locked,
+        source,
+        target,
+        amount,
+        "spend",
+        pending=bool(hold_minutes),
+        timeout_at=now + dt.timedelta(minutes=hold_minutes) if hold_minutes else None,
+        on_timeout="void",
+        now=now,
+    )
+    return _finish(operation, posting, [customer])
+
+
+@transaction.atomic
+def pending_resolve(
+    *, business: Business, operation_key: str, post: bool, now: dt.datetime | None = None
+) -> Posting:
+    """Post or void every pending transfer of an earlier operation (a checkout hold, or
+    points waiting for the return window). Resolving twice changes nothing."""
+    operation = Operation.objects.filter(business=business, key=operation_key).first()
+    if operation is None:
+        raise DomainError(_("No operation with this key."), code="not_found", status=404)
+    now = now or timezone.now()
+    for transfer in operation.transfers.filter(status=TransferStatus.PENDING):
+        _resolve_pending(transfer, post, now)
+    posting = Posting(operation_id=operation.pk, action=operation.action)
+    posting.transfers = [
+        {"id": t.pk, "code": t.code, "amount": t.amount, "status": t.status}
+        for t in operation.transfers.all()
+    ]
+    customers = Customer.objects.filter(
+        accounts__in=[
+            a for t in operation.transfers.all() for a in (t.debit_account_id, t.credit_account_id)
+        ]
+    ).distinct()
+    return _finish(operation, posting, customers)
+
+
+def pending_timeouts(*, business: Business, now: dt.datetime | None = None) -> int:
+    """Resolve pending transfers whose time is up: earned points post, holds are voided."""
+    now = now or timezone.now()
+    due = Transfer.objects.filter(
+        business=business, status=TransferStatus.PENDING, timeout_at__lte=now
+    ).order_by("id")
+    count = 0
+    for transfer in due:
+        with transaction.atomic():
+            _resolve_pending(transfer, transfer.on_timeout == "post", now)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def balance_adjust(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    reason: str,
+    kind: str = Kind.POINTS,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+) -> Posting:
+    """A manager's correction: positive credits, negative debits. A reason is required and
+    the change is audited."""
+    kind = _kind(kind)
+    business = customer.business
+    if not reason or not reason.strip():
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"reason": _("Say why the balance changes.")}
+        )
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise AmountInvalid.fields(
+            _("The amount is not valid."), {"amount": _("Enter a non-zero whole number.")}
+        )
+    size = _amount(business, kind, abs(amount))
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "adjust",
+        {"customer": customer.pk, "amount": amount, "kind": kind, "reason": reason},
+        actor=actor,
+        reason=reason,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    system = system_account(business.pk, SystemAccount.ADJUSTMENT, kind)
+    account = customer_account(customer, kind)
+    locked = _lock([system, account])
+    posting = Posting(operation_id=operation.pk, action="adjust")
+    debit, credit = (system, account) if amount > 0 else (account, system)
+    _transfer(operation, posting, locked, debit, credit, size, "adjust")
+    audit_record(
+        business=business,
+        action="wallet.adjust",
+        object_type="customer",
+        object_id=customer.pk,
+        actor=actor,
+        api_key=api_key,
+        details={"kind": kind, "amount": amount, "reason": reason, "operation": operation.pk},
+    )
+    return _finish(operation, posting, [customer])
+
+
+@transaction.atomic
+def points_gift(
+    *, sender: Customer, receiver: Customer, amount: int, idempotency_key: str
+) -> Posting:
+    business = sender.business
+    if not wallet_settings(business).allow_gifting:
+        raise WalletNotAllowed(_("This program does not allow gifting points."), code="gifting_off")
+    if sender.business_id != receiver.business_id or sender.pk == receiver.pk:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"receiver": _("Choose another customer.")}
+        )
+    amount = _amount(business, Kind.POINTS, amount)
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "gift",
+        {"from": sender.pk, "to": receiver.pk, "amount": amount},
+    )
+    if replay:
+        return replay
+    _check_customer_active(sender)
+    _check_customer_active(receiver)
+    source, target = customer_account(sender, Kind.POINTS), customer_account(receiver, Kind.POINTS)
+    locked = _lock([source, target])
+    posting = Posting(operation_id=operation.pk, action="gift")
+    _transfer(operation, posting, locked, source, target, amount, "gift")
+    return _finish(operation, posting, [sender, receiver])
+
+
+@transaction.atomic
+def store_credit_topup(
+    *,
+    customer: Customer,
+    amount_minor: int,
+    idempotency_key: str,
+    bonus_bp: int | None = None,
+    reference: str = "",
+    actor: User | None = None,
+) -> Posting:
+    """A prepaid top-up: the money paid becomes store credit, and the program's bonus
+    (e.g. 5% → 500 on 10,000) is credited apart as bonus credit, which is never paid out."""
+    business = customer.business
+    amount = _amount(business, Kind.STORE_CREDIT, amount_minor)
+    rate = wallet_settings(business).topup_bonus_bp if bonus_bp is None else bonus_bp
+    if not 0 <= rate <= 10_000:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"bonus_bp": _("Between 0 and 10000.")}
+        )
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "topup",
+        {"customer": customer.pk, "amount": amount, "bonus_bp": rate, "reference": reference},
+        actor=actor,
+        reference=reference,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    paid_in = system_account(business.pk, SystemAccount.TOPUP, Kind.STORE_CREDIT)
+    credit = customer_account(customer, Kind.STORE_CREDIT)
+    bonus_source = system_account(business.pk, SystemAccount.ISSUANCE, Kind.BONUS_CREDIT)
+    bonus = customer_account(customer, Kind.BONUS_CREDIT)
+    locked = _lock([paid_in, credit, bonus_source, bonus])
+    posting = Posting(operation_id=operation.pk, action="topup")
+    _transfer(operation, posting, locked, paid_in, credit, amount, "topup")
+    bonus_amount = percent_of(amount, rate, "down")
+    if bonus_amount > 0:
+        _transfer(operation, posting, locked, bonus_source, bonus, bonus_amount, "topup_bonus")
+    posting.notes = {"bonus": bonus_amount}
+    return _finish(operation, posting, [customer])
+
+
+@transaction.atomic
+def cashback_payout(
+    *,
+    customer: Customer,
+    amount_minor: int,
+    idempotency_key: str,
+    reference: str = "",
+    actor: User | None = None,
+) -> Posting:
+    """Cashback is money: pay it out (e.g. to M-Pesa). Points and bonus credit cannot."""
+    business = customer.business
+    amount = _amount(business, Kind.CASHBACK, amount_minor)
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "payout",
+        {"customer": customer.pk, "amount": amount, "reference": reference},
+        actor=actor,
+        reference=reference,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    source = customer_account(customer, Kind.CASHBACK)
+    target = system_account(business.pk, SystemAccount.PAYOUT, Kind.CASHBACK)
+    locked = _lock([source, target])
+    posting = Posting(operation_id=operation.pk, action="payout")
+    _transfer(operation, posting, locked, source, target, amount, "payout")
+    return _finish(operation, posting, [customer])
+
+
+def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
+    """Post the unspent remainder of every lot whose expiry has passed, exactly once per lot
+    (the lot's own idempotency key guards a rerun). Returns the lots expired."""
+    now = now or timezone.now()
+    due = Lot.objects.filter(
+        business=business, expires_at__lte=now, expired_at__isnull=True
+    ).order_by("expires_at", "id")
+    count = 0
+    for lot_id in due.values_list("id", flat=True):
+        with transaction.atomic():
+            lot = Lot.objects.select_for_update().select_related("account").get(pk=lot_id)
+            if lot.expired_at is not None:
+                continue
+            account = lot.account
+            operation, replay = _begin(
+                business.pk, f"expire:lot:{lot.pk}", "expire", {"lot": lot.pk}
+            )
+            if replay is None and lot.remaining > 0:
+                target = system_account(business.pk, SystemAccount.EXPIRY, account.kind)
+                locked = _lock([account, target])
+                posting = Posting(operation_id=operation.pk, action="expire")
+                amount = min(lot.remaining, max(locked[account.pk].balance, 0))
+                if amount > 0:
+                    transfer = Transfer.objects.create(
+                        business_id=business.pk,
+                        operation=operation,
+                        debit_account=account,
+                        credit_account=target,
+                        amount=amount,
+                        code="expire",
+                        status=TransferStatus.POSTED,
+                        resolved_at=now,
+                    )
+                    Entry.objects.bulk_create(
+                        [
+                            Entry(
+                                business_id=business.pk,
+                                account=account,
+                                transfer=transfer,
+                                amount=-amount,
+                            ),
+                            Entry(
+                                business_id=business.pk,
+                                account=target,
+                                transfer=transfer,
+                                amount=amount,
+                            ),
+                        ]
+                    )
+                    Account.objects.filter(pk=account.pk).update(balance=F("balance") - amount)
+                    Account.objects.filter(pk=target.pk).update(balance=F("balance") + amount)
+                    LotUse.objects.create(
+                        business_id=business.pk, lot=lot, transfer=transfer, amount=amount
+                    )
+                    posting.transfers.append(
+                        {"id": transfer.pk, "code": "expire", "amount": amount}
+                    )
+                posting.notes = {"lot": lot.pk}
+                operation.result = posting.as_dict()
+                operation.save(update_fields=["result"])
+            Lot.objects.filter(pk=lot.pk).update(remaining=0, expired_at=now)
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------- refunds
+
+
+@transaction.atomic
+def order_refund_reverse(
+    *,
+    business: Business,
+    order_reference: str,
+    refund_key: str,
+    refunded_before: int,
+    refunded_now: int,
+    order_total: int,
+    now: dt.datetime | None = None,
+) -> Posting:
+    """Reverse, in proportion to the refunded amount, what an order earned (all its earn
+    operations) and give back what it spent (its spend operations). Cumulative arithmetic
+    keeps partial refunds exact; the refund key makes it happen once. If earned points were
+    already spent, the program's clawback policy decides."""
+    now = now or timezone.now()
+    operation, replay = _begin(
+        business.pk,
+        refund_key,
+        "refund",
+        {
+            "reference": order_reference,
+            "before": refunded_before,
+            "now": refunded_now,
+            "total": order_total,
+        },
+        reference=order_reference,
+    )
+    if replay:
+        return replay
+    try:
+        ledger.refund_delta(1, refunded_before, refunded_now, order_total)
+    except ledger.LedgerError:
+        raise AmountInvalid.fields(
+            _("The amount is not valid."), {"amount": _("The refund is more than was paid.")}
+        ) from None
+    posting = Posting(operation_id=operation.pk, action="refund")
+    customers: set[int] = set()
+    related = (
+        Transfer.objects.filter(
+            business=business,
+            operation__reference=order_reference,
+            operation__action__in=["earn", "spend", "hold"],
+            code__in=["earn", "spend"],
+            reverses__isnull=True,
+        )
+        .select_related("debit_account", "credit_account")
+        .order_by("id")
+    )
+    policy = wallet_settings(business).clawback
+    for original in related:
+        delta = ledger.refund_delta(original.amount, refunded_before, refunded_now, order_total)
+        if delta == 0:
+            continue
+        if original.code == "earn":
+            customers.add(original.credit_account.customer_id or 0)
+            cumulative = ledger.refund_delta(
+                original.amount, 0, refunded_before + refunded_now, order_total
+            )
+            _reverse_earn(operation, posting, original, delta, cumulative, policy, now)
+        elif original.status == TransferStatus.POSTED:
+            customers.add(original.debit_account.customer_id or 0)
+            _give_back(operation, posting, original, delta, now)
+    return _finish(operation, posting, Customer.objects.filter(pk__in=customers))
+
+
+def _reverse_earn(
+    operation: Operation,
+    posting: Posting,
+    original: Transfer,
+    delta: int,
+    cumulative: int,
+    policy: str,
+    now: dt.datetime,
+) -> None:
+    """Take back `delta` of what `original` earned (`cumulative` over all refunds so far)."""
+    source, target = original.credit_account, original.debit_account  # customer → issuer
+    chain = [original, *original.reversals.filter(code="earn_remainder").order_by("id")]
+    current = chain[-1]
+    if current.status == TransferStatus.PENDING:
+        # not yet available: replace the pending credit by a smaller one, nothing to take back
+        _resolve_pending(current, post=False, now=now)
+        remainder = original.amount - cumulative
+        if remainder > 0:
+            locked = _lock([source, target])
+            _transfer(
+                operation,
+                posting,
+                locked,
+                target,
+                source,
+                remainder,
+                "earn_remainder",
+                pending=True,
+                timeout_at=original.timeout_at,
+                on_timeout="post",
+                reverses=original,
+                now=now,
+            )
+        posting.notes["pending_reduced"] = posting.notes.get("pending_reduced", 0) + delta
+        return
+    if current.status != TransferStatus.POSTED:
+        return
+    locked = _lock([source, target])
+    available = max(locked[source.pk].available, 0)
+    take = delta
+    if delta > available and policy != ClawbackPolicy.NEGATIVE:
+        take = available
+    if take > 0:
+        _transfer(
+            operation,
+            posting,
+            locked,
+            source,
+            target,
+            take,
+            "refund_reverse",
+            reverses=original,
+            allow_negative=policy == ClawbackPolicy.NEGATIVE,
+            now=now,
+        )
+    shortfall = delta - take
+    if shortfall and policy == ClawbackPolicy.OTHER_BALANCE and source.customer_id:
+        customer = Customer.objects.get(pk=source.customer_id)
+        cashback = customer_account(customer, Kind.CASHBACK)
+        issuer = system_account(source.business_id, SystemAccount.ISSUANCE, Kind.CASHBACK)
+        locked = _lock([cashback, issuer])
+        value = shortfall * wallet_settings(customer.business).point_value_minor
+        from_cashback = min(value, max(locked[cashback.pk].available, 0))
+        if from_cashback > 0:
+            _transfer(
+                operation,
+                posting,
+                locked,
+                cashback,
+                issuer,
+                from_cashback,
+                "refund_reverse_cashback",
+            )
+        posting.notes["taken_from_cashback_minor"] = from_cashback
+    if shortfall:
+        posting.notes["absorbed_points"] = posting.notes.get("absorbed_points", 0) + shortfall
+
+
+def _already_returned(original: Transfer) -> int:
+    returned = original.reversals.filter(code="refund_return").aggregate(total=Sum("amount"))
+    return int(returned["total"] or 0)
+
+
+def _give_back(
+    operation: Operation, posting: Posting, original: Transfer, delta: int, now: dt.datetime
+) -> None:
+    """Return `delta` of what `original` spent, into lots with the spent lots' expiry
+    (latest-expiring first, the reverse of how they were consumed)."""
+    customer_acc, redemption = original.debit_account, original.credit_account
+    if original.status == TransferStatus.PENDING:
+        _resolve_pending(original, post=False, now=now)
+        posting.notes["hold_voided"] = original.pk
+        return
+    locked = _lock([customer_acc, redemption])
+    uses = list(original.lot_uses.select_related("lot").order_by("-lot__expires_at", "-id"))
+    returned_before = _already_returned(original)
+    # skip what earlier refunds already gave back, then refill in reverse order
+    skip, left = returned_before, delta
+    for use in uses:
+        part = use.amount
+        if skip >= part:
+            skip -= part
+            continue
+        part -= skip
+        skip = 0
+        give = min(part, left)
+        if give <= 0:
+            break
+        # an already expired lot's points come back expired: the next expiry run takes them
+        expiry = use.lot.expires_at
+        _transfer(
+            operation,
+            posting,
+            locked,
+            redemption,
+            customer_acc,
+            give,
+            "refund_return",
+            reverses=original,
+            lot_expiry=expiry,
+            now=now,
+        )
+        left -= give
+    if left > 0:  # spends before lots existed (or money kinds): plain credit back
+        _transfer(
+            operation,
+            posting,
+            locked,
+            redemption,
+            customer_acc,
+            left,
+            "refund_return",
+            reverses=original,
+            now=now,
+        )
+
+
+# ---------------------------------------------------------------- merge, export, checks
+
+
+def wallet_merge(keep: Customer, drop: Customer) -> None:
+    """Customer merge step: move every balance and its lots (with their expiry) from `drop`
+    to `keep`; a negative balance (debt) moves too."""
+    now = timezone.now()
+    for account in Account.objects.filter(customer=drop).order_by("pk"):
+        target = customer_account(keep, account.kind)
+        locked = _lock([account, target])
+        source = locked[account.pk]
+        if source.balance == 0:
+            continue
+        operation, replay = _begin(
+            keep.business_id,
+            f"merge:{drop.pk}:{keep.pk}:{account.kind}",
+            "merge",
+            {"keep": keep.pk, "drop": drop.pk, "kind": account.kind},
+        )
+        if replay:
+            continue
+        posting = Posting(operation_id=operation.pk, action="merge")
+        if source.balance < 0:
+            _transfer(
+                operation,
+                posting,
+                locked,
+                target,
+                source,
+                -source.balance,
+                "merge",
+                allow_negative=True,
+                now=now,
+            )
+        else:
+            lots = list(Lot.objects.filter(account=source, remaining__gt=0).order_by("id"))
+            for lot in lots:
+                _transfer(
+                    operation,
+                    posting,
+                    locked,
+                    source,
+                    target,
+                    lot.remaining,
+                    "merge",
+                    lot_expiry=lot.expires_at,
+                    now=now,
+                )
+            rest = locked[source.pk].balance
+            if rest > 0:
+                _transfer(operation, posting, locked, source, target, rest, "merge", now=now)
+        operation.result = posting.as_dict()
+        operation.save(update_fields=["result"])
+
+
+def wallet_export_section(customer: Customer) -> tuple[str, Any]:
+    from wateja.wallet.selectors import wallet_history
+
+    history = wallet_history(customer, limit=100_000)
+    for row in history:
+        row["at"] = row["at"].isoformat()
+    return ("wallet", {"balances": balances(customer), "history": history})
+
+
+def ledger_check(business: Business | None = None) -> list[str]:
+    """Every way the stored ledger could disagree with itself, as readable lines (empty when
+    all is well): cached balances against entries, pending sums against pending transfers,
+    each business's total per kind against zero, lots against balances."""
+    problems: list[str] = []
+    accounts = (
+        Account.objects.all() if business is None else Account.objects.filter(business=business)
+    )
+    entry_sums = dict(
+        Entry.objects.filter(account__in=accounts)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    pending_out = dict(
+        Transfer.objects.filter(status=TransferStatus.PENDING, debit_account__in=accounts)
+        .values("debit_account")
+        .annotate(total=Sum("amount"))
+        .values_list("debit_account", "total")
+    )
+    pending_in = dict(
+        Transfer.objects.filter(status=TransferStatus.PENDING, credit_account__in=accounts)
+        .values("credit_account")
+        .annotate(total=Sum("amount"))
+        .values_list("credit_account", "total")
+    )
+    lot_sums = dict(
+        Lot.objects.filter(account__in=accounts)
+        .values("account")
+        .annotate(total=Sum("remaining"))
+        .values_list("account", "total")
+    )
+    totals: dict[tuple[int, str], int] = {}
+    for account in accounts.iterator():
+        name = f"account {account.pk} ({account})"
+        from_entries = int(entry_sums.get(account.pk) or 0)
+        if from_entries != account.balance:
+            problems.append(f"{name}: balance {account.balance}, entries say {from_entries}")
+        pending = (int(pending_out.get(account.pk) or 0), int(pending_in.get(account.pk) or 0))
+        if pending != (account.pending_debits, account.pending_credits):
+            problems.append(
+                f"{name}: pending {account.pending_debits}/{account.pending_credits}, "
+                f"transfers say {pending[0]}/{pending[1]}"
+            )
+        in_lots = int(lot_sums.get(account.pk) or 0)
+        if account.customer_id and in_lots != max(account.balance, 0):
+            problems.append(f"{name}: lots hold {in_lots}, balance {account.balance}")
+        key = (account.business_id, account.kind)
+        totals[key] = totals.get(key, 0) + account.balance
+    for (business_id, kind), total in sorted(totals.items()):
+        if total != 0:
+            problems.append(f"business {business_id} {kind}: accounts sum to {total}, not 0")
+    return problems
+
+
+def balances(customer: Customer) -> dict[str, dict[str, int]]:
+    return {
+        a.kind: {"balance": a.balance, "available": a.available, "pending_in": a.pending_credits}
+        for a in Account.objects.filter(customer=customer)
+    }
+
+
+def expiring_soon(
+    customer: Customer, days: int = 30, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    now = now or timezone.now()
+    lots = Lot.objects.filter(
+        account__customer=customer,
+        remaining__gt=0,
+        expired_at__isnull=True,
+        expires_at__lte=now + dt.timedelta(days=days),
+    ).order_by("expires_at")
+    return [
+        {"amount": lot.remaining, "expires_at": lot.expires_at, "kind": lot.account.kind}
+        for lot in lots.select_related("account")
+    ]

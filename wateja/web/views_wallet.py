@@ -1,0 +1,118 @@
+"""Wallet screens: the staff adjust form on the customer page, and the customer's own card
+page (balance, pending and expiring points, history) behind an unguessable signed link."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wateja.core.errors import DomainError
+from wateja.core.money import MoneyError, parse_money
+from wateja.customers.models import Card, CardStatus, Customer
+from wateja.tenants.language import activate_for_request
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import get_owned
+from wateja.wallet.models import MONEY_KINDS, Kind
+from wateja.wallet.selectors import wallet_history
+from wateja.wallet.services import balance_adjust, balances, expiring_soon
+from wateja.web.permissions import staff_required
+
+CARD_SALT = "wateja.card-page"
+
+
+def card_page_token(card: Card) -> str:
+    return signing.dumps({"b": card.business_id, "c": card.pk}, salt=CARD_SALT, compress=True)
+
+
+def card_page_url(request: HttpRequest, card: Card) -> str:
+    return request.build_absolute_uri(reverse("web:my_card", args=[card_page_token(card)]))
+
+
+def wallet_context(customer: Customer) -> dict[str, object]:
+    """What the customer page and the card page show of the wallet."""
+    rows = balances(customer)
+    return {
+        "wallet_balances": [
+            {
+                "kind": kind,
+                "label": Kind(kind).label,
+                "is_money": kind in MONEY_KINDS,
+                **rows.get(kind, {"balance": 0, "available": 0, "pending_in": 0}),
+            }
+            for kind in Kind.values
+            if kind in rows or kind == Kind.POINTS
+        ],
+        "wallet_expiring": expiring_soon(customer, days=30),
+        "wallet_history": wallet_history(customer, limit=30),
+        "money_kinds": list(MONEY_KINDS),
+        "adjust_key": uuid.uuid4().hex,
+        "kinds": Kind.choices,
+    }
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
+    try:
+        customer = get_owned(Customer, request.business, pk=customer_id)  # type: ignore[attr-defined]
+    except DomainError:
+        raise Http404 from None
+    kind = request.POST.get("kind", Kind.POINTS)
+    text = request.POST.get("amount", "").strip()
+    try:
+        if kind in MONEY_KINDS:
+            language = translation.get_language() or "en"
+            amount = parse_money(text, customer.business.currency, language).amount_minor
+        else:
+            amount = int(text.replace(" ", "").replace("+", ""))
+        balance_adjust(
+            customer=customer,
+            amount=amount,
+            kind=kind,
+            reason=request.POST.get("reason", ""),
+            idempotency_key=f"web-adjust:{request.POST.get('key', '')}",
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except (ValueError, MoneyError):
+        messages.error(request, _("The amount is not valid."))
+    except DomainError as error:
+        fields = error.details.get("fields", {})
+        messages.error(
+            request, "; ".join([str(error.message), *[p for v in fields.values() for p in v]])
+        )
+    else:
+        messages.success(request, _("Balance adjusted."))
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+def my_card(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's own page: no login, the signed link is the key."""
+    try:
+        data = signing.loads(token, salt=CARD_SALT)
+        card = Card.objects.select_related("customer", "business").get(
+            pk=data["c"], business_id=data["b"]
+        )
+    except (signing.BadSignature, Card.DoesNotExist, KeyError, TypeError):
+        raise Http404 from None
+    customer = card.customer
+    activate_for_request(request, customer.language or card.business.default_language)
+    if customer.erased_at is not None or card.status != CardStatus.ACTIVE:
+        raise Http404
+    return render(
+        request,
+        "web/my_card.html",
+        {
+            "card": card,
+            "customer": customer,
+            "card_business": card.business,
+            **wallet_context(customer),
+        },
+    )
