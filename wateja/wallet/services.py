@@ -9,17 +9,18 @@ lock. Balances are checked after the lock, so two tills can never spend the same
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,14 +67,32 @@ class WalletNotAllowed(DomainError):
 
 
 _op_cache = threading.local()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _operation(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A public service: its own settings memo for its duration, none after it, so nothing
+    read in one operation (or outside any) is reused by the next one in this thread."""
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        outer = getattr(_op_cache, "values", None)
+        _op_cache.values = {}
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _op_cache.values = outer
+
+    return wrapper
 
 
 def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
-    """Per-operation memo (cleared when an operation begins): settings and time zones do not
-    change inside one operation, so they are read once."""
+    """Per-operation memo: settings and time zones do not change inside one operation, so
+    they are read once; outside an operation every call reads the database."""
     store = getattr(_op_cache, "values", None)
     if store is None:
-        store = _op_cache.values = {}
+        return load()
     if key not in store:
         store[key] = load()
     return store[key]
@@ -444,6 +463,7 @@ ISSUER: dict[str, str] = {
 }
 
 
+@_operation
 @transaction.atomic
 def points_earn(
     *,
@@ -496,6 +516,7 @@ def points_earn(
     return _finish(operation, posting, [customer])
 
 
+@_operation
 @transaction.atomic
 def balance_spend(
     *,
@@ -545,6 +566,7 @@ def balance_spend(
     return _finish(operation, posting, [customer])
 
 
+@_operation
 @transaction.atomic
 def pending_resolve(
     *, business: Business, operation_key: str, post: bool, now: dt.datetime | None = None
@@ -570,6 +592,7 @@ def pending_resolve(
     return _finish(operation, posting, customers)
 
 
+@_operation
 def pending_timeouts(*, business: Business, now: dt.datetime | None = None) -> int:
     """Resolve pending transfers whose time is up: earned points post, holds are voided."""
     now = now or timezone.now()
@@ -584,6 +607,7 @@ def pending_timeouts(*, business: Business, now: dt.datetime | None = None) -> i
     return count
 
 
+@_operation
 @transaction.atomic
 def balance_adjust(
     *,
@@ -637,6 +661,7 @@ def balance_adjust(
     return _finish(operation, posting, [customer])
 
 
+@_operation
 @transaction.atomic
 def points_gift(
     *, sender: Customer, receiver: Customer, amount: int, idempotency_key: str
@@ -666,6 +691,7 @@ def points_gift(
     return _finish(operation, posting, [sender, receiver])
 
 
+@_operation
 @transaction.atomic
 def store_credit_topup(
     *,
@@ -710,6 +736,7 @@ def store_credit_topup(
     return _finish(operation, posting, [customer])
 
 
+@_operation
 @transaction.atomic
 def cashback_payout(
     *,
@@ -741,6 +768,7 @@ def cashback_payout(
     return _finish(operation, posting, [customer])
 
 
+@_operation
 def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
     """Post the unspent remainder of every lot whose expiry has passed, exactly once per lot
     (the lot's own idempotency key guards a rerun). Returns the lots expired."""
@@ -751,16 +779,19 @@ def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
     count = 0
     for lot_id in due.values_list("id", flat=True):
         with transaction.atomic():
-            lot = Lot.objects.select_for_update().select_related("account").get(pk=lot_id)
+            account = Account.objects.get(lots__pk=lot_id)
+            target = system_account(business.pk, SystemAccount.EXPIRY, account.kind)
+            locked = _lock([account, target])  # accounts first, then the lot, as spends do
+            lot = Lot.objects.select_for_update().get(pk=lot_id)
             if lot.expired_at is not None:
                 continue
-            account = lot.account
+            held = locked[account.pk]
+            if held.available < min(lot.remaining, max(held.balance, 0)):
+                continue  # an open hold counts on these points: expire them once it resolves
             operation, replay = _begin(
                 business.pk, f"expire:lot:{lot.pk}", "expire", {"lot": lot.pk}
             )
             if replay is None and lot.remaining > 0:
-                target = system_account(business.pk, SystemAccount.EXPIRY, account.kind)
-                locked = _lock([account, target])
                 posting = Posting(operation_id=operation.pk, action="expire")
                 amount = min(lot.remaining, max(locked[account.pk].balance, 0))
                 if amount > 0:
@@ -809,6 +840,7 @@ def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------- refunds
 
 
+@_operation
 @transaction.atomic
 def order_refund_reverse(
     *,
@@ -847,7 +879,7 @@ def order_refund_reverse(
         ) from None
     posting = Posting(operation_id=operation.pk, action="refund")
     customers: set[int] = set()
-    related = (
+    related = list(
         Transfer.objects.filter(
             business=business,
             operation__reference=order_reference,
@@ -859,20 +891,48 @@ def order_refund_reverse(
         .order_by("id")
     )
     policy = wallet_settings(business).clawback
+    touched = {
+        a.pk: a
+        for t in related
+        for a in (_current_account(t.debit_account), _current_account(t.credit_account))
+    }
+    if policy == ClawbackPolicy.OTHER_BALANCE and any(t.code == "earn" for t in related):
+        for t in related:
+            account = _current_account(t.credit_account)
+            if t.code == "earn" and account.customer_id:
+                owner = Customer.objects.get(pk=account.customer_id)
+                cashback = customer_account(owner, Kind.CASHBACK)
+                touched[cashback.pk] = cashback
+        issuer = system_account(business.pk, SystemAccount.ISSUANCE, Kind.CASHBACK)
+        touched[issuer.pk] = issuer
+    _lock(touched.values())  # every account the refund touches, at once, in ascending id order
     for original in related:
         delta = ledger.refund_delta(original.amount, refunded_before, refunded_now, order_total)
         if delta == 0:
             continue
         if original.code == "earn":
-            customers.add(original.credit_account.customer_id or 0)
+            customers.add(_current_account(original.credit_account).customer_id or 0)
             cumulative = ledger.refund_delta(
                 original.amount, 0, refunded_before + refunded_now, order_total
             )
             _reverse_earn(operation, posting, original, delta, cumulative, policy, now)
         elif original.status == TransferStatus.POSTED:
-            customers.add(original.debit_account.customer_id or 0)
+            customers.add(_current_account(original.debit_account).customer_id or 0)
             _give_back(operation, posting, original, delta, now)
     return _finish(operation, posting, Customer.objects.filter(pk__in=customers))
+
+
+def _current_account(account: Account) -> Account:
+    """Where a customer account's business goes now: a merged customer's account stands for
+    the same kind of account of the customer it was merged into."""
+    if not account.customer_id:
+        return account
+    customer = Customer.objects.get(pk=account.customer_id)
+    if customer.merged_into_id is None:
+        return account
+    while customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer_account(customer, account.kind)
 
 
 def _reverse_earn(
@@ -885,7 +945,8 @@ def _reverse_earn(
     now: dt.datetime,
 ) -> None:
     """Take back `delta` of what `original` earned (`cumulative` over all refunds so far)."""
-    source, target = original.credit_account, original.debit_account  # customer → issuer
+    source = _current_account(original.credit_account)  # customer → issuer
+    target = original.debit_account
     chain = [original, *original.reversals.filter(code="earn_remainder").order_by("id")]
     current = chain[-1]
     if current.status == TransferStatus.PENDING:
@@ -963,7 +1024,7 @@ def _give_back(
 ) -> None:
     """Return `delta` of what `original` spent, into lots with the spent lots' expiry
     (latest-expiring first, the reverse of how they were consumed)."""
-    customer_acc, redemption = original.debit_account, original.credit_account
+    customer_acc, redemption = _current_account(original.debit_account), original.credit_account
     if original.status == TransferStatus.PENDING:
         _resolve_pending(original, post=False, now=now)
         posting.notes["hold_voided"] = original.pk
@@ -1015,15 +1076,27 @@ def _give_back(
 # ---------------------------------------------------------------- merge, export, checks
 
 
+@_operation
 def wallet_merge(keep: Customer, drop: Customer) -> None:
     """Customer merge step: move every balance and its lots (with their expiry) from `drop`
     to `keep`; a negative balance (debt) moves too."""
     now = timezone.now()
     for account in Account.objects.filter(customer=drop).order_by("pk"):
         target = customer_account(keep, account.kind)
-        locked = _lock([account, target])
+        pending = list(
+            Transfer.objects.filter(status=TransferStatus.PENDING)
+            .filter(Q(debit_account=account) | Q(credit_account=account))
+            .select_related("debit_account", "credit_account")
+            .order_by("id")
+        )
+        _lock([account, target, *(t.debit_account for t in pending)])
+        # a checkout held on the dropped customer cannot complete: release what it reserved
+        for hold in [t for t in pending if t.debit_account_id == account.pk]:
+            _resolve_pending(hold, post=False, now=now)
+        waiting = [t for t in pending if t.credit_account_id == account.pk]
+        locked = _lock([account, target, *(t.debit_account for t in waiting)])
         source = locked[account.pk]
-        if source.balance == 0:
+        if source.balance == 0 and not waiting:
             continue
         operation, replay = _begin(
             keep.business_id,
@@ -1034,6 +1107,23 @@ def wallet_merge(keep: Customer, drop: Customer) -> None:
         if replay:
             continue
         posting = Posting(operation_id=operation.pk, action="merge")
+        # points still in their return window wait on `keep` instead, same amount and time
+        for credit in waiting:
+            _resolve_pending(credit, post=False, now=now)
+            _transfer(
+                operation,
+                posting,
+                locked,
+                credit.debit_account,
+                target,
+                credit.amount,
+                "earn_remainder",
+                pending=True,
+                timeout_at=credit.timeout_at,
+                on_timeout=credit.on_timeout,
+                reverses=credit.reverses or credit,
+                now=now,
+            )
         if source.balance < 0:
             _transfer(
                 operation,

@@ -54,7 +54,7 @@ def test_item_discount_then_order_discount_never_takes_a_line_below_zero():
     assert result.total_minor == 22000 - 11200
     order_effect = result.applied[1].effects[0]
     assert order_effect.kind is EffectKind.ORDER_DISCOUNT
-    assert order_effect.data["lines"] == (0, 1200)
+    assert order_effect.amount_minor == 1200
 
 
 def test_order_discount_remainders_go_to_the_largest_lines():

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -96,19 +97,58 @@ class Phase(StrEnum):
     REWARD = "reward"  # points and cashback on the net amounts, after every discount
 
 
-@dataclass(slots=True)
 class Basket:
-    """The cart as it stands: what is left to pay of each line (and of the whole order)."""
+    """The cart as it stands: what is left to pay of each line and of the whole order.
 
-    facts: Facts
-    remaining: list[int]
-    remaining_total: int
+    Order discounts are not spread over the lines one at a time: since the last line discount
+    they add up in ``pending``, and `remaining` spreads their sum in one go (`money.allocate`
+    in proportion to what was left of each line, remainders to the largest lines). So a run of
+    order discounts costs one split, and the split depends only on the discounts committed,
+    never on who looked at the lines in between.
+    """
+
+    __slots__ = ("_base", "_view", "_view_pending", "facts", "pending", "remaining_total")
+
+    def __init__(self, facts: Facts, remaining: list[int], remaining_total: int) -> None:
+        self.facts = facts
+        self._base = remaining  # the lines after the last line discount
+        self._view: list[int] | None = None  # _base less `pending`, spread
+        self._view_pending = 0
+        self.remaining_total = remaining_total
+        self.pending = 0  # order discounts taken off remaining_total, not yet off the lines
 
     @classmethod
     def start(cls, facts: Facts) -> Basket:
         remaining = list(facts.line_totals)
         total = sum(remaining) if facts.cart.lines else max(0, facts.subtotal)
         return cls(facts, remaining, total)
+
+    @property
+    def remaining(self) -> list[int]:
+        """What is left to pay of each line (read only)."""
+        if not self.pending:
+            return self._base
+        if self._view is None or self._view_pending != self.pending:
+            shares = allocate(self.pending, self._base)
+            self._view = [r - s for r, s in zip(self._base, shares, strict=True)]
+            self._view_pending = self.pending
+        return self._view
+
+    def take(self, per_line: Mapping[int, int] | None, order_amount: int) -> None:
+        """Take ``per_line`` (line index: amount) off the lines and ``order_amount`` off the
+        order (spread over the lines when next read)."""
+        if per_line:
+            remaining = list(self.remaining)
+            for i, amount in per_line.items():
+                remaining[i] -= amount
+                self.remaining_total -= amount
+            self._base = remaining
+            self._view = None
+            self.pending = 0
+        if order_amount:
+            self.remaining_total -= order_amount
+            if self._base:
+                self.pending += order_amount
 
     @property
     def cart(self) -> Cart:
@@ -317,14 +357,7 @@ class _ItemsParams:
 
 def _line_discount(basket: Basket, index: int, amount: int, **data: Any) -> Effect:
     line = basket.cart.lines[index]
-    return Effect(
-        EffectKind.LINE_DISCOUNT,
-        amount_minor=amount,
-        line_index=index,
-        sku=line.sku,
-        quantity=line.quantity,
-        data=data,
-    )
+    return Effect(EffectKind.LINE_DISCOUNT, amount, index, line.sku, line.quantity, 0, data)
 
 
 class PercentOffItems(Benefit[_ItemsParams]):
@@ -339,10 +372,13 @@ class PercentOffItems(Benefit[_ItemsParams]):
         if not lines:
             return parsed.scope.no_match()
         percent = parsed.percent_bp or 0
-        return [
-            _line_discount(basket, i, percent_of(basket.remaining[i], percent), percent_bp=percent)
-            for i in lines
-        ]
+        remaining = basket.remaining
+        effects = []
+        for i in lines:
+            amount = percent_of(remaining[i], percent)
+            if amount > 0:
+                effects.append(_line_discount(basket, i, amount, percent_bp=percent))
+        return effects
 
 
 class AmountOffItems(Benefit[_ItemsParams]):
@@ -357,13 +393,14 @@ class AmountOffItems(Benefit[_ItemsParams]):
         if not lines:
             return parsed.scope.no_match()
         per_unit = parsed.amount_minor or 0
-        quantities = basket.cart.lines
-        return [
-            _line_discount(
-                basket, i, min(basket.remaining[i], per_unit * max(0, quantities[i].quantity))
-            )
-            for i in lines
-        ]
+        cart_lines = basket.cart.lines
+        remaining = basket.remaining
+        effects = []
+        for i in lines:
+            amount = min(remaining[i], per_unit * max(0, cart_lines[i].quantity))
+            if amount > 0:
+                effects.append(_line_discount(basket, i, amount))
+        return effects
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +438,9 @@ class VolumeDiscount(Benefit[_VolumeParams]):
                 {"missing": parsed.min_quantity - have, "required": parsed.min_quantity},
             )
         effects = []
+        remaining = basket.remaining
         for i in lines:
-            left = basket.remaining[i]
+            left = remaining[i]
             if parsed.percent_bp is not None:
                 amount = percent_of(left, parsed.percent_bp)
             else:
@@ -432,6 +470,7 @@ class FreeItem(Benefit[_FreeItemParams]):
     def apply(self, basket: Basket, parsed: _FreeItemParams) -> list[Effect] | Failure:
         effects: list[Effect] = []
         left = parsed.quantity
+        lines_left = basket.remaining
         for i, line in enumerate(basket.cart.lines):
             if left == 0:
                 break
@@ -439,7 +478,7 @@ class FreeItem(Benefit[_FreeItemParams]):
                 continue
             units = min(left, line.quantity)
             left -= units
-            remaining = basket.remaining[i]
+            remaining = lines_left[i]
             amount = remaining if units == line.quantity else remaining * units // line.quantity
             if parsed.value_minor is not None:
                 amount = min(amount, parsed.value_minor * units)
@@ -504,11 +543,12 @@ class _Pools:
 
     def __init__(self, basket: Basket, skus: set[str]) -> None:
         units: dict[str, list[tuple[int, int]]] = {sku: [] for sku in skus}
+        remaining = basket.remaining
         for i, line in enumerate(basket.cart.lines):
             pool = units.get(line.sku)
             if pool is None or line.quantity <= 0:
                 continue
-            base, extra = divmod(basket.remaining[i], line.quantity)
+            base, extra = divmod(remaining[i], line.quantity)
             pool.extend([(base + 1, i)] * min(extra, BUNDLE_MAX_UNITS))
             pool.extend([(base, i)] * min(line.quantity - extra, BUNDLE_MAX_UNITS))
         for pool in units.values():
@@ -766,7 +806,8 @@ class PointsPerAmount(Benefit[_EarnParams]):
         if not lines:
             return parsed.scope.no_match()
         if basket.cart.lines:
-            net = sum(basket.remaining[i] for i in lines)
+            remaining = basket.remaining
+            net = sum(remaining[i] for i in lines)
         else:
             net = basket.remaining_total
         points = div_round(net * parsed.points, parsed.per_amount_minor, parsed.rounding)
@@ -863,8 +904,12 @@ class PointsBook:
         mult = self.multiplier if multiplier is None else multiplier
         net = self.net
         points = 0
+        every = len(net)
         for lines, rate, per, rounding in self.rules:
-            weighted = sum(net[i] * mult[i] for i in lines)
+            if len(lines) == every:  # every line (lines are distinct indexes)
+                weighted = sum(map(operator.mul, net, mult))
+            else:
+                weighted = sum(net[i] * mult[i] for i in lines)
             points += div_round(weighted * rate, per * NO_MULTIPLIER_BP, rounding)
         return points
 
@@ -891,6 +936,8 @@ class PointsBook:
         if not owners:
             return {}
         extra = self.total() - self.base()
+        if len(owners) == 1:
+            return {owners[0]: max(0, extra)}
         scale = math.lcm(*(per for _, _, per, _ in self.rules)) if self.rules else 1
         weights = dict.fromkeys(owners, 0)
         for lines, rate, per, _ in self.rules:

@@ -47,7 +47,6 @@ are in (-priority, id) order; the result depends only on the inputs (not on thei
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +54,7 @@ from typing import Any
 from wateja.core.money import allocate
 from wateja.core.rules.benefits import Basket, Phase, PointsBook
 from wateja.core.rules.conditions import Facts, Failure, RuleError, aware, hour_in
-from wateja.core.rules.index import CompiledPromotion, PromotionIndex, compile_promotion
+from wateja.core.rules.index import RANK, CompiledPromotion, PromotionIndex, compile_promotion
 from wateja.core.rules.model import (
     AppliedPromotion,
     Cart,
@@ -93,31 +92,34 @@ def evaluate(
     if isinstance(promotions, PromotionIndex):
         ordered = promotions.select(facts)
     else:
-        ordered = sorted((compile_promotion(p) for p in promotions), key=lambda c: c.rank)
+        ordered = sorted((compile_promotion(p) for p in promotions), key=RANK)
 
-    codes: dict[int, str] = {}
+    seen: set[int] = set()
+    codes: dict[int, str] = {}  # the code that reached each code promotion
     failures: dict[int, Failure] = {}
+    considered: list[CompiledPromotion] = []
     eligible: list[CompiledPromotion] = []
     for c in ordered:
-        if c.id in codes or c.id in failures:
+        pid = c.id
+        if pid in seen:
             continue  # a repeated id: the first in order counts
-        code = ""
+        seen.add(pid)
         if c.codes:
             entered = c.codes & facts.codes
             if not entered:
-                continue
-            code = min(entered)
-        codes[c.id] = code
+                continue  # never reveal a code promotion whose code was not entered
+            codes[pid] = min(entered)
+        considered.append(c)
         failure = _gate(c, facts)
-        if failure is not None:
-            failures[c.id] = failure
-        else:
+        if failure is None:
             eligible.append(c)
+        else:
+            failures[pid] = failure
 
     run, blocked = _settle(eligible, facts)
     failures.update(run.failures)
     failures.update(blocked)
-    return _evaluation(facts, ordered, run, failures, codes)
+    return _evaluation(facts, considered, codes, run, failures)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +210,8 @@ class _Trial:
     cashback: int = 0
     points: int = 0
     free_value: int = 0
-    per_line: list[int] | None = None  # what it takes off each line
+    per_line: dict[int, int] | None = None  # what it takes off each line, by index
+    order_amount: int = 0  # what it takes off the order as a whole
     extras: bool = False  # has gifts, free items, coupons or messages
 
     @property
@@ -250,14 +253,22 @@ _FREE = EffectKind.FREE_ITEM
 
 def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
     """What ``c`` would take off the basket as it stands: its effects clamped to what is left
-    of each line (and of the order), capped, with order discounts spread over the lines."""
+    of each line (and of the order) and capped. Never changes the basket."""
     assert c.benefit is not None
     out = c.benefit.apply(basket, c.params)
     if isinstance(out, Failure):
         return out
-    remaining = basket.remaining
-    n = len(remaining)
-    taken = [0] * n
+    promotion = c.promotion
+    uncapped = promotion.max_discount_minor is None and promotion.budget.amount_left_minor is None
+    if uncapped and len(out) == 1 and out[0].kind is _ORDER:  # the common order discount
+        effect = out[0]
+        amount = min(effect.amount_minor, basket.remaining_total)
+        if amount <= 0:
+            return _NOTHING_TO_DISCOUNT
+        if amount != effect.amount_minor:
+            effect = _with_amount(effect, amount)
+        return _Trial([effect], discount=amount, order_amount=amount)
+    taken: dict[int, int] | None = None
     line_effects: list[Effect] = []
     order_effects: list[Effect] = []
     others: list[Effect] = []
@@ -266,16 +277,21 @@ def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
     for effect in out:
         kind = effect.kind
         if kind is _LINE:
+            if taken is None:
+                remaining = basket.remaining
+                n = len(remaining)
+                taken = {}
             i = effect.line_index
             if i is None or not 0 <= i < n:
                 continue
             amount = effect.amount_minor
-            room = remaining[i] - taken[i]
+            before = taken.get(i, 0)
+            room = remaining[i] - before
             if amount > room:
                 amount = room
             if amount <= 0:
                 continue
-            taken[i] += amount
+            taken[i] = before + amount
             line_total += amount
             line_effects.append(
                 effect if amount == effect.amount_minor else _with_amount(effect, amount)
@@ -297,8 +313,7 @@ def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
             order_amounts.append(amount)
             total += amount
 
-    promotion = c.promotion
-    if promotion.max_discount_minor is not None or promotion.budget.amount_left_minor is not None:
+    if not uncapped:
         cap, reason = _cap(promotion)
         if cap is not None and total > cap:
             amounts = allocate(cap, [e.amount_minor for e in line_effects] + order_amounts)
@@ -311,28 +326,32 @@ def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
                 _capped(e, a, reason) for e, a in zip(order_effects, amounts[k:], strict=True)
             ]
             order_amounts = amounts[k:]
-            taken = [0] * n
-            for e in line_effects:
-                taken[e.line_index or 0] += e.amount_minor
+            if taken is not None:
+                taken = {}
+                for e in line_effects:
+                    i = e.line_index or 0
+                    taken[i] = taken.get(i, 0) + e.amount_minor
             line_effects = [e for e in line_effects if e.amount_minor > 0]
 
     effects = line_effects
+    order_total = 0
     for effect, amount in zip(order_effects, order_amounts, strict=True):
-        if amount <= 0:
-            continue
-        if n:
-            shares = allocate(amount, [r - t for r, t in zip(remaining, taken, strict=True)])
-            taken = [t + share for t, share in zip(taken, shares, strict=True)]
-            data = {**effect.data, "lines": tuple(shares)}
-            effects.append(_with_amount(effect, amount, data))
-        else:
-            effects.append(_with_amount(effect, amount))
+        if amount > 0:
+            order_total += amount
+            effects.append(
+                effect if amount == effect.amount_minor else _with_amount(effect, amount)
+            )
     if others:
         effects.extend(others)
     if not effects:
         return _NOTHING_TO_DISCOUNT
     return _Trial(
-        effects, discount=total, free_value=free_value, per_line=taken, extras=bool(others)
+        effects,
+        discount=total,
+        free_value=free_value,
+        per_line=taken,
+        order_amount=order_total,
+        extras=bool(others),
     )
 
 
@@ -371,9 +390,7 @@ def _reward_trial(
 
 
 def _commit(trial: _Trial, basket: Basket) -> None:
-    if trial.per_line is not None:
-        basket.remaining = [r - t for r, t in zip(basket.remaining, trial.per_line, strict=True)]
-    basket.remaining_total -= trial.discount
+    basket.take(trial.per_line, trial.order_amount)
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,7 +538,7 @@ def _settle(eligible: Sequence[CompiledPromotion], facts: Facts) -> tuple[_Run, 
     blocked: dict[int, Failure] = {}
     best: tuple[CompiledPromotion, _Run] | None = None
     for c in solo:
-        alone = _run(sorted([c, *exempt], key=lambda x: x.rank), facts)
+        alone = _run(sorted([c, *exempt], key=RANK), facts)
         if c.id in alone.failures:
             blocked[c.id] = alone.failures[c.id]
         elif best is None or alone.value > best[1].value:
@@ -549,31 +566,29 @@ def _settle(eligible: Sequence[CompiledPromotion], facts: Facts) -> tuple[_Run, 
 
 def _evaluation(
     facts: Facts,
-    ordered: Sequence[CompiledPromotion],
+    considered: Sequence[CompiledPromotion],
+    codes: dict[int, str],
     run: _Run,
     failures: dict[int, Failure],
-    codes: dict[int, str],
 ) -> Evaluation:
-    cart = facts.cart
+    trials = run.trials
     applied: list[AppliedPromotion] = []
     rejected: list[Rejection] = []
     discount = points = cashback = 0
     gifts: list[Effect] = []
     coupons: list[Effect] = []
     messages: list[Effect] = []
-    seen: set[int] = set()
-    for c in ordered:
+    for c in considered:
         pid = c.id
-        if pid in seen or pid not in codes:
-            continue
-        seen.add(pid)
-        promotion = c.promotion
-        code = codes[pid]
-        trial = run.trials.get(pid)
-        if trial is None or pid in failures:
-            failure = failures.get(pid, _NOTHING_TO_DISCOUNT)
-            params = {**failure.params, "code": code} if code else dict(failure.params)
-            rejected.append(Rejection(pid, promotion.name, failure.code, params))
+        trial = trials.get(pid)
+        failure = failures.get(pid)
+        if trial is None or failure is not None:
+            if failure is None:  # pragma: no cover - every eligible promotion is settled
+                failure = _NOTHING_TO_DISCOUNT
+            params = dict(failure.params)
+            if pid in codes:
+                params["code"] = codes[pid]
+            rejected.append(Rejection(pid, c.promotion.name, failure.code, params))
             continue
         discount += trial.discount
         points += trial.points
@@ -587,27 +602,31 @@ def _evaluation(
                 elif effect.kind is EffectKind.MESSAGE:
                     messages.append(_tagged(effect, pid))
         applied.append(
-            AppliedPromotion(pid, promotion.name, tuple(trial.effects), trial.discount, code)
+            AppliedPromotion(
+                pid, c.promotion.name, tuple(trial.effects), trial.discount, codes.get(pid, "")
+            )
         )
+    subtotal = facts.subtotal
+    # every discount was committed to the basket, line by line
+    left = run.basket.remaining
+    line_discounts = tuple(
+        [total - rest for total, rest in zip(facts.line_totals, left, strict=True)]
+    )
     return Evaluation(
-        currency=cart.currency,
-        subtotal_minor=facts.subtotal,
-        discount_minor=discount,
-        total_minor=facts.subtotal - discount,
-        # every discount was committed to the basket line by line
-        line_discounts_minor=tuple(
-            total - left
-            for total, left in zip(facts.line_totals, run.basket.remaining, strict=True)
-        ),
-        applied=tuple(applied),
-        rejected=tuple(rejected),
-        points=points,
-        cashback_minor=cashback,
-        gifts=tuple(gifts),
-        coupons=tuple(coupons),
-        messages=tuple(messages),
+        facts.cart.currency,
+        subtotal,
+        discount,
+        subtotal - discount,
+        line_discounts,
+        tuple(applied),
+        tuple(rejected),
+        points,
+        cashback,
+        tuple(gifts),
+        tuple(coupons),
+        tuple(messages),
     )
 
 
 def _tagged(effect: Effect, promotion_id: int) -> Effect:
-    return dataclasses.replace(effect, data={**effect.data, "promotion_id": promotion_id})
+    return _with_amount(effect, effect.amount_minor, {**effect.data, "promotion_id": promotion_id})

@@ -18,6 +18,7 @@ kept (the engine rejects them with ``invalid_promotion``) and listed in `invalid
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ from wateja.core.rules.conditions import (
 )
 from wateja.core.rules.model import Budget, Cart, Context, Promotion, Schedule
 
-__all__ = ["AUDIENCES", "CompiledPromotion", "PromotionIndex", "compile_promotion"]
+__all__ = ["AUDIENCES", "RANK", "CompiledPromotion", "PromotionIndex", "compile_promotion"]
 
 AUDIENCES = ("everyone", "members", "segment", "tier")
 _NO_SCHEDULE = Schedule()
@@ -95,6 +96,9 @@ class CompiledPromotion:
             or promotion.audience != "everyone"
             or promotion.budget != _NO_BUDGET
         )
+
+
+RANK = operator.attrgetter("rank")  # sort key: the engine's order
 
 
 def compile_promotion(promotion: Promotion) -> CompiledPromotion:
@@ -158,7 +162,7 @@ class PromotionIndex:
     """The promotions of one business, compiled once and filed by what can trigger them."""
 
     def __init__(self, promotions: Iterable[Promotion]) -> None:
-        compiled = sorted((compile_promotion(p) for p in promotions), key=lambda c: c.rank)
+        compiled = sorted((compile_promotion(p) for p in promotions), key=RANK)
         self._all = tuple(compiled)
         self._always: list[CompiledPromotion] = []
         self._by_code: dict[str, list[CompiledPromotion]] = {}
@@ -206,4 +210,4 @@ class PromotionIndex:
                     hits[id(c)] = c
         if not hits:
             return list(self._always)
-        return sorted([*self._always, *hits.values()], key=lambda c: c.rank)
+        return sorted([*self._always, *hits.values()], key=RANK)
