@@ -4,7 +4,9 @@ listed here."""
 
 from __future__ import annotations
 
+import io
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,6 +39,26 @@ def _hold(b):
     points_earn(customer=customer, amount=10, idempotency_key="their-earn")
     balance_spend(customer=customer, amount=5, idempotency_key="their-hold", hold_minutes=5)
     return Operation.objects.get(business=b, key="their-hold")
+
+
+def _import_job(b):
+    from wateja.customers.importing import import_upload
+
+    upload = io.BytesIO(b"Name,Phone\nAni,+37491234567\n")
+    return import_upload(business=b, file_name="theirs.csv", fileobj=upload)[0]
+
+
+def _partner(b):
+    from wateja.customers.partners import partner_consent_purpose
+    from wateja.customers.services import consent_record
+
+    consent_record(
+        customer=_customer(b),
+        channel="partner",
+        purpose=partner_consent_purpose("Maua"),
+        granted=True,
+    )
+    return SimpleNamespace(name="Maua")
 
 
 def _promotion(b):
@@ -115,6 +137,13 @@ ENDPOINTS = [
     ("POST", "/checkout/{}/release", _checkout, "key", None),
     ("GET", "/orders/{}", _order, "pk", None),
     ("POST", "/orders/{}/refunds", _order, "pk", {"amount_minor": 1}),
+    ("GET", "/imports/{}", _import_job, "pk", None),
+    ("POST", "/imports/{}/preview", _import_job, "pk", {}),
+    ("GET", "/imports/{}/errors.csv", _import_job, "pk", None),
+    ("GET", "/imports/{}/errors.xlsx", _import_job, "pk", None),
+    ("POST", "/imports/{}/run", _import_job, "pk", None),
+    ("GET", "/partners/{}/export.csv", _partner, "name", None),
+    ("GET", "/partners/{}/export.xlsx", _partner, "name", None),
 ]
 
 

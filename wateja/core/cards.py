@@ -34,7 +34,8 @@ def new_card_number(prefix: str = "8", length: int = 12) -> str:
     """A random card number of `length` digits starting with `prefix`, Luhn-valid."""
     if not prefix.isdigit() or len(prefix) >= length - 1:
         raise ValueError("prefix must be digits shorter than the number")
-    body = prefix + "".join(str(secrets.randbelow(10)) for _ in range(length - len(prefix) - 1))
+    digits = length - len(prefix) - 1
+    body = prefix + str(secrets.randbelow(10**digits)).zfill(digits)
     return body + luhn_check_digit(body)
 
 

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "wateja.jobs"
     label = "wateja_jobs"
+
+    def ready(self) -> None:
+        from wateja.jobs import tasks  # noqa: F401 - registers the background import runner

@@ -154,8 +154,26 @@ def system_account(business_id: int, system: str, kind: str) -> Account:
 
 
 def _lock(accounts: Iterable[Account]) -> dict[int, Account]:
-    ids = sorted({a.pk for a in accounts})
-    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    """Customer accounts locked in id order, and system accounts as given: a system account
+    is on every transfer of its kind, so locking or updating its row would make every till
+    wait for every other. Its balance is the sum of its entries (see `system_balance`)."""
+    given = {a.pk: a for a in accounts}
+    customer_ids = sorted(pk for pk, a in given.items() if a.customer_id is not None)
+    locked = {
+        a.pk: a
+        for a in Account.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk")
+    }
+    return {**{pk: a for pk, a in given.items() if a.customer_id is None}, **locked}
+
+
+def _cached_update(account: Account, **changes: Any) -> None:
+    """Keep a customer account's cached figures in step; system accounts keep none."""
+    if account.customer_id is not None:
+        Account.objects.filter(pk=account.pk).update(**changes)
+
+
+def system_balance(account: Account) -> int:
+    return int(Entry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or 0)
 
 
 # ---------------------------------------------------------------- operations (idempotency)
@@ -303,8 +321,8 @@ def _transfer(
     if pending:
         debit.pending_debits += amount
         credit.pending_credits += amount
-        Account.objects.filter(pk=debit.pk).update(pending_debits=F("pending_debits") + amount)
-        Account.objects.filter(pk=credit.pk).update(pending_credits=F("pending_credits") + amount)
+        _cached_update(debit, pending_debits=F("pending_debits") + amount)
+        _cached_update(credit, pending_credits=F("pending_credits") + amount)
     else:
         _apply_posted(transfer, debit, credit, lot_expiry=lot_expiry, now=now)
     posting.transfers.append(
@@ -340,8 +358,8 @@ def _apply_posted(
     )
     debit.balance -= amount
     credit.balance += amount
-    Account.objects.filter(pk=debit.pk).update(balance=F("balance") - amount, last_activity_at=now)
-    Account.objects.filter(pk=credit.pk).update(balance=F("balance") + amount, last_activity_at=now)
+    _cached_update(debit, balance=F("balance") - amount, last_activity_at=now)
+    _cached_update(credit, balance=F("balance") + amount, last_activity_at=now)
     if debit.customer_id:
         _consume_lots(transfer, debit, amount)
     if credit.customer_id:
@@ -417,10 +435,8 @@ def _resolve_pending(transfer: Transfer, post: bool, now: dt.datetime) -> None:
     if transfer.status != TransferStatus.PENDING:
         return
     debit, credit = locked[transfer.debit_account_id], locked[transfer.credit_account_id]
-    Account.objects.filter(pk=debit.pk).update(pending_debits=F("pending_debits") - transfer.amount)
-    Account.objects.filter(pk=credit.pk).update(
-        pending_credits=F("pending_credits") - transfer.amount
-    )
+    _cached_update(debit, pending_debits=F("pending_debits") - transfer.amount)
+    _cached_update(credit, pending_credits=F("pending_credits") - transfer.amount)
     debit.pending_debits -= transfer.amount
     credit.pending_credits -= transfer.amount
     transfer.status = TransferStatus.POSTED if post else TransferStatus.VOIDED
@@ -821,8 +837,8 @@ def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
                             ),
                         ]
                     )
-                    Account.objects.filter(pk=account.pk).update(balance=F("balance") - amount)
-                    Account.objects.filter(pk=target.pk).update(balance=F("balance") + amount)
+                    _cached_update(account, balance=F("balance") - amount)
+                    _cached_update(target, balance=F("balance") + amount)
                     LotUse.objects.create(
                         business_id=business.pk, lot=lot, transfer=transfer, amount=amount
                     )
@@ -1168,8 +1184,9 @@ def wallet_export_section(customer: Customer) -> tuple[str, Any]:
 
 def ledger_check(business: Business | None = None) -> list[str]:
     """Every way the stored ledger could disagree with itself, as readable lines (empty when
-    all is well): cached balances against entries, pending sums against pending transfers,
-    each business's total per kind against zero, lots against balances."""
+    all is well): customer accounts' cached balances and pending sums against their entries
+    and pending transfers, lots against balances, and each business's accounts per kind
+    summing to zero (system accounts keep no cache: their balance is their entries)."""
     problems: list[str] = []
     accounts = (
         Account.objects.all() if business is None else Account.objects.filter(business=business)
@@ -1202,6 +1219,10 @@ def ledger_check(business: Business | None = None) -> list[str]:
     for account in accounts.iterator():
         name = f"account {account.pk} ({account})"
         from_entries = int(entry_sums.get(account.pk) or 0)
+        key = (account.business_id, account.kind)
+        if account.customer_id is None:
+            totals[key] = totals.get(key, 0) + from_entries
+            continue
         if from_entries != account.balance:
             problems.append(f"{name}: balance {account.balance}, entries say {from_entries}")
         pending = (int(pending_out.get(account.pk) or 0), int(pending_in.get(account.pk) or 0))
@@ -1211,9 +1232,8 @@ def ledger_check(business: Business | None = None) -> list[str]:
                 f"transfers say {pending[0]}/{pending[1]}"
             )
         in_lots = int(lot_sums.get(account.pk) or 0)
-        if account.customer_id and in_lots != max(account.balance, 0):
+        if in_lots != max(account.balance, 0):
             problems.append(f"{name}: lots hold {in_lots}, balance {account.balance}")
-        key = (account.business_id, account.kind)
         totals[key] = totals.get(key, 0) + account.balance
     for (business_id, kind), total in sorted(totals.items()):
         if total != 0:

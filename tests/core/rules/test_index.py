@@ -86,3 +86,17 @@ def test_index_len_and_iteration():
     index = PromotionIndex(ALL)
     assert len(index) == len(ALL)
     assert sorted(ids(index)) == sorted(ids(ALL))
+
+
+def test_with_budgets_gives_a_view_with_what_is_left_now():
+    from wateja.core.rules.model import Budget
+
+    index = PromotionIndex(ALL)
+    order = cart(line("soap", 1, 100000))
+    spent = index.with_budgets({1: Budget(uses_left=0), 999: Budget(uses_left=0)})
+    assert codes_of(evaluate(order, None, spent, ctx())) == {1: "usage_limit_reached"}
+    capped = index.with_budgets({1: Budget(amount_left_minor=500)})
+    assert evaluate(order, None, capped, ctx()).discount_minor == 500
+    # the index itself is unchanged
+    assert evaluate(order, None, index, ctx()).discount_minor == 10000
+    assert index.candidates(order, ctx()) == [ALWAYS, FREE_ITEM]

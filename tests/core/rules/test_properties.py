@@ -207,3 +207,47 @@ def test_index_gives_the_same_result_and_fewer_rejections(cart, customer, promos
     indexed = evaluate(cart, customer, PromotionIndex(promos), context)
     assert dataclasses.replace(indexed, rejected=()) == dataclasses.replace(plain, rejected=())
     assert all(r in plain.rejected for r in indexed.rejected)
+
+
+odd_line = st.builds(
+    Line,
+    sku=sku,
+    quantity=st.integers(-3, 4),
+    unit_price_minor=st.integers(-5_000, 50_000),
+    category=st.sampled_from(["x", "y", ""]),
+    weight_grams=st.integers(-10, 500),
+)
+odd_contexts = st.builds(
+    Context,
+    now=st.datetimes(
+        min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)
+    ),  # naive: taken as UTC
+    timezone=st.sampled_from([TZ, "UTC", "Asia/Yerevan", "Nowhere/Atlantis", ""]),
+    codes=st.sampled_from([(), ("karibu",), ("KARIBU", "KARIBU")]),
+)
+odd_customers = st.one_of(
+    st.none(),
+    st.builds(
+        CustomerFacts,
+        id=st.just(1),
+        purchase_count=st.integers(-1, 6),
+        birth_month=st.one_of(st.none(), st.integers(-1, 14)),
+        birth_day=st.one_of(st.none(), st.integers(-1, 33)),
+        first_purchase_at=st.one_of(st.none(), st.datetimes()),
+        last_purchase_at=st.one_of(st.none(), st.datetimes()),
+        card_issued_at=st.one_of(st.none(), st.datetimes()),
+        referral_rewards_used=st.integers(-1, 5),
+    ),
+)
+
+
+@FAST
+@given(
+    st.builds(lambda ls: Cart("KES", tuple(ls)), st.lists(odd_line, max_size=6)),
+    odd_customers,
+    promotions(),
+    odd_contexts,
+)
+def test_never_raises_on_odd_but_typed_input(cart, customer, promos, context):
+    result = evaluate(cart, customer, promos, context)
+    assert result.total_minor == result.subtotal_minor - result.discount_minor

@@ -9,7 +9,7 @@ import pytest
 
 from tests.core.rules import NOW, applied_ids, at, cart, codes_of, ctx, customer, line, promo
 from wateja.core.rules import EffectKind, evaluate
-from wateja.core.rules.engine import RuleError, validate_promotion
+from wateja.core.rules.engine import PromotionIndex, RuleError, validate_promotion
 from wateja.core.rules.model import Budget, Schedule
 
 BASE_EARN = promo(900, "points_per_amount", {"points": 1, "per_amount_minor": 10000})
@@ -543,3 +543,59 @@ def test_effects_of_gifts_coupons_and_messages_are_collected():
     assert [g.data["promotion_id"] for g in result.gifts] == [1]
     assert [c.amount_minor for c in result.coupons] == [5000]
     assert [m.data["template"] for m in result.messages] == ["thanks"]
+
+
+def test_order_discounts_are_spread_before_a_later_line_discount():
+    tenth = promo(1, "percent_off_order", {"percent_bp": 1000}, priority=2)
+    half_a = promo(2, "percent_off_items", {"percent_bp": 5000, "skus": ["a"]}, priority=1)
+    thousand = promo(3, "amount_off_order", {"amount_minor": 1000})
+    order = cart(line("a", 1, 10000), line("b", 1, 30000))
+    result = evaluate(order, None, [thousand, half_a, tenth], ctx())
+    # 10% = 4000 spread 1000 / 3000 -> a 9000 left; 50% of a = 4500 -> a 4500 left;
+    # 1000 spread over 4500 : 27000 = 142.9 / 857.1 -> 142 / 858 (the 1 left to the larger)
+    assert result.line_discounts_minor == (1000 + 4500 + 142, 3000 + 858)
+    assert result.discount_minor == 4000 + 4500 + 1000
+
+
+def test_multipliers_in_one_group_keep_the_one_adding_most_points():
+    double = promo(1, "points_multiplier", {"multiplier_bp": 20000}, exclusive_group="pts")
+    triple = promo(
+        2,
+        "points_multiplier",
+        {"multiplier_bp": 30000, "categories": ["coffee"]},
+        exclusive_group="pts",
+    )
+    order = cart(line("latte", 1, 80000, "coffee"), line("cake", 1, 20000, "bakery"))
+    result = evaluate(order, customer(), [double, triple, BASE_EARN], ctx())
+    # base 10; x2 everywhere adds 10, x3 on coffee adds 16
+    assert result.points == 26
+    assert codes_of(result) == {1: "lower_value_in_group"}
+
+
+def test_validate_promotion_accepts_a_good_promotion():
+    validate_promotion(
+        promo(
+            1,
+            "percent_off_order",
+            {"percent_bp": 1500},
+            conditions={"all": [{"type": "nth_purchase", "n": 2}]},
+            schedule=Schedule(starts_at=NOW, ends_at=NOW + dt.timedelta(days=7), hours=(22, 2)),
+            audience="segment",
+            audience_values=frozenset({"4"}),
+            code="Karibu",
+        )
+    )
+
+
+def test_rejection_params_are_not_shared_between_evaluations():
+    gold = promo(
+        1,
+        "percent_off_order",
+        {"percent_bp": 10},
+        conditions={"type": "tier_in", "tiers": ["gold"]},
+    )
+    index = PromotionIndex([gold])  # compiled once, shared by both evaluations
+    first = evaluate(cart(line("a", 1, 100)), None, index, ctx())
+    first.rejected[0].params["tiers"].append("hacked")
+    second = evaluate(cart(line("a", 1, 100)), None, index, ctx())
+    assert second.rejected[0].params == {"tiers": ["gold"]}

@@ -188,10 +188,8 @@ class Scope:
             found = range(len(facts.skus))
         else:
             hits: set[int] = set()
-            for keys, index in (
-                (self.skus, facts.sku_lines),
-                (self.categories, facts.category_lines),
-            ):
+            by_sku, by_category = facts.line_index()
+            for keys, index in ((self.skus, by_sku), (self.categories, by_category)):
                 if len(keys) <= len(index):
                     for k in keys:
                         hits.update(index.get(k, ()))
@@ -427,9 +425,21 @@ class VolumeDiscount(Benefit[_VolumeParams]):
         return parsed.scope.trigger
 
     def apply(self, basket: Basket, parsed: _VolumeParams) -> list[Effect] | Failure:
-        lines = parsed.scope.lines(basket.facts)
+        scope, facts = parsed.scope, basket.facts
+        if scope.skus and not scope.categories:  # quick count, no line is counted twice
+            have = sum(facts.sku_qty.get(sku, 0) for sku in scope.skus)
+        elif scope.categories and not scope.skus:
+            have = sum(facts.category_qty.get(category, 0) for category in scope.categories)
+        else:
+            have = -1
+        if 0 < have < parsed.min_quantity:
+            return Failure(
+                "min_quantity_not_met",
+                {"missing": parsed.min_quantity - have, "required": parsed.min_quantity},
+            )
+        lines = scope.lines(facts)
         if not lines:
-            return parsed.scope.no_match()
+            return scope.no_match()
         cart_lines = basket.cart.lines
         have = sum(max(0, cart_lines[i].quantity) for i in lines)
         if have < parsed.min_quantity:

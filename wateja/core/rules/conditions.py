@@ -196,69 +196,63 @@ class Facts:
     categories: tuple[str, ...]  # per line
     sku_qty: dict[str, int]  # only lines with quantity > 0
     category_qty: dict[str, int]
-    sku_lines: dict[str, list[int]]  # line indexes per sku (every line)
-    category_lines: dict[str, list[int]]
     codes: frozenset[str]  # entered codes, upper-case
     memo: dict[int, Any]  # per-evaluation cache (e.g. the lines of a scope, by id)
+    _line_index: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
 
     @classmethod
     def build(cls, cart: Cart, customer: CustomerFacts | None, context: Context) -> Facts:
         tz = zone(context.timezone)
         now = aware(context.now)
         local_now = now.astimezone(tz)
+        lines = cart.lines
+        skus = tuple([line.sku for line in lines])
+        categories = tuple([line.category for line in lines])
+        totals = [line.quantity * line.unit_price_minor for line in lines]
         sku_qty: dict[str, int] = {}
         category_qty: dict[str, int] = {}
-        sku_lines: dict[str, list[int]] = {}
-        category_lines: dict[str, list[int]] = {}
-        line_totals: list[int] = []
-        skus: list[str] = []
-        categories: list[str] = []
-        quantity = weight = subtotal = 0
-        for index, line in enumerate(cart.lines):
-            sku, category, units = line.sku, line.category, line.quantity
-            total = units * line.unit_price_minor
-            subtotal += total
-            line_totals.append(total if total > 0 else 0)
-            skus.append(sku)
-            categories.append(category)
-            if sku in sku_lines:
-                sku_lines[sku].append(index)
-            else:
-                sku_lines[sku] = [index]
-            if category:
-                if category in category_lines:
-                    category_lines[category].append(index)
-                else:
-                    category_lines[category] = [index]
+        quantity = weight = 0
+        for line in lines:
+            units = line.quantity
             if units > 0:
-                sku_qty[sku] = sku_qty.get(sku, 0) + units
-                if category:
-                    category_qty[category] = category_qty.get(category, 0) + units
+                sku_qty[line.sku] = sku_qty.get(line.sku, 0) + units
+                if line.category:
+                    category_qty[line.category] = category_qty.get(line.category, 0) + units
                 quantity += units
                 weight += units * line.weight_grams
-        if not cart.lines and cart.total_only_minor is not None:
-            subtotal = cart.total_only_minor
+        total_only = cart.total_only_minor
+        subtotal = total_only if not lines and total_only is not None else sum(totals)
         return cls(
-            cart=cart,
-            customer=customer,
-            context=context,
-            tz=tz,
-            now=now,
-            local_now=local_now,
-            today=local_now.date(),
-            subtotal=subtotal,
-            weight=weight,
-            quantity=quantity,
-            line_totals=tuple(line_totals),
-            skus=tuple(skus),
-            categories=tuple(categories),
-            sku_qty=sku_qty,
-            category_qty=category_qty,
-            sku_lines=sku_lines,
-            category_lines=category_lines,
-            codes=frozenset(code.upper() for code in context.codes),
-            memo={},
+            cart,
+            customer,
+            context,
+            tz,
+            now,
+            local_now,
+            local_now.date(),
+            subtotal,
+            weight,
+            quantity,
+            tuple([total if total > 0 else 0 for total in totals]),
+            skus,
+            categories,
+            sku_qty,
+            category_qty,
+            frozenset([code.upper() for code in context.codes]) if context.codes else frozenset(),
+            {},
         )
+
+    def line_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Line indexes per sku and per category (every line), built on first use."""
+        if self._line_index is None:
+            by_sku: dict[str, list[int]] = {}
+            by_category: dict[str, list[int]] = {}
+            for index, (sku, category) in enumerate(zip(self.skus, self.categories, strict=True)):
+                by_sku.setdefault(sku, []).append(index)
+                if category:
+                    by_category.setdefault(category, []).append(index)
+            self._line_index = (by_sku, by_category)
+        return self._line_index
 
 
 # --------------------------------------------------------------------------------------------

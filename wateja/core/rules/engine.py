@@ -14,9 +14,12 @@ The steps, for a cart, a customer (None: anonymous), promotions and a context:
 3. **Discounts**, in order, each on what is left of each line after the promotions before it
    (no line goes below zero). A promotion's discount is capped by ``max_discount_minor`` and by
    the budget's ``amount_left_minor`` (effects then carry ``capped: True`` and ``cap``:
-   ``"max_discount"`` or ``"budget"``). An order discount is spread over the lines in proportion
+   ``"max_discount"`` or ``"budget"``). Order discounts are spread over the lines in proportion
    to what is left of them (`money.allocate`: remainders to the largest lines), so the line
-   discounts add up exactly to the discount; a total-only cart has no line discounts.
+   discounts add up exactly to the discount; consecutive order discounts are spread together,
+   when a line discount or the result next needs the lines (see `benefits.Basket`), so their
+   per-line split is reported only in total (``line_discounts_minor``). A total-only cart has
+   no line discounts.
 4. **Rewards**, on the net amounts after every discount: base points (``points_per_amount``),
    then bonus points, cashback and points multipliers in order. On a line the highest
    multiplier wins (multipliers never multiply each other; a tie goes to the one first in
@@ -316,7 +319,8 @@ def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
     if not uncapped:
         cap, reason = _cap(promotion)
         if cap is not None and total > cap:
-            amounts = allocate(cap, [e.amount_minor for e in line_effects] + order_amounts)
+            parts = [e.amount_minor for e in line_effects] + order_amounts
+            amounts = [cap] if len(parts) == 1 else allocate(cap, parts)
             total = cap
             k = len(line_effects)
             line_effects = [
@@ -585,7 +589,8 @@ def _evaluation(
         if trial is None or failure is not None:
             if failure is None:  # pragma: no cover - every eligible promotion is settled
                 failure = _NOTHING_TO_DISCOUNT
-            params = dict(failure.params)
+            # a fresh copy: failures built at compile time are shared between evaluations
+            params = {k: list(v) if isinstance(v, list) else v for k, v in failure.params.items()}
             if pid in codes:
                 params["code"] = codes[pid]
             rejected.append(Rejection(pid, c.promotion.name, failure.code, params))

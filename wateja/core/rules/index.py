@@ -12,14 +12,18 @@ caches the index per business and rebuilds it when a promotion changes) and file
 
 `candidates(cart, context)` returns the promotions filed under what the cart holds, in the
 engine's order (higher priority first, then lower id). Promotions that fail validation are
-kept (the engine rejects them with ``invalid_promotion``) and listed in `invalid`.
+kept (the engine rejects them with ``invalid_promotion``) and listed in `invalid`. Budgets
+change with every sale: `with_budgets({promotion_id: Budget})` gives a cheap view of the same
+index with what is left of each budget now, to pass to `evaluate`.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from wateja.core.rules.benefits import BENEFITS, Benefit, Phase
@@ -179,6 +183,31 @@ class PromotionIndex:
                     self._by_category.setdefault(category, []).append(c)
             else:
                 self._always.append(c)
+        self._overrides: dict[int, CompiledPromotion] = {}
+        self._by_id: dict[int, CompiledPromotion] = {}
+        for c in compiled:
+            self._by_id.setdefault(c.id, c)
+
+    def with_budgets(self, budgets: Mapping[int, Budget]) -> PromotionIndex:
+        """This index with the budgets of some promotions (by id) replaced: what is left of
+        them now, as the storage layer computes per request. Cheap: nothing is re-parsed and
+        the index itself is shared; ids not in the index are ignored."""
+        view = copy.copy(self)
+        view._overrides = dict(self._overrides)
+        for pid, budget in budgets.items():
+            base = self._by_id.get(pid)
+            if base is not None:
+                promotion = dataclasses.replace(base.promotion, budget=budget)
+                view._overrides[pid] = CompiledPromotion(
+                    promotion,
+                    base.benefit,
+                    base.params,
+                    base.condition,
+                    base.codes,
+                    base.trigger,
+                    base.error,
+                )
+        return view
 
     def __len__(self) -> int:
         return len(self._all)
@@ -208,6 +237,8 @@ class PromotionIndex:
             for category in facts.category_qty:
                 for c in self._by_category.get(category, ()):
                     hits[id(c)] = c
-        if not hits:
-            return list(self._always)
-        return sorted([*self._always, *hits.values()], key=RANK)
+        found = sorted([*self._always, *hits.values()], key=RANK) if hits else list(self._always)
+        if self._overrides:
+            overrides = self._overrides
+            found = [overrides.get(c.id, c) for c in found]
+        return found

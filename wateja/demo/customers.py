@@ -20,8 +20,8 @@ from wateja.customers.services import (
     interaction_add,
     task_update,
 )
-from wateja.demo_promotions import seed_promotions
-from wateja.demo_wallet import configure, reward_orders, wallet_extras
+from wateja.demo.promotions import seed_promotions
+from wateja.demo.wallet import configure, reward_orders, wallet_extras
 from wateja.orders.services import SaleRow, customer_stats_recompute, orders_bulk_record
 from wateja.tenants.models import Business, Location
 

@@ -75,7 +75,7 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
     _key, token = apikey_create(business=cafe, name="Demo POS", role=Role.MANAGER)
     apikey_create(business=flowers, name="Online shop", role=Role.MANAGER)
 
-    from wateja.demo_customers import seed_customers
+    from wateja.demo.customers import seed_customers
 
     counts = {
         business.slug: seed_customers(business, rng=rng, scale=scale)
