@@ -10,8 +10,7 @@ from wateja.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+_database = DATABASES["default"]  # noqa: F405
+if _database["ENGINE"] == "django.db.backends.sqlite3":
     # a file, not memory, so threads in the concurrency tests use SQLite's real locking
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(os.environ["WATEJA_DATA_DIR"], "test.sqlite3")
-    }  # noqa: F405
+    _database["TEST"] = {"NAME": os.path.join(os.environ["WATEJA_DATA_DIR"], "test.sqlite3")}

@@ -92,13 +92,13 @@ def test_recompute_stats_restores_purchase_figures(tmp_path):
     result = wateja("recompute-stats", "--business", "kahawa-corner", env=demo_env)
     assert result.returncode == 0, result.stderr
     assert "kahawa-corner:" in result.stdout
-    after = dict(
-        (row[0], row[1:])
+    after = {
+        row[0]: row[1:]
         for row in db.execute(
             "SELECT c.id, c.purchase_count, c.total_spent_minor FROM customers_customer c "
             "JOIN tenants_business b ON b.id = c.business_id WHERE b.slug = 'kahawa-corner'"
         )
-    )
+    }
     assert after == {row[0]: row[1:] for row in before if row[0] in after}
     assert any(count > 0 for count, _spent in after.values())
 

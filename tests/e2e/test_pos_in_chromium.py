@@ -21,14 +21,20 @@ def _api(server, method, path, body=None, key=None):
         headers=headers,
         method=method,
     )
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request) as response:
         return json.loads(response.read())
 
 
 def test_full_sale_with_code_and_points(demo_server, browser, screenshot_dir):
     phone = f"0798{random.randrange(100000, 999999)}"
     customer = _api(demo_server, "POST", "/customers", {"name": "Baraka Till", "phone": phone})
-    _api(demo_server, "POST", f"/customers/{customer['id']}/wallet/earn", {"amount": 300}, key=f"e2e-{phone}")
+    _api(
+        demo_server,
+        "POST",
+        f"/customers/{customer['id']}/wallet/earn",
+        {"amount": 300},
+        key=f"e2e-{phone}",
+    )
 
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -13,10 +13,10 @@ import pytest
 from wateja.customers.models import Customer, Interaction, Segment
 from wateja.customers.segments import segment_save
 from wateja.customers.services import customer_create, interaction_add
-from wateja.tenants.models import ApiKey, Location
-from wateja.tenants.services import apikey_create, location_create
 from wateja.orders.models import Checkout, Order
 from wateja.promotions.models import Promotion
+from wateja.tenants.models import ApiKey, Location
+from wateja.tenants.services import apikey_create, location_create
 from wateja.wallet.models import Operation, Transfer
 
 

@@ -22,9 +22,18 @@ def _offer(business, **fields):
 def test_cashier_rings_up_a_sale_with_code_points_and_reasons(business, staff_client):
     customer = customer_create(business=business, name="Neema Wairimu", phone="0712345678")
     points_earn(customer=customer, amount=500, idempotency_key="seed")
-    _offer(business, name="Points", type="points_per_amount", params={"points": 1, "per_amount_minor": 10_000})
+    _offer(
+        business,
+        name="Points",
+        type="points_per_amount",
+        params={"points": 1, "per_amount_minor": 10_000},
+    )
     code_offer = _offer(
-        business, name="KARIBU", type="amount_off_order", params={"amount_minor": 10_000}, requires_code=True
+        business,
+        name="KARIBU",
+        type="amount_off_order",
+        params={"amount_minor": 10_000},
+        requires_code=True,
     )
     codes_issue(promotion=code_offer, code="KARIBU", kind="reusable", min_subtotal_minor=100_000)
     _offer(
@@ -72,7 +81,9 @@ def test_total_only_sale_and_unknown_customer(business, staff_client):
         "/checkout/evaluate/", {"customer": "0799 999 999", "total": "500"}, headers=EN
     ).content.decode()
     assert "No customer matches" in bad
-    typo = client.post("/checkout/evaluate/", {"total": "five hundred"}, headers=EN).content.decode()
+    typo = client.post(
+        "/checkout/evaluate/", {"total": "five hundred"}, headers=EN
+    ).content.decode()
     assert "not a valid amount" in typo
     client.post("/checkout/complete/", {"checkout_key": "x1", "total": "1,250.50"})
     assert Order.objects.get().total_minor == 125_050

@@ -172,9 +172,11 @@ def customer_identify(
         found = match.customer if match and match.status == "active" else None
     elif phone:
         try:
-            found = active_customers(business).filter(
-                phone=normalize_phone(phone, business.country)
-            ).first()
+            found = (
+                active_customers(business)
+                .filter(phone=normalize_phone(phone, business.country))
+                .first()
+            )
         except InvalidPhone:
             found = None
     else:

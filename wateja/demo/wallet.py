@@ -72,7 +72,7 @@ def reward_orders(business: Business, rng: random.Random, customers: list[Custom
             pending=False,
         )
     for order in recent:
-        customer = by_id[order.customer_id]
+        customer = by_id[order.customer_id or 0]
         pending = now - order.placed_at < dt.timedelta(days=7)
         _earn(
             business,

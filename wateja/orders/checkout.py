@@ -114,7 +114,7 @@ def build_cart(business: Business, sale: SaleInput) -> Cart:
                 Line(
                     sku=str(raw["sku"]).strip(),
                     quantity=quantity,
-                    unit_price_minor=price,
+                    unit_price_minor=int(price or 0),
                     name=str(raw.get("name", ""))[:200],
                     category=str(raw.get("category", ""))[:64],
                     weight_grams=weight,
@@ -502,7 +502,8 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
     if checkout is None:
         raise DomainError(_("No checkout with this key."), code="not_found", status=404)
     if checkout.status == CheckoutStatus.COMMITTED and checkout.order is not None:
-        return checkout.order
+        done: Order = checkout.order
+        return done
     if checkout.status == CheckoutStatus.RELEASED or now > checkout.expires_at:
         _release(checkout, now)
         raise ReservationExpired(
@@ -595,7 +596,11 @@ def _reward(
                 )
     applied_ids = [a["promotion_id"] for a in ev["applied"] if a["promotion_id"] > 0]
     if Promotion.objects.filter(pk__in=applied_ids, type="referral_reward").exists():
-        ReferralCode.objects.filter(customer=customer).update(rewards_used=F("rewards_used") + 1)
+        # the reward is for the friends counted so far; the next one needs a new friend
+        converted = Referral.objects.filter(
+            referrer=customer, status=ReferralStatus.QUALIFIED
+        ).count()
+        ReferralCode.objects.filter(customer=customer).update(rewards_used=converted)
     window = wallet.wallet_settings(business).pending_days
     referral_progress(friend=customer, order_id=order.pk, return_window_days=window)
     interaction_add(
@@ -634,9 +639,10 @@ def _issue_coupon(
     source = Promotion.objects.filter(business=business, pk=source_id).first()
     if source is None:
         return
-    promotion = Promotion.objects.filter(
-        business=business, pk=source.params.get("coupon_promotion_id")
-    ).first()
+    target_id = source.params.get("coupon_promotion_id")
+    promotion = (
+        Promotion.objects.filter(business=business, pk=target_id).first() if target_id else None
+    )
     if promotion is None:
         return
     days = int(source.params.get("valid_days", 30))

@@ -46,7 +46,8 @@ def tier_recompute(*, customer: Customer, now: dt.datetime | None = None) -> Tie
     elif state.keep_until is not None:
         state.keep_until = None  # back at the level: the downgrade is off
         state.save(update_fields=["keep_until"])
-    return state.tier
+    tier: Tier | None = state.tier
+    return tier
 
 
 def referrals_qualify(*, business: Business, now: dt.datetime | None = None) -> int:

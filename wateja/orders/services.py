@@ -252,7 +252,7 @@ def order_refund(
             {"amount_minor": _("The amount must be more than zero.")},
         )
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked: Order = Order.objects.select_for_update().get(pk=order.pk)
         from wateja.wallet.models import Operation
 
         if Operation.objects.filter(business_id=locked.business_id, key=refund_id).exists():

@@ -47,13 +47,39 @@ def _texts() -> dict[str, Callable[[dict[str, Any]], str]]:
         "code_expired": lambda p: _("The code %(code)s has expired.") % p,
         "code_used": lambda p: _("The code %(code)s has already been used.") % p,
         "code_not_yours": lambda p: _("The code %(code)s belongs to another customer.") % p,
-        "not_birthday": lambda p: _("“%(name)s” is for the customer's birthday.") % p,
+        "not_birthday_period": lambda p: _("“%(name)s” is for the customer's birthday.") % p,
+        "birthday_unknown": lambda p: _("“%(name)s” needs the customer's birthday.") % p,
+        "not_card_anniversary": lambda p: _("“%(name)s” is for the card's anniversary.") % p,
+        "items_missing": lambda p: _("“%(name)s” needs other items in the cart.") % p,
+        "bundle_incomplete": lambda p: _("Add the rest of the set to get “%(name)s”.") % p,
+        "tag_missing": lambda p: _("“%(name)s” is for selected customers.") % p,
+        "not_first_purchase": lambda p: _("“%(name)s” is for the first purchase.") % p,
+        "not_nth_purchase": lambda p: _("“%(name)s” is for purchase number %(n)s.") % p,
+        "not_nth_visit": lambda p: _("%(visits_to_go)s more visit(s) to get “%(name)s”.") % p,
+        "too_soon_since_last_purchase": lambda p: (
+            _("“%(name)s” is for customers who have not visited for %(days)s days.") % p
+        ),
+        "no_previous_purchase": lambda p: _("“%(name)s” needs an earlier purchase.") % p,
+        "customer_required": lambda p: _("Identify the customer to get “%(name)s”.") % p,
+        "better_multiplier_applied": lambda p: (
+            _("A higher points multiplier applies instead of “%(name)s”.") % p
+        ),
+        "nothing_to_earn": lambda p: _("Nothing to earn with “%(name)s” on this sale.") % p,
+        "invalid_promotion": lambda p: _("“%(name)s” is set up wrongly; ask a manager.") % p,
         "no_referral_reward": lambda p: _("No referral reward is waiting.") % p,
     }
 
 
 def rejection_text(rejection: Rejection, currency: str) -> str:
-    params: dict[str, Any] = {"name": rejection.name, "code": "", "flag": "", "days": ""}
+    params: dict[str, Any] = {
+        "name": rejection.name,
+        "code": "",
+        "flag": "",
+        "days": "",
+        "n": "",
+        "visits_to_go": "",
+        "missing": "",
+    }
     for key, value in rejection.params.items():
         params[key] = value
     for key in list(params):

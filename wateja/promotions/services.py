@@ -84,9 +84,37 @@ def _validate(business: Business, promotion: Promotion) -> None:
     try:
         validate_promotion(engine)
     except RuleError as error:
-        raise ValidationFailed.fields(
-            _("The offer's settings are not valid."), {"params": str(error)}
+        path = getattr(error, "path", "") or "params"
+        reason = getattr(error, "reason", "") or str(error)
+        raise ValidationFailed(
+            _("The offer's settings are not valid."),
+            code="invalid_promotion",
+            details={"fields": {path: [_rule_problem(reason, getattr(error, "params", {}))]}},
         ) from None
+
+
+def _rule_problem(reason: str, params: Any) -> str:
+    texts = {
+        "required": _("This is required."),
+        "unknown_key": _("Unknown setting."),
+        "unknown_type": _("Unknown kind of offer."),
+        "not_an_int": _("Enter a whole number."),
+        "not_a_string": _("Enter text."),
+        "not_a_list": _("Enter a list."),
+        "not_an_object": _("Enter a group of settings."),
+        "empty": _("This cannot be empty."),
+        "out_of_range": _("Out of range: from %(minimum)s to %(maximum)s.")
+        % {
+            "minimum": (params or {}).get("minimum", "…"),
+            "maximum": (params or {}).get("maximum", "…"),
+        },
+        "one_of": _("Give exactly one of: %(keys)s.")
+        % {"keys": ", ".join(map(str, (params or {}).get("keys", [])))},
+        "not_increasing": _("The steps must increase."),
+        "too_deep": _("The conditions are nested too deeply."),
+        "too_large": _("The conditions are too many."),
+    }
+    return texts.get(reason, reason)
 
 
 @transaction.atomic
@@ -209,20 +237,21 @@ def tier_for_spend(business: Business, spend_minor: int) -> Tier | None:
 
 
 def referral_code_for(customer: Customer) -> ReferralCode:
-    existing = ReferralCode.objects.filter(customer=customer).first()
+    existing: ReferralCode | None = ReferralCode.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
     for _attempt in range(20):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
         try:
             with transaction.atomic():
-                return ReferralCode.objects.create(
+                created: ReferralCode = ReferralCode.objects.create(
                     business_id=customer.business_id, customer=customer, code=code
                 )
+                return created
         except IntegrityError:
             existing = ReferralCode.objects.filter(customer=customer).first()
             if existing is not None:
-                return existing
+                return existing  # type: ignore[no-any-return]
     raise Conflict(_("Could not create a referral code; try again."), code="referral_code")
 
 

@@ -83,10 +83,11 @@ def _read_sale(request: HttpRequest) -> tuple[SaleInput, Any, list[str]]:
             total_minor = _money(post["total"], business)
         except MoneyError:
             problems.append(_("The total is not a valid amount."))
+    points = 0
     try:
         points = int(post.get("points", "0") or "0")
     except ValueError:
-        points, _unused = 0, problems.append(_("Points must be a whole number."))
+        problems.append(_("Points must be a whole number."))
     sale = SaleInput(
         currency=business.currency,
         lines=tuple(lines),

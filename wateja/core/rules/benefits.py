@@ -742,6 +742,7 @@ class _CouponParams:
     amount_minor: int | None
     valid_days: int
     min_subtotal_minor: int | None
+    coupon_promotion_id: int | None = None  # the code promotion the issued codes belong to
 
 
 class NextOrderCoupon(Benefit[_CouponParams]):
@@ -760,6 +761,7 @@ class NextOrderCoupon(Benefit[_CouponParams]):
             amount,
             p.integer("valid_days", minimum=1, maximum=3660),
             p.optional_integer("min_subtotal_minor", minimum=0),
+            p.optional_integer("coupon_promotion_id", minimum=1),
         )
 
     def apply(self, basket: Basket, parsed: _CouponParams) -> list[Effect] | Failure:
@@ -771,6 +773,8 @@ class NextOrderCoupon(Benefit[_CouponParams]):
             data["amount_minor"] = parsed.amount_minor
         if parsed.min_subtotal_minor is not None:
             data["min_subtotal_minor"] = parsed.min_subtotal_minor
+        if parsed.coupon_promotion_id is not None:
+            data["coupon_promotion_id"] = parsed.coupon_promotion_id
         return [Effect(EffectKind.ISSUE_COUPON, amount_minor=parsed.amount_minor or 0, data=data)]
 
 
