@@ -70,6 +70,16 @@ def _texts() -> dict[str, Callable[[dict[str, Any]], str]]:
     }
 
 
+def flag_label(flag: str) -> str:
+    """What the cashier ticks, in words: "own_cup" → "Brought their own cup"."""
+    labels = {
+        "own_cup": _("Brought their own cup"),
+        "own_bag": _("Brought their own bag"),
+        "student": _("Showed a student card"),
+    }
+    return labels.get(flag, flag.replace("_", " ").capitalize())
+
+
 def rejection_text(rejection: Rejection, currency: str) -> str:
     params: dict[str, Any] = {
         "name": rejection.name,
@@ -82,6 +92,8 @@ def rejection_text(rejection: Rejection, currency: str) -> str:
     }
     for key, value in rejection.params.items():
         params[key] = value
+    if params.get("flag"):
+        params["flag"] = flag_label(str(params["flag"]))
     for key in list(params):
         if key.endswith("_minor") and params[key] not in (None, ""):
             params[key.removesuffix("_minor")] = _money(params[key], currency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -326,3 +327,78 @@ def tier_save(
         },
     )
     return tier
+
+
+PROMOTION_TYPES = {
+    "percent_off_order": _("Percent off the order"),
+    "amount_off_order": _("Amount off the order"),
+    "percent_off_items": _("Percent off some items"),
+    "volume_discount": _("Volume discount (N or more)"),
+    "bundle": _("Combo / bundle price"),
+    "free_item": _("Free item"),
+    "gift": _("Gift with purchase"),
+    "points_per_amount": _("Points per amount spent"),
+    "points_multiplier": _("Points multiplier (e.g. double points)"),
+    "bonus_points": _("Bonus points"),
+    "cashback_percent": _("Cashback percent"),
+    "next_order_coupon": _("Coupon for the next order"),
+    "referral_reward": _("Referral reward"),
+}
+
+
+def offer_from_form(values: dict[str, Any]) -> dict[str, Any]:
+    """Promotion fields from the manager's simple form: the few numbers a shop thinks in
+    (percent, amount, points, minimum order) become the engine's params and conditions.
+    Money values are already in minor units. Advanced JSON, when given, wins."""
+    kind = values["type"]
+    params: dict[str, Any] = {}
+    items = {
+        key: [v.strip() for v in str(values.get(key) or "").split(",") if v.strip()]
+        for key in ("skus", "categories")
+    }
+    items = {k: v for k, v in items.items() if v}
+    percent_bp = int(Decimal(str(values["percent"])) * 100) if values.get("percent") else None
+    if kind in ("percent_off_order", "cashback_percent") and percent_bp is not None:
+        params = {"percent_bp": percent_bp}
+    elif kind == "amount_off_order" and values.get("amount_minor"):
+        params = {"amount_minor": values["amount_minor"]}
+    elif kind == "percent_off_items" and percent_bp is not None:
+        params = {"percent_bp": percent_bp, **items}
+    elif kind == "volume_discount" and percent_bp is not None:
+        params = {
+            "min_quantity": values.get("min_quantity") or 2,
+            "percent_bp": percent_bp,
+            **items,
+        }
+    elif kind == "bundle":
+        params = {"sets": [{"skus": items.get("skus", [])}]}
+        if values.get("amount_minor"):
+            params["price_minor"] = values["amount_minor"]
+        elif percent_bp is not None:
+            params["percent_bp"] = percent_bp
+    elif kind == "free_item":
+        params = {"sku": (items.get("skus") or [""])[0], "quantity": 1}
+    elif kind == "gift":
+        params = {"description": values.get("description") or values.get("name", "")}
+    elif kind == "points_per_amount":
+        params = {
+            "points": values.get("points") or 1,
+            "per_amount_minor": values.get("amount_minor"),
+        }
+    elif kind == "points_multiplier":
+        multiplier = Decimal(str(values.get("multiplier") or 2))
+        params = {"multiplier_bp": int(multiplier * 10_000), **items}
+    elif kind == "bonus_points":
+        params = {"points": values.get("points")}
+    elif kind == "next_order_coupon" and percent_bp is not None:
+        params = {"percent_bp": percent_bp, "valid_days": values.get("valid_days") or 30}
+    elif kind == "referral_reward":
+        params = {"steps": [[1, 1000], [3, 2000], [5, 3000]]}
+    conditions: Any = None
+    if values.get("min_subtotal_minor"):
+        conditions = {"type": "min_subtotal", "amount_minor": values["min_subtotal_minor"]}
+    if values.get("params_json"):
+        params = values["params_json"]
+    if values.get("conditions_json"):
+        conditions = values["conditions_json"]
+    return {"type": kind, "params": params, "conditions": conditions}

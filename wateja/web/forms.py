@@ -157,3 +157,46 @@ class SegmentForm(forms.Form):
     )
     consent_sms = forms.NullBooleanField(label=_("Agreed to SMS"), required=False)
     consent_email = forms.NullBooleanField(label=_("Agreed to e-mail"), required=False)
+
+
+class OfferForm(forms.Form):
+    """A promotion as a shop manager thinks of it; advanced JSON for everything else."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    type = forms.ChoiceField(label=_("Kind of offer"), choices=[])
+    percent = forms.DecimalField(label=_("Percent"), required=False, min_value=0, max_value=100)
+    amount = forms.CharField(label=_("Amount or price"), required=False, max_length=30)
+    points = forms.IntegerField(label=_("Points"), required=False, min_value=1)
+    multiplier = forms.DecimalField(
+        label=_("Multiplier"), required=False, min_value=1, max_value=10
+    )
+    min_subtotal = forms.CharField(label=_("Minimum order"), required=False, max_length=30)
+    min_quantity = forms.IntegerField(label=_("Minimum quantity"), required=False, min_value=1)
+    skus = forms.CharField(label=_("Item codes (comma separated)"), required=False)
+    categories = forms.CharField(label=_("Categories (comma separated)"), required=False)
+    description = forms.CharField(label=_("Gift description"), required=False, max_length=200)
+    valid_days = forms.IntegerField(label=_("Coupon valid for days"), required=False, min_value=1)
+    code = forms.CharField(label=_("Promo code (optional)"), required=False, max_length=40)
+    members_only = forms.BooleanField(label=_("Card holders only"), required=False)
+    stackable = forms.BooleanField(
+        label=_("Combines with other offers"), required=False, initial=True
+    )
+    starts = forms.DateField(
+        label=_("Starts"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends = forms.DateField(
+        label=_("Ends"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    budget = forms.CharField(label=_("Discount budget"), required=False, max_length=30)
+    max_uses = forms.IntegerField(label=_("Uses allowed"), required=False, min_value=1)
+    max_uses_per_customer = forms.IntegerField(
+        label=_("Uses per customer"), required=False, min_value=1
+    )
+    params_json = forms.JSONField(label=_("Advanced: settings (JSON)"), required=False)
+    conditions_json = forms.JSONField(label=_("Advanced: conditions (JSON)"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from wateja.promotions.services import PROMOTION_TYPES
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["type"].choices = list(PROMOTION_TYPES.items())  # type: ignore[attr-defined]

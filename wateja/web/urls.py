@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from wateja.web import views, views_checkout, views_customers, views_wallet
+from wateja.web import views, views_checkout, views_customers, views_rewards, views_wallet
 
 app_name = "web"
 
@@ -63,7 +63,11 @@ urlpatterns = [
     path("checkout/evaluate/", views_checkout.pos_evaluate, name="pos_evaluate"),
     path("checkout/complete/", views_checkout.pos_complete, name="pos_complete"),
     path("orders/<int:order_id>/receipt/", views_checkout.receipt, name="receipt"),
-    path("rewards/", views.rewards, name="rewards"),
+    path("rewards/", views_rewards.rewards, name="rewards"),
+    path("rewards/new/", views_rewards.offer_new, name="offer_new"),
+    path("rewards/<int:promotion_id>/", views_rewards.offer_detail, name="offer_detail"),
+    path("rewards/<int:promotion_id>/status/", views_rewards.offer_status, name="offer_status"),
+    path("rewards/<int:promotion_id>/codes/", views_rewards.offer_codes, name="offer_codes"),
     path("messages/", views.messages_page, name="messages"),
     path("reports/", views.reports, name="reports"),
     path("settings/", views.settings_page, name="settings"),

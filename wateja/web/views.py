@@ -50,7 +50,6 @@ def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-rewards = _coming(_l("Rewards"))
 messages_page = _coming(_l("Messages"))
 reports = _coming(_l("Reports"))
 

@@ -20,6 +20,7 @@ from wateja.core.money import MoneyError, parse_money
 from wateja.customers.selectors import customer_identify
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_evaluate, checkout_reserve
 from wateja.orders.models import Order
+from wateja.promotions.messages import flag_label
 from wateja.promotions.selectors import cashier_flags
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
@@ -109,7 +110,7 @@ def pos(request: HttpRequest) -> HttpResponse:
         "web/checkout/pos.html",
         {
             "rows": range(5),
-            "flags": cashier_flags(business),
+            "flags": [(flag, flag_label(flag)) for flag in cashier_flags(business)],
             "checkout_key": uuid.uuid4().hex,
         },
     )

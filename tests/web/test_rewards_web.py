@@ -1,0 +1,62 @@
+"""Rewards screens: a manager creates an offer from the simple form, sees its cost estimate
+over past orders, activates it, and issues codes; a cashier cannot."""
+
+from __future__ import annotations
+
+import re
+
+from wateja.orders.services import order_record
+from wateja.promotions.models import PromoCode, Promotion
+from wateja.tenants.roles import Role
+
+EN = {"Accept-Language": "en"}
+
+
+def test_manager_creates_simulates_and_activates_an_offer(business, staff_client):
+    for n, total in enumerate([80_000, 200_000, 250_000]):
+        order_record(business=business, number=f"P-{n}", total_minor=total)
+    client = staff_client(business, Role.MANAGER)
+    form = {
+        "name": "10% from KES 1,500",
+        "type": "percent_off_order",
+        "percent": "10",
+        "min_subtotal": "1,500",
+        "stackable": "on",
+        "code": "KUMI",
+    }
+    response = client.post("/rewards/new/", form, headers=EN)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    promotion = Promotion.objects.get(name="10% from KES 1,500")
+    assert promotion.params == {"percent_bp": 1000}
+    assert promotion.conditions == {"type": "min_subtotal", "amount_minor": 150_000}
+    assert promotion.status == "draft" and promotion.requires_code
+    page = client.get(response["Location"], headers=EN).content.decode()
+    estimate = re.search(r'data-testid="simulation".*?</section>', page, re.S).group(0)
+    assert "2 / 3" in estimate and "450.00" in estimate  # 10% of 2,000 + 2,500
+    client.post(f"/rewards/{promotion.pk}/status/", {"status": "active"})
+    promotion.refresh_from_db()
+    assert promotion.status == "active"
+    client.post(f"/rewards/{promotion.pk}/codes/", {"count": "25"})
+    assert PromoCode.objects.filter(promotion=promotion).count() == 26  # KUMI + 25 one-time
+    assert "10% from KES 1,500" in client.get("/rewards/", headers=EN).content.decode()
+
+
+def test_bad_offer_shows_errors_and_saves_nothing(business, staff_client):
+    client = staff_client(business, Role.MANAGER)
+    page = client.post(
+        "/rewards/new/", {"name": "Broken", "type": "percent_off_order", "percent": ""}, headers=EN
+    ).content.decode()
+    assert 'role="alert"' in page
+    assert Promotion.objects.count() == 0
+    bad_money = client.post(
+        "/rewards/new/",
+        {"name": "X", "type": "amount_off_order", "amount": "lots"},
+        headers=EN,
+    ).content.decode()
+    assert "The amount is not valid." in bad_money
+
+
+def test_cashier_sees_offers_but_cannot_create(business, staff_client):
+    client = staff_client(business, Role.CASHIER)
+    assert client.get("/rewards/").status_code == 200
+    assert client.get("/rewards/new/").status_code == 403
