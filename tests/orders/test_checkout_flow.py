@@ -240,3 +240,39 @@ def test_amount_budget_is_never_exceeded(business, promo, sell):
     discounts = [o.discount_minor for o in results]
     assert sum(discounts) <= 10_000
     assert discounts == [4_000, 4_000, 2_000, 0]
+
+
+def test_partner_coupon_from_a_pool_is_handed_out_with_the_order(business, customer, promo, sell):
+    pool = promo(
+        "percent_off_order",
+        {"percent_bp": 500},
+        activate=False,
+        name="Ararat Travel",
+        description="5% off a weekend trip",
+    )
+    codes_issue(promotion=pool, count=2, prefix="AT")
+    promo(
+        "gift",
+        {"description": "Travel coupon", "partner_pool_id": pool.pk},
+        conditions={"type": "min_subtotal", "amount_minor": 300_000},
+    )
+    small = sell(sale(total_minor=100_000), customer)
+    assert small.checkout.evaluation.get("partner_coupons") is None
+    first = sell(sale(total_minor=300_000), customer)
+    second = sell(sale(total_minor=300_000), customer)
+    third = sell(sale(total_minor=300_000), customer)
+    handed = [o.checkout.evaluation.get("partner_coupons", []) for o in (first, second, third)]
+    assert [len(h) for h in handed] == [1, 1, 0]  # the pool had two codes
+    assert handed[0][0]["code"] != handed[1][0]["code"]
+    assert PromoCode.objects.filter(promotion=pool, issued_to=customer).count() == 2
+
+
+def test_points_become_a_donation_in_the_customers_name(business, customer):
+    from wateja.customers.models import Interaction
+    from wateja.wallet.services import points_donate
+
+    points_earn(customer=customer, amount=200, idempotency_key="d0")
+    points_donate(customer=customer, amount=150, cause="Nairobi Food Bank", idempotency_key="d1")
+    assert points(customer) == 50
+    assert Interaction.objects.filter(customer=customer, summary__contains="Food Bank").exists()
+    assert ledger_check() == []

@@ -117,6 +117,7 @@ ENDPOINTS = [
         "pk",
         {"amount_minor": 5, "currency": "KES"},
     ),
+    ("POST", "/customers/{}/wallet/donate", _customer, "pk", {"amount": 5, "cause": "x"}),
     ("POST", "/wallet/operations/{}/post", _hold, "key", None),
     ("POST", "/wallet/operations/{}/void", _hold, "key", None),
     ("GET", "/promotions/{}", _promotion, "pk", None),

@@ -558,7 +558,7 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
     if customer is not None:
         _reward(business, customer, checkout, order, reference, now)
     checkout.status, checkout.order = CheckoutStatus.COMMITTED, order
-    checkout.save(update_fields=["status", "order"])
+    checkout.save(update_fields=["status", "order", "evaluation"])
     return order
 
 
@@ -594,6 +594,10 @@ def _reward(
                 _issue_coupon(
                     business, customer, applied["promotion_id"], f"{checkout.key}:{n}", now
                 )
+    handed = _hand_out_partner_coupons(business, customer, ev)
+    if handed:
+        checkout.evaluation = {**ev, "partner_coupons": handed}
+        ev = checkout.evaluation
     applied_ids = [a["promotion_id"] for a in ev["applied"] if a["promotion_id"] > 0]
     if Promotion.objects.filter(pk__in=applied_ids, type="referral_reward").exists():
         # the reward is for the friends counted so far; the next one needs a new friend
@@ -614,6 +618,31 @@ def _reward(
     from wateja.orders.loyalty import tier_recompute
 
     tier_recompute(customer=customer, now=now)
+
+
+def _hand_out_partner_coupons(
+    business: Business, customer: Customer, ev: dict[str, Any]
+) -> list[dict[str, str]]:
+    """Gifts that name a partner pool get one unused code from that pool (a promotion holding
+    a partner business's coupon codes), given to this customer; none left, none given."""
+    handed = []
+    for gift in ev["gifts"]:
+        pool_id = gift["data"].get("partner_pool_id")
+        if not pool_id:
+            continue
+        code = (
+            PromoCode.objects.select_for_update(skip_locked=True)
+            .filter(business=business, promotion_id=pool_id, issued_to__isnull=True)
+            .order_by("id")
+            .first()
+        )
+        if code is None:
+            continue
+        code.issued_to = customer
+        code.save(update_fields=["issued_to"])
+        pool = Promotion.objects.get(pk=pool_id)
+        handed.append({"code": code.code, "partner": pool.name, "description": pool.description})
+    return handed
 
 
 def _purchase_text(business: Business, order: Order, ev: dict[str, Any]) -> str:

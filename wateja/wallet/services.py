@@ -1262,3 +1262,50 @@ def expiring_soon(
         {"amount": lot.remaining, "expires_at": lot.expires_at, "kind": lot.account.kind}
         for lot in lots.select_related("account")
     ]
+
+
+@_operation
+@transaction.atomic
+def points_donate(
+    *,
+    customer: Customer,
+    amount: int,
+    cause: str,
+    idempotency_key: str,
+    actor: User | None = None,
+) -> Posting:
+    """Turn points into a donation in the customer's name to a cause the business chose; the
+    donation account shows what the business owes the cause."""
+    business = customer.business
+    cause = (cause or "").strip()
+    if not cause:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"cause": _("Choose a cause.")}
+        )
+    amount = _amount(business, Kind.POINTS, amount)
+    operation, replay = _begin(
+        business.pk,
+        idempotency_key,
+        "donate",
+        {"customer": customer.pk, "amount": amount, "cause": cause},
+        actor=actor,
+        reason=cause,
+    )
+    if replay:
+        return replay
+    _check_customer_active(customer)
+    source = customer_account(customer, Kind.POINTS)
+    target = system_account(business.pk, SystemAccount.DONATION, Kind.POINTS)
+    locked = _lock([source, target])
+    posting = Posting(operation_id=operation.pk, action="donate")
+    _transfer(operation, posting, locked, source, target, amount, "donate")
+    from wateja.customers.services import interaction_add
+
+    interaction_add(
+        customer=customer,
+        kind="note",
+        summary=_("Donated %(points)s points to %(cause)s") % {"points": amount, "cause": cause},
+        created_by=actor,
+    )
+    posting.notes = {"cause": cause}
+    return _finish(operation, posting, [customer])

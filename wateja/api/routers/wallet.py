@@ -104,6 +104,11 @@ class MoneyIn(StrictSchema):
     bonus_bp: int | None = Field(None, ge=0, le=10_000)
 
 
+class DonateIn(StrictSchema):
+    amount: int
+    cause: str = Field(min_length=1, max_length=200)
+
+
 class RefundIn(StrictSchema):
     order_reference: str = Field(min_length=1, max_length=100)
     refunded_before: int = Field(ge=0)
@@ -272,6 +277,21 @@ def wallet_payout(
             customer=_customer(request, customer_id),
             amount_minor=payload.amount_minor,
             reference=payload.reference,
+            idempotency_key=_required(idempotency_key),
+        )
+    )
+
+
+@router.post("/customers/{customer_id}/wallet/donate", response=PostingOut)
+def wallet_donate(
+    request: HttpRequest, customer_id: int, payload: DonateIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_role(request, Role.CASHIER)
+    return _out(
+        wallet.points_donate(
+            customer=_customer(request, customer_id),
+            amount=payload.amount,
+            cause=payload.cause,
             idempotency_key=_required(idempotency_key),
         )
     )
