@@ -276,3 +276,20 @@ def test_points_become_a_donation_in_the_customers_name(business, customer):
     assert points(customer) == 50
     assert Interaction.objects.filter(customer=customer, summary__contains="Food Bank").exists()
     assert ledger_check() == []
+
+
+def test_tier_upgrade_at_once_gives_its_discount_and_segment(business, customer, sell):
+    from wateja.customers.segments import segment_customers
+    from wateja.promotions.services import tier_save
+
+    tier_save(business=business, name="Silver", min_spend_minor=200_000, discount_bp=500)
+    tier_save(business=business, name="Gold", min_spend_minor=500_000, discount_bp=1000)
+    sell(sale(total_minor=250_000), customer)
+    customer.refresh_from_db()
+    assert list(segment_customers(business, {"tier": "silver"})) == [customer]
+    result = checkout_evaluate(business=business, sale=sale(total_minor=100_000), customer=customer)
+    assert result["discount_minor"] == 5_000
+    sell(sale(total_minor=300_000), customer)
+    customer.refresh_from_db()
+    result = checkout_evaluate(business=business, sale=sale(total_minor=100_000), customer=customer)
+    assert result["discount_minor"] == 10_000

@@ -2,6 +2,7 @@
 
 Filter keys (all optional, combined with AND):
   city, tag, language, source             exact values (city case-insensitive)
+  tier                                    the loyalty tier held (name, e.g. "Gold")
   spent_min, spent_max                    total spent, in minor units of the business currency
   purchases_min                           at least this many purchases
   last_purchase_before, last_purchase_after   ISO dates (YYYY-MM-DD), in the business's time zone
@@ -36,7 +37,7 @@ DATE_KEYS = (
     "created_before",
 )
 BOOL_KEYS = ("consent_sms", "consent_email")
-TEXT_KEYS = ("city", "tag", "language", "source")
+TEXT_KEYS = ("city", "tag", "language", "source", "tier")
 ALL_KEYS = (*INT_KEYS, *DATE_KEYS, *BOOL_KEYS, *TEXT_KEYS, "birthday_month")
 
 
@@ -123,6 +124,8 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         qs = qs.filter(city__iexact=f["city"])
     if "tag" in f:
         qs = qs.filter(tag_links__tag__name=f["tag"].lower())
+    if "tier" in f:  # the tier state lives with promotions; filtered by its relation name
+        qs = qs.filter(tier_state__tier__name__iexact=f["tier"])
     if "language" in f:
         qs = qs.filter(language=f["language"])
     if "source" in f:

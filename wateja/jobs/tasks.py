@@ -31,3 +31,28 @@ def wallet_housekeeping() -> None:
 
 
 from wateja.jobs.import_tasks import *  # noqa: E402, F403
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def checkout_housekeeping() -> None:
+    """Release reservations whose time ran out; count referrals past their return window."""
+    from wateja.orders.checkout import checkout_expire_due
+    from wateja.orders.loyalty import referrals_qualify
+    from wateja.tenants.models import Business
+
+    for business in Business.objects.all():
+        checkout_expire_due(business=business)
+        referrals_qualify(business=business)
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def tiers_daily() -> None:
+    """Apply tier downgrades whose period and grace days are over."""
+    from django.utils import timezone
+
+    from wateja.orders.loyalty import tier_recompute
+    from wateja.promotions.models import CustomerTier
+
+    due = CustomerTier.objects.filter(keep_until__lte=timezone.now()).select_related("customer")
+    for state in due.iterator():
+        tier_recompute(customer=state.customer)
