@@ -30,7 +30,7 @@ def test_enrol_on_phone_in_swahili_then_cashier_finds_and_prints(
     page.fill("input[name=city]", "Nairobi")
     page.check("input[name=consent_sms]")
     page.screenshot(path=str(screenshot_dir / "join-swahili-form.png"), full_page=True)
-    page.click("button[type=submit]")
+    page.get_by_test_id("join-form").locator("button[type=submit]").click()
     card = page.get_by_test_id("new-card-number").inner_text().replace(" ", "")
     assert len(card) == 12 and card.isdigit()
     width = page.evaluate("document.documentElement.scrollWidth")
