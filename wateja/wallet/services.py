@@ -763,24 +763,53 @@ def cashback_payout(
     actor: User | None = None,
 ) -> Posting:
     """Cashback is money: pay it out (e.g. to M-Pesa). Points and bonus credit cannot."""
+    return _to_system(
+        customer=customer,
+        kind=Kind.CASHBACK,
+        amount=amount_minor,
+        idempotency_key=idempotency_key,
+        action="payout",
+        system=SystemAccount.PAYOUT,
+        payload={"reference": reference},
+        actor=actor,
+        reference=reference,
+    )
+
+
+def _to_system(
+    *,
+    customer: Customer,
+    kind: str,
+    amount: int,
+    idempotency_key: str,
+    action: str,
+    system: str,
+    payload: dict[str, Any],
+    actor: User | None = None,
+    reason: str = "",
+    reference: str = "",
+) -> Posting:
+    """One posted transfer from a customer's balance to a system account (payout, donation),
+    as an idempotent operation named `action`."""
     business = customer.business
-    amount = _amount(business, Kind.CASHBACK, amount_minor)
+    amount = _amount(business, kind, amount)
     operation, replay = _begin(
         business.pk,
         idempotency_key,
-        "payout",
-        {"customer": customer.pk, "amount": amount, "reference": reference},
+        action,
+        {"customer": customer.pk, "amount": amount, **payload},
         actor=actor,
+        reason=reason,
         reference=reference,
     )
     if replay:
         return replay
     _check_customer_active(customer)
-    source = customer_account(customer, Kind.CASHBACK)
-    target = system_account(business.pk, SystemAccount.PAYOUT, Kind.CASHBACK)
+    source = customer_account(customer, kind)
+    target = system_account(business.pk, system, kind)
     locked = _lock([source, target])
-    posting = Posting(operation_id=operation.pk, action="payout")
-    _transfer(operation, posting, locked, source, target, amount, "payout")
+    posting = Posting(operation_id=operation.pk, action=action)
+    _transfer(operation, posting, locked, source, target, amount, action)
     return _finish(operation, posting, [customer])
 
 
@@ -1276,36 +1305,30 @@ def points_donate(
 ) -> Posting:
     """Turn points into a donation in the customer's name to a cause the business chose; the
     donation account shows what the business owes the cause."""
-    business = customer.business
     cause = (cause or "").strip()
     if not cause:
         raise ValidationFailed.fields(
             _("Some fields are not valid."), {"cause": _("Choose a cause.")}
         )
-    amount = _amount(business, Kind.POINTS, amount)
-    operation, replay = _begin(
-        business.pk,
-        idempotency_key,
-        "donate",
-        {"customer": customer.pk, "amount": amount, "cause": cause},
+    posting = _to_system(
+        customer=customer,
+        kind=Kind.POINTS,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        action="donate",
+        system=SystemAccount.DONATION,
+        payload={"cause": cause},
         actor=actor,
         reason=cause,
     )
-    if replay:
-        return replay
-    _check_customer_active(customer)
-    source = customer_account(customer, Kind.POINTS)
-    target = system_account(business.pk, SystemAccount.DONATION, Kind.POINTS)
-    locked = _lock([source, target])
-    posting = Posting(operation_id=operation.pk, action="donate")
-    _transfer(operation, posting, locked, source, target, amount, "donate")
-    from wateja.customers.services import interaction_add
+    if not posting.replayed:
+        from wateja.customers.services import interaction_add
 
-    interaction_add(
-        customer=customer,
-        kind="note",
-        summary=_("Donated %(points)s points to %(cause)s") % {"points": amount, "cause": cause},
-        created_by=actor,
-    )
-    posting.notes = {"cause": cause}
-    return _finish(operation, posting, [customer])
+        interaction_add(
+            customer=customer,
+            kind="note",
+            summary=_("Donated %(points)s points to %(cause)s")
+            % {"points": posting.transfers[0]["amount"], "cause": cause},
+            created_by=actor,
+        )
+    return posting

@@ -63,10 +63,9 @@ MONTHS = [
 DAYS = [("", "—"), *[(d, str(d)) for d in range(1, 32)]]
 
 
-class CustomerForm(forms.Form):
-    """The customer profile as staff edit it. Normalisation and rules live in the service."""
+class ContactFields(forms.Form):
+    """What enrolment and the profile share: contacts, city, birthday (day and month)."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
@@ -76,6 +75,13 @@ class CustomerForm(forms.Form):
     birth_month = forms.TypedChoiceField(
         label=_("Birthday: month"), choices=MONTHS, coerce=int, empty_value=None, required=False
     )
+
+
+class CustomerForm(ContactFields):
+    """The customer profile as staff edit it. Normalisation and rules live in the service."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    field_order = ["name", "phone", "email", "city", "birth_day", "birth_month"]
     birth_year = forms.IntegerField(label=_("Year (optional)"), required=False)
     language = forms.ChoiceField(
         label=_("Preferred language"), choices=[("", "—"), *settings.LANGUAGES], required=False
@@ -99,19 +105,10 @@ class CustomerForm(forms.Form):
         return [t for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(ContactFields):
     """The one-minute questionnaire: a name, one contact, a city; nothing more is asked."""
 
     name = forms.CharField(label=_("Your name"), max_length=200)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
-    city = forms.CharField(label=_("City"), max_length=100, required=False)
-    birth_day = forms.TypedChoiceField(
-        label=_("Birthday: day"), choices=DAYS, coerce=int, empty_value=None, required=False
-    )
-    birth_month = forms.TypedChoiceField(
-        label=_("Birthday: month"), choices=MONTHS, coerce=int, empty_value=None, required=False
-    )
     consent_sms = forms.BooleanField(required=False)
     consent_email = forms.BooleanField(required=False)
 
