@@ -18,8 +18,9 @@ GET /api/v1/health the same way. Prints the latency percentiles of both, the rat
 p50s and the p95 of evaluate against the target (< 25 ms); then, for information, the SQL
 statements per request measured in this process with Django's test client.
 
-Exits 1 when an evaluate response is not 200 with a total, or when the target is missed. The
-server is stopped and the database dropped at the end (--keep-db keeps it).
+Exits 1 when a request fails (evaluate: not a 200 with a JSON total_minor; health: not a 200)
+or when the target is missed. The server is stopped and the database dropped at the end, also
+on failure (--keep-db keeps it).
 """
 
 from __future__ import annotations
@@ -363,6 +364,8 @@ def load(port: int, seeded: Seeded, path: str, seconds: float, clients: int) -> 
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest rank, in milliseconds."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
 
@@ -472,7 +475,7 @@ def main() -> int:
     print(
         f"\ncheckout evaluate over HTTP: {args.customers:,} customers, {seeded.promotions} "
         f"active promotions, PostgreSQL {version[0] if version else '?'}, `wateja serve` "
-        f"(2 gunicorn workers x 4 threads), {args.clients} client threads, "
+        f"(2 gunicorn workers x 4 threads), {args.clients} client thread(s), "
         f"{os.cpu_count()} CPUs"
     )
     print(describe("evaluate", evaluate))

@@ -72,7 +72,8 @@ def budgets_for(
     promotions: list[Promotion], customer: Customer | None, now: dt.datetime
 ) -> dict[int, Budget]:
     """What is left of each limited promotion's budget, from live redemptions (reserved or
-    used), in one grouped query per kind of limit."""
+    used): one aggregate per promotion with a budget (its period differs), and one grouped
+    query for all per-customer limits."""
     limited = [p for p in promotions if p.max_uses or p.budget_minor is not None]
     per_customer = [p for p in promotions if p.max_uses_per_customer]
     result: dict[int, Budget] = {}
