@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,6 @@ from wateja.orders.services import customer_stats_recompute
 from wateja.promotions.messages import rejection_text
 from wateja.promotions.models import (
     CodeKind,
-    CustomerTier,
     PromoCode,
     Promotion,
     PromotionStatus,
@@ -138,25 +137,35 @@ def build_cart(business: Business, sale: SaleInput) -> Cart:
 
 
 def customer_facts(customer: Customer | None) -> CustomerFacts | None:
+    """What the rules may know of the customer, in three queries (facts, cards, tags)."""
     if customer is None:
         return None
-    tier = CustomerTier.objects.filter(customer=customer).select_related("tier").first()
-    referral = ReferralCode.objects.filter(customer=customer).first()
-    converted = Referral.objects.filter(referrer=customer, status=ReferralStatus.QUALIFIED).count()
-    card = customer.cards.order_by("issued_at").first()
+    row = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(
+            tier_name=F("tier_state__tier__name"),
+            rewards_used=F("referral_code__rewards_used"),
+            converted=Count(
+                "referrals_made", filter=Q(referrals_made__status=ReferralStatus.QUALIFIED)
+            ),
+        )
+        .values("tier_name", "rewards_used", "converted")
+        .get()
+    )
+    cards = list(customer.cards.order_by("issued_at").values_list("status", "issued_at"))
     return CustomerFacts(
         id=customer.pk,
-        is_member=customer.cards.filter(status="active").exists(),
-        tier=tier.tier.name if tier and tier.tier else "",
+        is_member=any(status == "active" for status, _issued in cards),
+        tier=row["tier_name"] or "",
         tags=frozenset(customer.tag_links.values_list("tag__name", flat=True)),
         purchase_count=customer.purchase_count,
         first_purchase_at=customer.first_purchase_at,
         last_purchase_at=customer.last_purchase_at,
         birth_month=customer.birth_month,
         birth_day=customer.birth_day,
-        card_issued_at=card.issued_at if card else None,
-        referrals_converted=converted,
-        referral_rewards_used=referral.rewards_used if referral else 0,
+        card_issued_at=cards[0][1] if cards else None,
+        referrals_converted=row["converted"],
+        referral_rewards_used=row["rewards_used"] or 0,
         total_spent_minor=customer.total_spent_minor,
     )
 
