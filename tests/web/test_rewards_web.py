@@ -60,3 +60,30 @@ def test_cashier_sees_offers_but_cannot_create(business, staff_client):
     client = staff_client(business, Role.CASHIER)
     assert client.get("/rewards/").status_code == 200
     assert client.get("/rewards/new/").status_code == 403
+
+
+def test_offer_limited_to_days_channels_branches_and_a_monthly_budget(business, staff_client):
+    from wateja.tenants.services import location_create
+
+    branch = location_create(business=business, name="Westlands")
+    client = staff_client(business, Role.MANAGER)
+    response = client.post(
+        "/rewards/new/",
+        {
+            "name": "Tuesday double points",
+            "type": "points_multiplier",
+            "multiplier": "2",
+            "weekdays": ["1"],
+            "channels": ["store"],
+            "locations": [str(branch.pk)],
+            "budget": "5,000",
+            "budget_period": "month",
+            "stackable": "on",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 302
+    offer = Promotion.objects.get(name="Tuesday double points")
+    assert offer.params == {"multiplier_bp": 20_000}
+    assert (offer.weekdays, offer.channels, offer.locations) == ([1], ["store"], [branch.pk])
+    assert (offer.budget_minor, offer.budget_period) == (500_000, "month")

@@ -70,3 +70,34 @@ def test_join_result_links_to_the_card_page(business):
     link = re.search(r'href="(http://testserver(/my/[^"]+))"', response.content.decode())
     assert link is not None
     assert client.get(link.group(2), headers=EN).status_code == 200
+
+
+def test_owner_sets_loyalty_rules_and_cashier_donates_points(business, staff_client):
+    from wateja.wallet.services import wallet_settings
+
+    owner = staff_client(business, Role.OWNER)
+    rules = {
+        "expiry_rule": "days",
+        "expiry_n": "180",
+        "pending_days": "7",
+        "allow_gifting": "on",
+        "clawback": "absorb",
+        "topup_bonus": "5",
+        "point_value": "100",
+    }
+    owner.post("/settings/loyalty/", rules)
+    row = wallet_settings(business)
+    assert (row.expiry_rule, row.expiry_n, row.pending_days) == ("days", 180, 7)
+    assert (row.topup_bonus_bp, row.clawback, row.allow_gifting) == (500, "absorb", True)
+    bad = owner.post("/settings/loyalty/", {**rules, "expiry_n": "0"}, headers=EN)
+    assert "expiry" in owner.get(bad["Location"], headers=EN).content.decode().lower()
+    assert wallet_settings(business).expiry_n == 180
+    assert staff_client(business, Role.MANAGER).post("/settings/loyalty/", rules).status_code == 403
+
+    customer = customer_create(business=business, name="Achieng", phone="0722111222")
+    points_earn(customer=customer, amount=100, idempotency_key="e", pending_days=0)
+    cashier = staff_client(business, Role.CASHIER)
+    url = f"/customers/{customer.pk}/wallet/donate/"
+    cashier.post(url, {"points": "60", "cause": "School fund", "key": "d1"})
+    cashier.post(url, {"points": "60", "cause": "School fund", "key": "d1"})  # double submit
+    assert _balance(customer) == 40

@@ -1332,3 +1332,37 @@ def points_donate(
             created_by=actor,
         )
     return posting
+
+
+WALLET_SETTING_FIELDS = (
+    "expiry_rule",
+    "expiry_n",
+    "expiry_date",
+    "pending_days",
+    "allow_gifting",
+    "clawback",
+    "topup_bonus_bp",
+    "point_value_minor",
+)
+
+
+def wallet_settings_update(*, business: Business, **values: Any) -> WalletSettings:
+    """Change the program's wallet rules; the expiry policy is validated as the ledger uses it."""
+    unknown = set(values) - set(WALLET_SETTING_FIELDS)
+    errors: dict[str, Any] = {k: _("Unknown field.") for k in unknown}
+    row = WalletSettings.objects.filter(business=business).first() or wallet_settings(business)
+    for key, value in values.items():
+        if key in WALLET_SETTING_FIELDS:
+            setattr(row, key, value)
+    try:
+        expiry_policy(row)
+    except (ledger.LedgerError, ValueError):
+        errors["expiry_n"] = _("This expiry needs a number of days (1 or more) or a date.")
+    if row.clawback not in ClawbackPolicy.values:
+        errors["clawback"] = _("Unknown value.")
+    if not 0 <= row.topup_bonus_bp <= 10_000:
+        errors["topup_bonus_bp"] = _("Between 0 and 10000.")
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    row.save()
+    return row

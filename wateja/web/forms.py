@@ -185,6 +185,39 @@ class OfferForm(forms.Form):
         label=_("Ends"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     budget = forms.CharField(label=_("Discount budget"), required=False, max_length=30)
+    budget_period = forms.ChoiceField(
+        label=_("Budget period"),
+        choices=[
+            ("total", _("In total")),
+            ("day", _("Per day")),
+            ("week", _("Per week")),
+            ("month", _("Per month")),
+        ],
+        required=False,
+    )
+    weekdays = forms.MultipleChoiceField(
+        label=_("Only on"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (0, _("Mon")),
+            (1, _("Tue")),
+            (2, _("Wed")),
+            (3, _("Thu")),
+            (4, _("Fri")),
+            (5, _("Sat")),
+            (6, _("Sun")),
+        ],
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[("store", _("In the shop")), ("online", _("Online")), ("phone", _("By phone"))],
+    )
+    locations = forms.MultipleChoiceField(
+        label=_("Branches"), required=False, widget=forms.CheckboxSelectMultiple, choices=[]
+    )
     max_uses = forms.IntegerField(label=_("Uses allowed"), required=False, min_value=1)
     max_uses_per_customer = forms.IntegerField(
         label=_("Uses per customer"), required=False, min_value=1
@@ -192,8 +225,43 @@ class OfferForm(forms.Form):
     params_json = forms.JSONField(label=_("Advanced: settings (JSON)"), required=False)
     conditions_json = forms.JSONField(label=_("Advanced: conditions (JSON)"), required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, locations: object = (), **kwargs: object) -> None:
         from wateja.promotions.services import PROMOTION_TYPES
 
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["type"].choices = list(PROMOTION_TYPES.items())  # type: ignore[attr-defined]
+        self.fields["locations"].choices = [(loc.pk, loc.name) for loc in locations]  # type: ignore[attr-defined]
+
+
+class WalletSettingsForm(forms.Form):
+    expiry_rule = forms.ChoiceField(
+        label=_("Points expire"),
+        choices=[
+            ("never", _("Never")),
+            ("days", _("N days after they are earned")),
+            ("end_of_month", _("At the end of the month, N months later")),
+            ("end_of_year", _("At the end of the year, N years later")),
+            ("fixed_date", _("On a fixed date")),
+            ("rolling", _("N days after the customer's last activity")),
+        ],
+    )
+    expiry_n = forms.IntegerField(label=_("N"), min_value=0, required=False, initial=0)
+    expiry_date = forms.DateField(
+        label=_("Fixed date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    pending_days = forms.IntegerField(
+        label=_("Return window (points pending, days)"), min_value=0, max_value=365
+    )
+    allow_gifting = forms.BooleanField(label=_("Customers may gift points"), required=False)
+    clawback = forms.ChoiceField(
+        label=_("After a refund, if the points were spent"),
+        choices=[
+            ("negative", _("Take back, even below zero")),
+            ("other_balance", _("Take back what is left, the rest from cashback")),
+            ("absorb", _("Take back what is left, the business absorbs the rest")),
+        ],
+    )
+    topup_bonus = forms.DecimalField(
+        label=_("Top-up bonus (%)"), min_value=0, max_value=100, decimal_places=2
+    )
+    point_value = forms.IntegerField(label=_("Value of a point (minor units)"), min_value=0)

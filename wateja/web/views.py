@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
 from wateja.tenants.middleware import SESSION_KEY
-from wateja.tenants.models import ApiKey, Location, Staff
+from wateja.tenants.models import ApiKey, Business, Location, Staff
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 from wateja.tenants.services import (
@@ -23,7 +24,8 @@ from wateja.tenants.services import (
     business_update,
     location_create,
 )
-from wateja.web.forms import ApiKeyForm, BusinessSettingsForm, LocationForm
+from wateja.wallet.services import wallet_settings, wallet_settings_update
+from wateja.web.forms import ApiKeyForm, BusinessSettingsForm, LocationForm, WalletSettingsForm
 from wateja.web.permissions import staff_required
 
 
@@ -92,9 +94,54 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "locations": Location.objects.for_business(business),
             "staff": Staff.objects.for_business(business).select_related("user"),
             "apikey_form": ApiKeyForm(),
+            "wallet_form": _wallet_form(business),
             "apikeys": ApiKey.objects.for_business(business) if is_owner else [],
         },
     )
+
+
+def _wallet_form(business: Business, data: object = None) -> WalletSettingsForm:
+    row = wallet_settings(business)
+    initial = {
+        "expiry_rule": row.expiry_rule,
+        "expiry_n": row.expiry_n,
+        "expiry_date": row.expiry_date,
+        "pending_days": row.pending_days,
+        "allow_gifting": row.allow_gifting,
+        "clawback": row.clawback,
+        "topup_bonus": Decimal(row.topup_bonus_bp) / 100,
+        "point_value": row.point_value_minor,
+    }
+    return WalletSettingsForm(data, initial=initial)  # type: ignore[arg-type]
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def wallet_rules(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    form = _wallet_form(business, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            wallet_settings_update(
+                business=business,
+                expiry_rule=data["expiry_rule"],
+                expiry_n=data["expiry_n"] or 0,
+                expiry_date=data["expiry_date"],
+                pending_days=data["pending_days"],
+                allow_gifting=data["allow_gifting"],
+                clawback=data["clawback"],
+                topup_bonus_bp=int(data["topup_bonus"] * 100),
+                point_value_minor=data["point_value"],
+            )
+        except DomainError as error:
+            problems = [p for v in error.details.get("fields", {}).values() for p in v]
+            messages.error(request, "; ".join([str(error.message), *problems]))
+        else:
+            messages.success(request, _("Loyalty rules saved."))
+    else:
+        messages.error(request, _("Some fields are not valid."))
+    return redirect("web:settings")
 
 
 @require_POST

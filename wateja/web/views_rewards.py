@@ -26,7 +26,7 @@ from wateja.promotions.services import (
     promotion_save,
     promotion_set_status,
 )
-from wateja.tenants.models import Business
+from wateja.tenants.models import Business, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.web.forms import OfferForm
@@ -67,7 +67,11 @@ def _money_field(form: OfferForm, field: str, business: Business) -> int | None:
 @staff_required(Role.MANAGER)
 def offer_new(request: HttpRequest) -> HttpResponse:
     business = _business(request)
-    form = OfferForm(request.POST or None, initial={"stackable": True})
+    form = OfferForm(
+        request.POST or None,
+        initial={"stackable": True},
+        locations=Location.objects.for_business(business),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         values: dict[str, Any] = {
@@ -94,6 +98,10 @@ def offer_new(request: HttpRequest) -> HttpResponse:
                     budget_minor=budget,
                     max_uses=data["max_uses"],
                     max_uses_per_customer=data["max_uses_per_customer"],
+                    budget_period=data["budget_period"] or "total",
+                    weekdays=[int(d) for d in data["weekdays"]],
+                    channels=list(data["channels"]),
+                    locations=[int(v) for v in data["locations"]],
                     requires_code=bool(data["code"]),
                     **offer_from_form(values),
                 )

@@ -22,7 +22,7 @@ from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.wallet.models import MONEY_KINDS, Kind
 from wateja.wallet.selectors import wallet_history
-from wateja.wallet.services import balance_adjust, balances, expiring_soon
+from wateja.wallet.services import balance_adjust, balances, expiring_soon, points_donate
 from wateja.web.permissions import staff_required
 
 CARD_SALT = "wateja.card-page"
@@ -90,6 +90,40 @@ def adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     else:
         messages.success(request, _("Balance adjusted."))
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+@require_POST
+@staff_required(Role.CASHIER)
+def donate(request: HttpRequest, customer_id: int) -> HttpResponse:
+    try:
+        customer = get_owned(Customer, request.business, pk=customer_id)  # type: ignore[attr-defined]
+    except DomainError:
+        raise Http404 from None
+    try:
+        posting = points_donate(
+            customer=customer,
+            amount=int(request.POST.get("points", "0") or "0"),
+            cause=request.POST.get("cause", ""),
+            idempotency_key=f"web-donate:{request.POST.get('key', '')}",
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except ValueError:
+        messages.error(request, _("Points must be a whole number."))
+    except DomainError as error:
+        fields = error.details.get("fields", {})
+        messages.error(
+            request, "; ".join([str(error.message), *[p for v in fields.values() for p in v]])
+        )
+    else:
+        messages.success(
+            request,
+            _("%(points)s points donated to %(cause)s.")
+            % {
+                "points": posting.transfers[0]["amount"] if posting.transfers else 0,
+                "cause": request.POST.get("cause", ""),
+            },
+        )
     return redirect("web:customer_detail", customer_id=customer.pk)
 
 
