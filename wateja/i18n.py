@@ -18,7 +18,6 @@ KEYWORDS = {
     "_": None,
     "gettext": None,
     "gettext_lazy": None,
-    "_l": None,
     "ngettext": (1, 2),
     "ngettext_lazy": (1, 2),
 }

@@ -26,7 +26,7 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from wateja.core.errors import ValidationFailed
 from wateja.core.money import currency_exponent
@@ -46,30 +46,30 @@ CHUNK_ROWS = 500
 
 # (key, header); keys that are also import fields are read back by the importer
 CUSTOMER_COLUMNS = (
-    ("card_number", _l("Card number")),
-    ("name", _l("Name")),
-    ("phone", _l("Phone")),
-    ("email", _l("E-mail")),
-    ("city", _l("City")),
-    ("language", _l("Language")),
-    ("birthday", _l("Birthday")),
-    ("tags", _l("Tags")),
-    ("total_spent", _l("Total spent")),
-    ("currency", _l("Currency")),
-    ("purchases", _l("Purchases")),
-    ("last_purchase", _l("Last purchase")),
-    ("source", _l("Source")),
-    ("consent_sms", _l("SMS consent")),
-    ("consent_email", _l("E-mail consent")),
+    ("card_number", gettext_lazy("Card number")),
+    ("name", gettext_lazy("Name")),
+    ("phone", gettext_lazy("Phone")),
+    ("email", gettext_lazy("E-mail")),
+    ("city", gettext_lazy("City")),
+    ("language", gettext_lazy("Language")),
+    ("birthday", gettext_lazy("Birthday")),
+    ("tags", gettext_lazy("Tags")),
+    ("total_spent", gettext_lazy("Total spent")),
+    ("currency", gettext_lazy("Currency")),
+    ("purchases", gettext_lazy("Purchases")),
+    ("last_purchase", gettext_lazy("Last purchase")),
+    ("source", gettext_lazy("Source")),
+    ("consent_sms", gettext_lazy("SMS consent")),
+    ("consent_email", gettext_lazy("E-mail consent")),
 )
 PARTNER_COLUMNS = (
-    ("name", _l("Name")),
-    ("phone", _l("Phone")),
-    ("email", _l("E-mail")),
-    ("partner_consent_id", _l("Consent reference")),
-    ("partner_consent_at", _l("Consent recorded at")),
-    ("partner_consent_text", _l("Consent text")),
-    ("partner_name", _l("Shared by")),
+    ("name", gettext_lazy("Name")),
+    ("phone", gettext_lazy("Phone")),
+    ("email", gettext_lazy("E-mail")),
+    ("partner_consent_id", gettext_lazy("Consent reference")),
+    ("partner_consent_at", gettext_lazy("Consent recorded at")),
+    ("partner_consent_text", gettext_lazy("Consent text")),
+    ("partner_name", gettext_lazy("Shared by")),
 )
 IMPORTABLE = {
     "card_number",

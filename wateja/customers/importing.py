@@ -48,7 +48,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from wateja.core.cards import new_card_number
 from wateja.core.contacts import name_key
@@ -93,23 +93,23 @@ STALE_AFTER = dt.timedelta(minutes=10)  # a "running" import without progress ma
 READ_CHUNK = 1 << 20
 
 FIELD_LABELS: dict[str, Any] = {
-    "name": _l("Name"),
-    "last_name": _l("Last name"),
-    "phone": _l("Phone"),
-    "email": _l("E-mail"),
-    "city": _l("City"),
-    "birthday": _l("Birthday"),
-    "gender": _l("Gender"),
-    "language": _l("Language"),
-    "notes": _l("Notes"),
-    "tags": _l("Tags"),
-    "card_number": _l("Card number"),
-    "consent_sms": _l("SMS consent (yes/no)"),
-    "consent_email": _l("E-mail consent (yes/no)"),
-    "partner_name": _l("Shared by (partner)"),
-    "partner_consent_id": _l("Partner consent reference"),
-    "partner_consent_at": _l("Partner consent recorded at"),
-    "partner_consent_text": _l("Partner consent text"),
+    "name": gettext_lazy("Name"),
+    "last_name": gettext_lazy("Last name"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("E-mail"),
+    "city": gettext_lazy("City"),
+    "birthday": gettext_lazy("Birthday"),
+    "gender": gettext_lazy("Gender"),
+    "language": gettext_lazy("Language"),
+    "notes": gettext_lazy("Notes"),
+    "tags": gettext_lazy("Tags"),
+    "card_number": gettext_lazy("Card number"),
+    "consent_sms": gettext_lazy("SMS consent (yes/no)"),
+    "consent_email": gettext_lazy("E-mail consent (yes/no)"),
+    "partner_name": gettext_lazy("Shared by (partner)"),
+    "partner_consent_id": gettext_lazy("Partner consent reference"),
+    "partner_consent_at": gettext_lazy("Partner consent recorded at"),
+    "partner_consent_text": gettext_lazy("Partner consent text"),
 }
 MAX_LENGTHS = {"city": 100}
 # every customer row written in bulk has every profile column (COPY needs the same columns)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
@@ -52,8 +52,8 @@ def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-messages_page = _coming(_l("Messages"))
-reports = _coming(_l("Reports"))
+messages_page = _coming(gettext_lazy("Messages"))
+reports = _coming(gettext_lazy("Reports"))
 
 
 def _apply_form_errors(form: BusinessSettingsForm, error: DomainError) -> None:

@@ -12,8 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
@@ -60,12 +59,12 @@ def _download(export: ExportFile) -> HttpResponse:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_l("Spreadsheet (CSV or Excel .xlsx)"))
+    file = forms.FileField(label=gettext_lazy("Spreadsheet (CSV or Excel .xlsx)"))
     source = forms.ChoiceField(
-        label=_l("Where the customers come from"),
+        label=gettext_lazy("Where the customers come from"),
         choices=[
-            (Source.IMPORT.value, _l("Our own list")),
-            (Source.PARTNER.value, _l("A partner")),
+            (Source.IMPORT.value, gettext_lazy("Our own list")),
+            (Source.PARTNER.value, gettext_lazy("A partner")),
         ],
         initial=Source.IMPORT.value,
         required=False,
@@ -73,13 +72,13 @@ class UploadForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=_l("Format"), choices=FORMAT_CHOICES, initial="xlsx")
-    segment = forms.ChoiceField(label=_l("Segment"), required=False)
-    city = forms.CharField(label=_l("City"), required=False, max_length=100)
-    tag = forms.CharField(label=_l("Tag"), required=False, max_length=50)
-    language = forms.ChoiceField(label=_l("Language"), required=False)
-    consent_sms = forms.BooleanField(label=_l("Agreed to SMS only"), required=False)
-    consent_email = forms.BooleanField(label=_l("Agreed to e-mail only"), required=False)
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMAT_CHOICES, initial="xlsx")
+    segment = forms.ChoiceField(label=gettext_lazy("Segment"), required=False)
+    city = forms.CharField(label=gettext_lazy("City"), required=False, max_length=100)
+    tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=50)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
+    consent_sms = forms.BooleanField(label=gettext_lazy("Agreed to SMS only"), required=False)
+    consent_email = forms.BooleanField(label=gettext_lazy("Agreed to e-mail only"), required=False)
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         from django.conf import settings
@@ -87,7 +86,7 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.business = business
         segments = Segment.objects.for_business(business).order_by("name")
-        self.fields["segment"].choices = [("", _l("All customers"))] + [  # type: ignore[attr-defined]
+        self.fields["segment"].choices = [("", gettext_lazy("All customers"))] + [  # type: ignore[attr-defined]
             (str(s.pk), s.name) for s in segments
         ]
         self.fields["language"].choices = [("", "—"), *settings.LANGUAGES]  # type: ignore[attr-defined]
@@ -109,8 +108,8 @@ class ExportForm(forms.Form):
 
 
 class PartnerForm(forms.Form):
-    partner = forms.CharField(label=_l("Partner's name"), max_length=100)
-    format = forms.ChoiceField(label=_l("Format"), choices=FORMAT_CHOICES, initial="csv")
+    partner = forms.CharField(label=gettext_lazy("Partner's name"), max_length=100)
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMAT_CHOICES, initial="csv")
 
 
 @staff_required(Role.MANAGER)
