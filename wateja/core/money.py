@@ -262,8 +262,10 @@ def div_round(numerator: int, denominator: int, rounding: str = "half_even") -> 
     ``rounding`` follows the `decimal` module's meaning: ``"half_even"`` (banker's rounding),
     ``"half_up"`` (ties away from zero), ``"down"`` (towards zero), ``"up"`` (away from zero).
     """
-    _check_int(numerator, "numerator")
-    _check_int(denominator, "denominator")
+    if type(numerator) is not int:  # exact ints (the usual case) need no further check
+        _check_int(numerator, "numerator")
+    if type(denominator) is not int:
+        _check_int(denominator, "denominator")
     if rounding not in ROUNDING_MODES:
         raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
     if denominator == 0:
@@ -288,9 +290,17 @@ def percent_of(amount_minor: int, basis_points: int, rounding: str = "half_even"
     Rounding modes as in `div_round`; negative amounts round symmetrically (``"down"`` is
     towards zero, ``"up"`` away from zero).
     """
-    _check_int(amount_minor, "amount_minor")
-    _check_int(basis_points, "basis_points")
-    return div_round(amount_minor * basis_points, 10_000, rounding)
+    if type(amount_minor) is not int:  # exact ints (the usual case) need no further check
+        _check_int(amount_minor, "amount_minor")
+    if type(basis_points) is not int:
+        _check_int(basis_points, "basis_points")
+    product = amount_minor * basis_points
+    if product >= 0 and rounding == "half_even":  # the common case, as `div_round` does it
+        quotient, remainder = divmod(product, 10_000)
+        if remainder > 5_000 or (remainder == 5_000 and quotient % 2 == 1):
+            quotient += 1
+        return quotient
+    return div_round(product, 10_000, rounding)
 
 
 def allocate(total: int, weights: Sequence[int]) -> list[int]:
@@ -305,14 +315,18 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     Raises `ValueError` for empty weights, a negative or non-int weight, or all-zero weights with
     a non-zero total (all-zero weights with a zero total give all zeros).
     """
-    _check_int(total, "total")
+    if type(total) is not int:
+        _check_int(total, "total")
     if len(weights) == 0:
         raise ValueError("allocate needs at least one weight")
-    for weight in weights:
-        if isinstance(weight, bool) or not isinstance(weight, int):
-            raise ValueError(f"weights must be ints, got {weight!r}")
-        if weight < 0:
-            raise ValueError(f"weights must not be negative, got {weight}")
+    # fast path: plain non-negative ints (the usual case); otherwise check one by one, so the
+    # first bad weight is the one reported
+    if len(set(map(type, weights))) != 1 or type(weights[0]) is not int or min(weights) < 0:
+        for weight in weights:
+            if isinstance(weight, bool) or not isinstance(weight, int):
+                raise ValueError(f"weights must be ints, got {weight!r}")
+            if weight < 0:
+                raise ValueError(f"weights must not be negative, got {weight}")
     weight_sum = sum(weights)
     if weight_sum == 0:
         if total == 0:
@@ -321,15 +335,13 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     if total < 0:
         return [-part for part in allocate(-total, weights)]
 
-    parts: list[int] = []
-    fractional: list[int] = []
-    for index, weight in enumerate(weights):
-        share, remainder = divmod(total * weight, weight_sum)
-        parts.append(share)
-        if remainder:
-            fractional.append(index)
+    parts = [total * weight // weight_sum for weight in weights]
     leftover = total - sum(parts)
-    fractional.sort(key=lambda i: (-weights[i], i))
+    if not leftover:  # every share was whole
+        return parts
+    fractional = [index for index, weight in enumerate(weights) if (total * weight) % weight_sum]
+    # largest weight first; the sort is stable (also reversed), so ties keep the earlier index
+    fractional.sort(key=weights.__getitem__, reverse=True)
     for index in fractional[:leftover]:
         parts[index] += 1
     return parts

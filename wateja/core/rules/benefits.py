@@ -86,6 +86,17 @@ __all__ = [
     "Scope",
 ]
 
+# enum members as module constants: a class attribute lookup less in the hot paths
+_LINE_DISCOUNT = EffectKind.LINE_DISCOUNT
+_ORDER_DISCOUNT = EffectKind.ORDER_DISCOUNT
+_FREE_ITEM = EffectKind.FREE_ITEM
+_GIFT = EffectKind.GIFT
+_MESSAGE = EffectKind.MESSAGE
+_ISSUE_COUPON = EffectKind.ISSUE_COUPON
+_POINTS = EffectKind.POINTS
+_POINTS_MULTIPLIER = EffectKind.POINTS_MULTIPLIER
+_CASHBACK = EffectKind.CASHBACK
+
 BUNDLE_EXHAUSTIVE_LIMIT = 512
 BUNDLE_MAX_UNITS = 2000  # units of one sku a bundle looks at (the most valuable ones)
 MAX_PERCENT_BP = 10_000
@@ -130,7 +141,7 @@ class Basket:
             return self._base
         if self._view is None or self._view_pending != self.pending:
             shares = allocate(self.pending, self._base)
-            self._view = [r - s for r, s in zip(self._base, shares, strict=True)]
+            self._view = list(map(operator.sub, self._base, shares))  # same length
             self._view_pending = self.pending
         return self._view
 
@@ -187,17 +198,24 @@ class Scope:
         if self.everything:
             found = range(len(facts.skus))
         else:
-            hits: set[int] = set()
+            matched: list[list[int]] = []  # the line lists of the keys in the cart
             by_sku, by_category = facts.line_index()
             for keys, index in ((self.skus, by_sku), (self.categories, by_category)):
+                if not keys:
+                    continue
                 if len(keys) <= len(index):
                     for k in keys:
-                        hits.update(index.get(k, ()))
+                        got = index.get(k)
+                        if got:
+                            matched.append(got)
                 else:
                     for k, lines in index.items():
                         if k in keys:
-                            hits.update(lines)
-            found = sorted(hits)
+                            matched.append(lines)
+            if len(matched) == 1:
+                found = list(matched[0])  # one key: its lines, already ascending and distinct
+            else:
+                found = sorted({i for lines in matched for i in lines})
         facts.memo[key] = found
         return found
 
@@ -262,7 +280,7 @@ class PercentOffOrder(Benefit[int]):
 
     def apply(self, basket: Basket, parsed: int) -> list[Effect] | Failure:
         amount = percent_of(basket.remaining_total, parsed)
-        return [Effect(EffectKind.ORDER_DISCOUNT, amount_minor=amount, data={"percent_bp": parsed})]
+        return [Effect(_ORDER_DISCOUNT, amount_minor=amount, data={"percent_bp": parsed})]
 
 
 class AmountOffOrder(Benefit[int]):
@@ -270,7 +288,7 @@ class AmountOffOrder(Benefit[int]):
         return p.integer("amount_minor", minimum=1)
 
     def apply(self, basket: Basket, parsed: int) -> list[Effect] | Failure:
-        return [Effect(EffectKind.ORDER_DISCOUNT, amount_minor=min(parsed, basket.remaining_total))]
+        return [Effect(_ORDER_DISCOUNT, amount_minor=min(parsed, basket.remaining_total))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +309,7 @@ class TierDiscount(Benefit[_TierParams]):
             return Failure("tier_required", {"tiers": sorted(parsed.tiers)})
         amount = percent_of(basket.remaining_total, percent)
         data = {"tier": customer.tier, "percent_bp": percent}
-        return [Effect(EffectKind.ORDER_DISCOUNT, amount_minor=amount, data=data)]
+        return [Effect(_ORDER_DISCOUNT, amount_minor=amount, data=data)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +357,7 @@ class ReferralReward(Benefit[_ReferralParams]):
             return Failure("no_referral_reward", {"referrals_converted": converted})
         amount = percent_of(basket.remaining_total, percent)
         data = {"percent_bp": percent, "referrals_converted": converted}
-        return [Effect(EffectKind.ORDER_DISCOUNT, amount_minor=amount, data=data)]
+        return [Effect(_ORDER_DISCOUNT, amount_minor=amount, data=data)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,8 +372,8 @@ class _ItemsParams:
 
 
 def _line_discount(basket: Basket, index: int, amount: int, **data: Any) -> Effect:
-    line = basket.cart.lines[index]
-    return Effect(EffectKind.LINE_DISCOUNT, amount, index, line.sku, line.quantity, 0, data)
+    line = basket.facts.cart.lines[index]
+    return Effect(_LINE_DISCOUNT, amount, index, line.sku, line.quantity, 0, data)
 
 
 class PercentOffItems(Benefit[_ItemsParams]):
@@ -426,12 +444,15 @@ class VolumeDiscount(Benefit[_VolumeParams]):
 
     def apply(self, basket: Basket, parsed: _VolumeParams) -> list[Effect] | Failure:
         scope, facts = parsed.scope, basket.facts
+        have = -1
         if scope.skus and not scope.categories:  # quick count, no line is counted twice
-            have = sum(facts.sku_qty.get(sku, 0) for sku in scope.skus)
+            have, sku_qty = 0, facts.sku_qty
+            for sku in scope.skus:
+                have += sku_qty.get(sku, 0)
         elif scope.categories and not scope.skus:
-            have = sum(facts.category_qty.get(category, 0) for category in scope.categories)
-        else:
-            have = -1
+            have, category_qty = 0, facts.category_qty
+            for category in scope.categories:
+                have += category_qty.get(category, 0)
         if 0 < have < parsed.min_quantity:
             return Failure(
                 "min_quantity_not_met",
@@ -494,7 +515,7 @@ class FreeItem(Benefit[_FreeItemParams]):
                 amount = min(amount, parsed.value_minor * units)
             effects.append(
                 Effect(
-                    EffectKind.LINE_DISCOUNT,
+                    _LINE_DISCOUNT,
                     amount_minor=amount,
                     line_index=i,
                     sku=line.sku,
@@ -505,7 +526,7 @@ class FreeItem(Benefit[_FreeItemParams]):
         if left:
             effects.append(
                 Effect(
-                    EffectKind.FREE_ITEM,
+                    _FREE_ITEM,
                     amount_minor=(parsed.value_minor or 0) * left,
                     sku=parsed.sku,
                     quantity=left,
@@ -725,7 +746,7 @@ class Gift(Benefit[_GiftParams]):
         data: dict[str, Any] = {"description": parsed.description}
         if parsed.partner_pool_id is not None:
             data["partner_pool_id"] = parsed.partner_pool_id
-        return [Effect(EffectKind.GIFT, sku=parsed.sku, quantity=parsed.quantity, data=data)]
+        return [Effect(_GIFT, sku=parsed.sku, quantity=parsed.quantity, data=data)]
 
 
 class Message(Benefit[str]):
@@ -733,7 +754,7 @@ class Message(Benefit[str]):
         return p.text("template", max_length=100)
 
     def apply(self, basket: Basket, parsed: str) -> list[Effect] | Failure:
-        return [Effect(EffectKind.MESSAGE, data={"template": parsed})]
+        return [Effect(_MESSAGE, data={"template": parsed})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,7 +796,7 @@ class NextOrderCoupon(Benefit[_CouponParams]):
             data["min_subtotal_minor"] = parsed.min_subtotal_minor
         if parsed.coupon_promotion_id is not None:
             data["coupon_promotion_id"] = parsed.coupon_promotion_id
-        return [Effect(EffectKind.ISSUE_COUPON, amount_minor=parsed.amount_minor or 0, data=data)]
+        return [Effect(_ISSUE_COUPON, amount_minor=parsed.amount_minor or 0, data=data)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -819,13 +840,16 @@ class PointsPerAmount(Benefit[_EarnParams]):
         lines = _reward_lines(parsed.scope, basket)
         if not lines:
             return parsed.scope.no_match()
-        if basket.cart.lines:
+        if basket.facts.cart.lines:
             remaining = basket.remaining
-            net = sum(remaining[i] for i in lines)
+            # lines are distinct indexes: as many as the cart's lines means every line
+            net = (
+                sum(remaining) if len(lines) == len(remaining) else sum(remaining[i] for i in lines)
+            )
         else:
             net = basket.remaining_total
         points = div_round(net * parsed.points, parsed.per_amount_minor, parsed.rounding)
-        return [Effect(EffectKind.POINTS, amount_minor=points, data={"net_minor": net})]
+        return [Effect(_POINTS, amount_minor=points, data={"net_minor": net})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -855,7 +879,7 @@ class PointsMultiplier(Benefit[_MultiplierParams]):
         # The engine settles multipliers with a PointsBook; alone, it only names itself.
         if not _reward_lines(parsed.scope, basket):
             return parsed.scope.no_match()
-        return [Effect(EffectKind.POINTS_MULTIPLIER, multiplier_bp=parsed.multiplier_bp)]
+        return [Effect(_POINTS_MULTIPLIER, multiplier_bp=parsed.multiplier_bp)]
 
 
 class BonusPoints(Benefit[int]):
@@ -867,7 +891,7 @@ class BonusPoints(Benefit[int]):
         return p.integer("points", minimum=1, maximum=1_000_000_000)
 
     def apply(self, basket: Basket, parsed: int) -> list[Effect] | Failure:
-        return [Effect(EffectKind.POINTS, amount_minor=parsed)]
+        return [Effect(_POINTS, amount_minor=parsed)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -888,7 +912,7 @@ class CashbackPercent(Benefit[_CashbackParams]):
         net = basket.remaining_total
         amount = percent_of(net, parsed.percent_bp, parsed.rounding)
         data = {"percent_bp": parsed.percent_bp, "net_minor": net}
-        return [Effect(EffectKind.CASHBACK, amount_minor=amount, data=data)]
+        return [Effect(_CASHBACK, amount_minor=amount, data=data)]
 
 
 class PointsBook:
@@ -928,7 +952,15 @@ class PointsBook:
         return points
 
     def base(self) -> int:
-        return self.total([NO_MULTIPLIER_BP] * len(self.net))
+        """`total` with no multiplier on any line (sum(net * 10000) is 10000 * sum(net))."""
+        net = self.net
+        points = 0
+        every = len(net)
+        for lines, rate, per, rounding in self.rules:
+            amount = sum(net) if len(lines) == every else sum([net[i] for i in lines])
+            weighted = amount * NO_MULTIPLIER_BP
+            points += div_round(weighted * rate, per * NO_MULTIPLIER_BP, rounding)
+        return points
 
     def gain(self, lines: Sequence[int], multiplier_bp: int) -> int:
         """Extra points if ``multiplier_bp`` were put on ``lines`` now."""
@@ -954,12 +986,19 @@ class PointsBook:
             return {owners[0]: max(0, extra)}
         scale = math.lcm(*(per for _, _, per, _ in self.rules)) if self.rules else 1
         weights = dict.fromkeys(owners, 0)
+        owner_of, multiplier, net = self.owner, self.multiplier, self.net
+        every = len(net)
         for lines, rate, per, _ in self.rules:
+            factor = rate * (scale // per)
+            if len(lines) == every:  # every line, in order
+                for owner, bp, amount in zip(owner_of, multiplier, net, strict=True):
+                    if owner is not None:
+                        weights[owner] += amount * (bp - NO_MULTIPLIER_BP) * factor
+                continue
             for i in lines:
-                owner = self.owner[i]
+                owner = owner_of[i]
                 if owner is not None:
-                    boost = self.multiplier[i] - NO_MULTIPLIER_BP
-                    weights[owner] += self.net[i] * boost * rate * (scale // per)
+                    weights[owner] += net[i] * (multiplier[i] - NO_MULTIPLIER_BP) * factor
         if extra <= 0 or not any(weights.values()):
             return dict.fromkeys(owners, 0)
         shares = allocate(extra, [weights[o] for o in owners])

@@ -154,6 +154,7 @@ def _anniversary(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+@lru_cache(maxsize=1024)  # a pure function of small immutable values
 def _days_to_anniversary(
     today: dt.date, month: int, day: int, *, after_year: int | None = None
 ) -> int | None:
@@ -245,10 +246,15 @@ class Facts:
     def line_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
         """Line indexes per sku and per category (every line), built on first use."""
         if self._line_index is None:
-            by_sku: dict[str, list[int]] = {}
+            skus, categories = self.skus, self.categories
+            # usually every sku is on one line: one comprehension; else line by line
+            by_sku = {sku: [index] for index, sku in enumerate(skus)}
+            if len(by_sku) != len(skus):
+                by_sku = {}
+                for index, sku in enumerate(skus):
+                    by_sku.setdefault(sku, []).append(index)
             by_category: dict[str, list[int]] = {}
-            for index, (sku, category) in enumerate(zip(self.skus, self.categories, strict=True)):
-                by_sku.setdefault(sku, []).append(index)
+            for index, category in enumerate(categories):
                 if category:
                     by_category.setdefault(category, []).append(index)
             self._line_index = (by_sku, by_category)

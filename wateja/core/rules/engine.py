@@ -50,6 +50,7 @@ are in (-priority, id) order; the result depends only on the inputs (not on thei
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,11 @@ def evaluate(
                 continue  # never reveal a code promotion whose code was not entered
             codes[pid] = min(entered)
         considered.append(c)
-        failure = _gate(c, facts)
+        if c.gated or c.error is not None:
+            failure = _gate(c, facts)
+        else:  # only conditions to check (the usual case)
+            condition = c.condition
+            failure = condition.check(facts) if condition is not None else None
         if failure is None:
             eligible.append(c)
         else:
@@ -252,6 +257,13 @@ _NOTHING_TO_EARN = Failure("nothing_to_earn")
 _LINE = EffectKind.LINE_DISCOUNT
 _ORDER = EffectKind.ORDER_DISCOUNT
 _FREE = EffectKind.FREE_ITEM
+_CASHBACK = EffectKind.CASHBACK
+_POINTS = EffectKind.POINTS
+_POINTS_MULTIPLIER = EffectKind.POINTS_MULTIPLIER
+_ISSUE_COUPON = EffectKind.ISSUE_COUPON
+_MESSAGE = EffectKind.MESSAGE
+_DISCOUNT_PHASE = Phase.DISCOUNT
+_REWARD_PHASE = Phase.REWARD
 
 
 def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
@@ -262,7 +274,7 @@ def _discount_trial(c: CompiledPromotion, basket: Basket) -> _Trial | Failure:
     if isinstance(out, Failure):
         return out
     promotion = c.promotion
-    uncapped = promotion.max_discount_minor is None and promotion.budget.amount_left_minor is None
+    uncapped = c.uncapped
     if uncapped and len(out) == 1 and out[0].kind is _ORDER:  # the common order discount
         effect = out[0]
         amount = min(effect.amount_minor, basket.remaining_total)
@@ -372,9 +384,9 @@ def _reward_trial(
         return _Trial(out, points=gain) if gain > 0 else _NOTHING_TO_EARN
     effects: list[Effect] = []
     points = cashback = 0
-    cap, reason = _cap(c.promotion)
+    cap, reason = (None, "") if c.uncapped else _cap(c.promotion)
     for effect in out:
-        if effect.kind is EffectKind.CASHBACK:
+        if effect.kind is _CASHBACK:
             amount = max(0, effect.amount_minor)
             if cap is not None and amount > cap:
                 effect = _capped(effect, cap, reason)
@@ -382,7 +394,7 @@ def _reward_trial(
             if amount:
                 cashback += amount
                 effects.append(effect)
-        elif effect.kind is EffectKind.POINTS:
+        elif effect.kind is _POINTS:
             if effect.amount_minor > 0:
                 points += effect.amount_minor
                 effects.append(effect)
@@ -424,16 +436,23 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
     run = _Run(basket)
     done: set[int] = set()
     decided: set[str] = set()
-    base_rules = [c.params for c in selection if c.exempt]
+    failures = run.failures
+    trials = run.trials
+    # the selection split once by what each loop below looks at (order kept)
+    discounts: list[CompiledPromotion] = []
+    rewards: list[CompiledPromotion] = []
+    exempt: list[CompiledPromotion] = []
     groups: dict[str, list[CompiledPromotion]] = {}
     for c in selection:
         if c.group:
             groups.setdefault(c.group, []).append(c)
-
-    def trial(c: CompiledPromotion, book: PointsBook | None) -> _Trial | Failure:
-        if c.phase is Phase.DISCOUNT:
-            return _discount_trial(c, basket)
-        return _reward_trial(c, basket, book or PointsBook(basket, base_rules))
+        if c.phase is _DISCOUNT_PHASE:
+            discounts.append(c)
+        else:
+            rewards.append(c)
+        if c.exempt:
+            exempt.append(c)
+    base_rules = [c.params for c in exempt]
 
     def decide(group: str, book: PointsBook | None) -> None:
         decided.add(group)
@@ -443,9 +462,16 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
         best: tuple[CompiledPromotion, _Trial] | None = None
         valued: list[CompiledPromotion] = []
         for m in members:
-            result = trial(m, book)
+            # the basket does not change while the members are valued, so one points book
+            # (only multipliers read it) serves them all
+            if m.phase is _DISCOUNT_PHASE:
+                result = _discount_trial(m, basket)
+            else:
+                if book is None and m.multiplier:
+                    book = PointsBook(basket, base_rules)
+                result = _reward_trial(m, basket, book)
             if isinstance(result, Failure):
-                run.failures[m.id] = result
+                failures[m.id] = result
                 done.add(m.id)
                 continue
             valued.append(m)
@@ -456,60 +482,63 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
         winner, winning = best
         for m in valued:
             if m is not winner:
-                run.failures[m.id] = Failure("lower_value_in_group", {"winner_id": winner.id})
+                failures[m.id] = Failure("lower_value_in_group", {"winner_id": winner.id})
                 done.add(m.id)
-        if winner.phase is Phase.DISCOUNT:
+        if winner.phase is _DISCOUNT_PHASE:
             _commit(winning, basket)
-            run.trials[winner.id] = winning
+            trials[winner.id] = winning
             done.add(winner.id)
 
-    for c in selection:
-        if c.phase is not Phase.DISCOUNT or c.id in done:
+    for c in discounts:
+        pid = c.id
+        if pid in done:
             continue
         if c.group and c.group not in decided:
             decide(c.group, None)
-            if c.id in done:
+            if pid in done:
                 continue
         result = _discount_trial(c, basket)
-        done.add(c.id)
+        done.add(pid)
         if isinstance(result, Failure):
-            run.failures[c.id] = result
+            failures[pid] = result
         else:
-            _commit(result, basket)
-            run.trials[c.id] = result
+            basket.take(result.per_line, result.order_amount)  # as `_commit`
+            trials[pid] = result
 
     book = PointsBook(basket, base_rules)
-    for c in selection:
-        if c.exempt and c.id not in done:
-            done.add(c.id)
+    for c in exempt:
+        pid = c.id
+        if pid not in done:
+            done.add(pid)
             result = _reward_trial(c, basket, book)
             if isinstance(result, Failure):
-                run.failures[c.id] = result
+                failures[pid] = result
             else:
-                run.trials[c.id] = result
+                trials[pid] = result
 
     multipliers: list[tuple[CompiledPromotion, Sequence[int]]] = []
-    for c in selection:
-        if c.phase is not Phase.REWARD or c.id in done:
+    for c in rewards:
+        pid = c.id
+        if pid in done:
             continue
         if c.group and c.group not in decided:
             decide(c.group, book)
-            if c.id in done:
+            if pid in done:
                 continue
-        done.add(c.id)
+        done.add(pid)
         if c.multiplier:
             lines = book.lines(c.params.scope)
             if not lines:
-                run.failures[c.id] = c.params.scope.no_match()
+                failures[pid] = c.params.scope.no_match()
                 continue
-            book.put(lines, c.params.multiplier_bp, c.id)
+            book.put(lines, c.params.multiplier_bp, pid)
             multipliers.append((c, lines))
             continue
         result = _reward_trial(c, basket, book)
         if isinstance(result, Failure):
-            run.failures[c.id] = result
+            failures[pid] = result
         else:
-            run.trials[c.id] = result
+            trials[pid] = result
 
     if multipliers:
         extra = book.extra_by_owner()
@@ -517,16 +546,16 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
             share = extra.get(c.id)
             if share is None:
                 winners = sorted({o for o in (book.owner[i] for i in lines) if o is not None})
-                run.failures[c.id] = Failure("better_multiplier_applied", {"winner_ids": winners})
+                failures[c.id] = Failure("better_multiplier_applied", {"winner_ids": winners})
             elif share <= 0:
-                run.failures[c.id] = _NOTHING_TO_EARN
+                failures[c.id] = _NOTHING_TO_EARN
             else:
                 effect = Effect(
-                    EffectKind.POINTS_MULTIPLIER,
+                    _POINTS_MULTIPLIER,
                     amount_minor=share,
                     multiplier_bp=c.params.multiplier_bp,
                 )
-                run.trials[c.id] = _Trial([effect], points=share)
+                trials[c.id] = _Trial([effect], points=share)
     return run
 
 
@@ -584,13 +613,17 @@ def _evaluation(
     messages: list[Effect] = []
     for c in considered:
         pid = c.id
-        trial = trials.get(pid)
         failure = failures.get(pid)
-        if trial is None or failure is not None:
+        trial = trials.get(pid) if failure is None else None
+        if trial is None:
             if failure is None:  # pragma: no cover - every eligible promotion is settled
                 failure = _NOTHING_TO_DISCOUNT
             # a fresh copy: failures built at compile time are shared between evaluations
-            params = {k: list(v) if isinstance(v, list) else v for k, v in failure.params.items()}
+            given = failure.params
+            params = dict(given)
+            for k, v in given.items():
+                if isinstance(v, list):
+                    params[k] = list(v)
             if pid in codes:
                 params["code"] = codes[pid]
             rejected.append(Rejection(pid, c.promotion.name, failure.code, params))
@@ -602,9 +635,9 @@ def _evaluation(
             for effect in trial.effects:
                 if effect.kind in _GIFT_KINDS:
                     gifts.append(_tagged(effect, pid))
-                elif effect.kind is EffectKind.ISSUE_COUPON:
+                elif effect.kind is _ISSUE_COUPON:
                     coupons.append(_tagged(effect, pid))
-                elif effect.kind is EffectKind.MESSAGE:
+                elif effect.kind is _MESSAGE:
                     messages.append(_tagged(effect, pid))
         applied.append(
             AppliedPromotion(
@@ -614,9 +647,7 @@ def _evaluation(
     subtotal = facts.subtotal
     # every discount was committed to the basket, line by line
     left = run.basket.remaining
-    line_discounts = tuple(
-        [total - rest for total, rest in zip(facts.line_totals, left, strict=True)]
-    )
+    line_discounts = tuple(map(operator.sub, facts.line_totals, left))  # as many of each
     return Evaluation(
         facts.cart.currency,
         subtotal,
@@ -634,4 +665,12 @@ def _evaluation(
 
 
 def _tagged(effect: Effect, promotion_id: int) -> Effect:
-    return _with_amount(effect, effect.amount_minor, {**effect.data, "promotion_id": promotion_id})
+    return Effect(
+        effect.kind,
+        effect.amount_minor,
+        effect.line_index,
+        effect.sku,
+        effect.quantity,
+        effect.multiplier_bp,
+        {**effect.data, "promotion_id": promotion_id},
+    )

@@ -66,6 +66,7 @@ class CompiledPromotion:
         "rank",
         "stackable",
         "trigger",
+        "uncapped",
     )
 
     def __init__(
@@ -92,6 +93,10 @@ class CompiledPromotion:
         self.stackable: bool = self.exempt or promotion.stackable
         self.phase: Phase = benefit.phase if benefit is not None else Phase.DISCOUNT
         self.multiplier: bool = benefit is not None and benefit.multiplies
+        # neither a per-order cap nor a money budget limits its discount
+        self.uncapped: bool = (
+            promotion.max_discount_minor is None and promotion.budget.amount_left_minor is None
+        )
         # anything to check besides the conditions: schedule, place, audience, budget
         self.gated: bool = (
             promotion.schedule != _NO_SCHEDULE
