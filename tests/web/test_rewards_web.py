@@ -87,3 +87,29 @@ def test_offer_limited_to_days_channels_branches_and_a_monthly_budget(business, 
     assert offer.params == {"multiplier_bp": 20_000}
     assert (offer.weekdays, offer.channels, offer.locations) == ([1], ["store"], [branch.pk])
     assert (offer.budget_minor, offer.budget_period) == (500_000, "month")
+
+
+def test_offer_with_priority_group_cap_and_tier(business, staff_client):
+    client = staff_client(business, Role.MANAGER)
+    response = client.post(
+        "/rewards/new/",
+        {
+            "name": "Gold 20%",
+            "type": "percent_off_order",
+            "percent": "20",
+            "tier": "Gold",
+            "priority": "5",
+            "exclusive_group": "season",
+            "cap": "500",
+            "stackable": "on",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 302
+    offer = Promotion.objects.get(name="Gold 20%")
+    assert (offer.audience, offer.audience_values) == ("tier", ["Gold"])
+    assert (offer.priority, offer.exclusive_group, offer.max_discount_minor) == (
+        5,
+        "season",
+        50_000,
+    )

@@ -175,6 +175,14 @@ class OfferForm(forms.Form):
     valid_days = forms.IntegerField(label=_("Coupon valid for days"), required=False, min_value=1)
     code = forms.CharField(label=_("Promo code (optional)"), required=False, max_length=40)
     members_only = forms.BooleanField(label=_("Card holders only"), required=False)
+    tier = forms.CharField(label=_("Only for the tier"), required=False, max_length=50)
+    priority = forms.IntegerField(label=_("Priority (higher first)"), required=False, initial=0)
+    exclusive_group = forms.CharField(
+        label=_("Exclusive group (the best offer of the group applies)"),
+        required=False,
+        max_length=50,
+    )
+    cap = forms.CharField(label=_("Largest discount per order"), required=False, max_length=30)
     stackable = forms.BooleanField(
         label=_("Combines with other offers"), required=False, initial=True
     )

@@ -80,6 +80,7 @@ def offer_new(request: HttpRequest) -> HttpResponse:
             "min_subtotal_minor": _money_field(form, "min_subtotal", business),
         }
         budget = _money_field(form, "budget", business)
+        cap = _money_field(form, "cap", business)
         if not form.errors:
             tz = zoneinfo.ZoneInfo(business.timezone)
             try:
@@ -87,7 +88,13 @@ def offer_new(request: HttpRequest) -> HttpResponse:
                     business=business,
                     created_by=request.user,  # type: ignore[arg-type]
                     name=data["name"],
-                    audience="members" if data["members_only"] else "everyone",
+                    audience="tier"
+                    if data["tier"]
+                    else ("members" if data["members_only"] else "everyone"),
+                    audience_values=[data["tier"]] if data["tier"] else [],
+                    priority=data["priority"] or 0,
+                    exclusive_group=data["exclusive_group"],
+                    max_discount_minor=cap,
                     stackable=data["stackable"],
                     starts_at=dt.datetime.combine(data["starts"], dt.time.min, tz)
                     if data["starts"]
