@@ -25,6 +25,7 @@ from wateja.tenants.services import (
     location_create,
 )
 from wateja.wallet.services import wallet_settings, wallet_settings_update
+from wateja.web.errors import apply_to_form, error_lines
 from wateja.web.forms import ApiKeyForm, BusinessSettingsForm, LocationForm, WalletSettingsForm
 from wateja.web.permissions import staff_required
 
@@ -56,12 +57,6 @@ messages_page = _coming(gettext_lazy("Messages"))
 reports = _coming(gettext_lazy("Reports"))
 
 
-def _apply_form_errors(form: BusinessSettingsForm, error: DomainError) -> None:
-    for field, problems in error.details.get("fields", {}).items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-
-
 @staff_required(Role.MANAGER)
 def settings_page(request: HttpRequest) -> HttpResponse:
     business = request.business  # type: ignore[attr-defined]
@@ -80,7 +75,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             try:
                 business_update(business=business, **form.cleaned_data)
             except DomainError as error:
-                _apply_form_errors(form, error)
+                apply_to_form(form, error)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("web:settings")
@@ -135,8 +130,7 @@ def wallet_rules(request: HttpRequest) -> HttpResponse:
                 point_value_minor=data["point_value"],
             )
         except DomainError as error:
-            problems = [p for v in error.details.get("fields", {}).values() for p in v]
-            messages.error(request, "; ".join([str(error.message), *problems]))
+            messages.error(request, "; ".join(error_lines(error)))
         else:
             messages.success(request, _("Loyalty rules saved."))
     else:

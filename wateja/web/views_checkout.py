@@ -26,6 +26,7 @@ from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.wallet.services import balances
+from wateja.web.errors import error_lines
 from wateja.web.permissions import staff_required
 
 MAX_ROWS = 30
@@ -125,8 +126,7 @@ def pos_evaluate(request: HttpRequest) -> HttpResponse:
         try:
             result = checkout_evaluate(business=_business(request), sale=sale, customer=customer)
         except DomainError as error:
-            problems.append(str(error.message))
-            problems += [p for v in error.details.get("fields", {}).values() for p in v]
+            problems += error_lines(error)
     return render(
         request,
         "web/checkout/_evaluation.html",
@@ -150,8 +150,7 @@ def pos_complete(request: HttpRequest) -> HttpResponse:
             checkout_reserve(business=business, key=key, sale=sale, customer=customer)
             order = checkout_commit(business=business, key=key)
         except DomainError as error:
-            problems.append(str(error.message))
-            problems += [p for v in error.details.get("fields", {}).values() for p in v]
+            problems += error_lines(error)
         else:
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(reverse("web:receipt", args=[order.pk]))

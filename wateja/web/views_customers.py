@@ -45,6 +45,7 @@ from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.web.errors import apply_to_form
 from wateja.web.forms import CustomerForm, EnrolForm, InteractionForm, SegmentForm
 from wateja.web.permissions import staff_required
 from wateja.web.views_wallet import card_page_url, wallet_context
@@ -68,15 +69,6 @@ def _consents(data: dict[str, Any]) -> dict[str, bool]:
         Channel.SMS.value: bool(data.pop("consent_sms")),
         Channel.EMAIL.value: bool(data.pop("consent_email")),
     }
-
-
-def _apply_errors(form: Any, error: DomainError) -> None:
-    fields = error.details.get("fields", {})
-    for field, problems in fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-    if not fields:
-        form.add_error(None, str(error.message))
 
 
 @staff_required()
@@ -128,7 +120,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except ValidationFailed as error:
-            _apply_errors(form, error)
+            apply_to_form(form, error)
         else:
             if created:
                 messages.success(
@@ -195,7 +187,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
             customer_update(customer=customer, actor=request.user, **form.profile())  # type: ignore[arg-type]
             tags_set(customer=customer, tags=form.tag_list())
         except (ValidationFailed, DuplicateCustomer) as error:
-            _apply_errors(form, error)
+            apply_to_form(form, error)
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
@@ -354,7 +346,7 @@ def segments(request: HttpRequest) -> HttpResponse:
                         created_by=request.user,
                     )
                 except DomainError as error:
-                    _apply_errors(form, error)
+                    apply_to_form(form, error)
                 else:
                     messages.success(request, _("Segment saved."))
                     return redirect("web:segment_detail", segment_id=segment.pk)
@@ -421,7 +413,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
                 business=business, consents=consents, source=Source.WEB, **data
             )
         except ValidationFailed as error:
-            _apply_errors(form, error)
+            apply_to_form(form, error)
         else:
             card = customer.cards.filter(status="active").first()
             result = {

@@ -23,6 +23,7 @@ from wateja.tenants.scoping import get_owned
 from wateja.wallet.models import MONEY_KINDS, Kind
 from wateja.wallet.selectors import wallet_history
 from wateja.wallet.services import balance_adjust, balances, expiring_soon, points_donate
+from wateja.web.errors import error_lines
 from wateja.web.permissions import staff_required
 
 CARD_SALT = "wateja.card-page"
@@ -84,10 +85,7 @@ def adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
     except (ValueError, MoneyError):
         messages.error(request, _("The amount is not valid."))
     except DomainError as error:
-        fields = error.details.get("fields", {})
-        messages.error(
-            request, "; ".join([str(error.message), *[p for v in fields.values() for p in v]])
-        )
+        messages.error(request, "; ".join(error_lines(error)))
     else:
         messages.success(request, _("Balance adjusted."))
     return redirect("web:customer_detail", customer_id=customer.pk)
@@ -111,10 +109,7 @@ def donate(request: HttpRequest, customer_id: int) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Points must be a whole number."))
     except DomainError as error:
-        fields = error.details.get("fields", {})
-        messages.error(
-            request, "; ".join([str(error.message), *[p for v in fields.values() for p in v]])
-        )
+        messages.error(request, "; ".join(error_lines(error)))
     else:
         messages.success(
             request,

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema, Status
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from wateja.api.auth import current_business, require_role
+from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
 from wateja.customers.models import Customer
 from wateja.customers.selectors import customer_identify
@@ -40,7 +40,6 @@ from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["checkout"])
-IdempotencyKey = Header(None, alias="Idempotency-Key")
 
 
 class PromotionIn(StrictSchema):
@@ -361,16 +360,9 @@ def order_refund_post(
     request: HttpRequest, order_id: int, payload: RefundIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
-    from wateja.core.errors import ValidationFailed
-
-    if not idempotency_key:
-        raise ValidationFailed(
-            _("Send an Idempotency-Key header with every request that moves value."),
-            code="idempotency_key_required",
-            status=400,
-        )
+    key = required_key(idempotency_key)
     order = get_owned(Order, current_business(request), pk=order_id)
     refunded = order_refund(
-        order=order, amount_minor=payload.amount_minor, refund_id=f"refund:{idempotency_key}"
+        order=order, amount_minor=payload.amount_minor, refund_id=f"refund:{key}"
     )
     return _order_out(refunded)

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema
+from ninja import Router, Schema
 from pydantic import Field
 
 from wateja.api.auth import current_business, require_role
+from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
 from wateja.core.errors import ValidationFailed
 from wateja.customers.models import Customer
@@ -24,11 +25,6 @@ from wateja.wallet.models import Kind
 from wateja.wallet.selectors import wallet_history
 
 router = Router(tags=["wallet"])
-IdempotencyKey = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Unique per request; a retry returns the first result",
-)
 
 
 class PostingOut(Schema):
@@ -125,16 +121,6 @@ def _customer(request: HttpRequest, customer_id: int) -> Customer:
     return get_owned(Customer, current_business(request), pk=customer_id)
 
 
-def _required(key: str | None) -> str:
-    if not key:
-        raise ValidationFailed(
-            _("Send an Idempotency-Key header with every request that moves value."),
-            code="idempotency_key_required",
-            status=400,
-        )
-    return key
-
-
 def _check_currency(request: HttpRequest, currency: str) -> None:
     expected = current_business(request).currency
     if currency.upper() != expected:
@@ -175,7 +161,7 @@ def wallet_earn(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             kind=payload.kind,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
             reference=payload.reference,
             reason=payload.reason,
             pending_days=payload.pending_days,
@@ -193,7 +179,7 @@ def wallet_spend(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             kind=payload.kind,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
             reference=payload.reference,
             hold_minutes=payload.hold_minutes,
         )
@@ -228,7 +214,7 @@ def wallet_adjust(
             amount=payload.amount,
             kind=payload.kind,
             reason=payload.reason,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
             api_key=api_key,
         )
     )
@@ -244,7 +230,7 @@ def wallet_gift(
             sender=_customer(request, customer_id),
             receiver=_customer(request, payload.to_customer_id),
             amount=payload.amount,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
         )
     )
 
@@ -261,7 +247,7 @@ def wallet_topup(
             amount_minor=payload.amount_minor,
             bonus_bp=payload.bonus_bp,
             reference=payload.reference,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
         )
     )
 
@@ -277,7 +263,7 @@ def wallet_payout(
             customer=_customer(request, customer_id),
             amount_minor=payload.amount_minor,
             reference=payload.reference,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
         )
     )
 
@@ -292,7 +278,7 @@ def wallet_donate(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             cause=payload.cause,
-            idempotency_key=_required(idempotency_key),
+            idempotency_key=required_key(idempotency_key),
         )
     )
 
@@ -306,7 +292,7 @@ def wallet_refund(
         wallet.order_refund_reverse(
             business=current_business(request),
             order_reference=payload.order_reference,
-            refund_key=_required(idempotency_key),
+            refund_key=required_key(idempotency_key),
             refunded_before=payload.refunded_before,
             refunded_now=payload.refunded_now,
             order_total=payload.order_total,
