@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "wateja.wallet",
     "wateja.promotions",
     "wateja.orders",
+    "wateja.messaging",
+    "wateja.analytics",
     "wateja.api",
     "wateja.web",
     "wateja.jobs",

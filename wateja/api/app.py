@@ -7,7 +7,16 @@ from ninja import NinjaAPI
 from wateja import __version__
 from wateja.api.auth import ApiKeyAuth
 from wateja.api.errors import install_error_handlers
-from wateja.api.routers import business, checkout, customers, imports, system, wallet
+from wateja.api.routers import (
+    analytics,
+    business,
+    checkout,
+    customers,
+    imports,
+    messaging,
+    system,
+    wallet,
+)
 
 api = NinjaAPI(
     title="Wateja API",
@@ -29,3 +38,5 @@ api.add_router("", customers.router)
 api.add_router("", wallet.router)
 api.add_router("", checkout.router)
 api.add_router("", imports.router)
+api.add_router("", messaging.router)
+api.add_router("", analytics.router)

@@ -56,3 +56,7 @@ def tiers_daily() -> None:
     due = CustomerTier.objects.filter(keep_until__lte=timezone.now()).select_related("customer")
     for state in due.iterator():
         tier_recompute(customer=state.customer)
+
+
+from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
+from wateja.jobs.messaging_tasks import *  # noqa: E402, F403

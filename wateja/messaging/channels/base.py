@@ -1,0 +1,91 @@
+"""The one interface every sending channel implements, and the value objects it speaks.
+
+The outbox worker builds an `Outgoing` from a Message row, asks `channel_for(config)` for the
+business's provider and calls `send()`. A channel never raises for a provider problem: it
+returns a `SendResult` saying whether the attempt may be retried. Provider callbacks (delivery
+reports, inbound SMS) are parsed by the same channel into `DeliveryReport` / `Inbound`, or
+refused with `MalformedCallback` (the view answers 400 and logs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+SendStatus = Literal["sent", "queued", "failed"]
+DeliveryStatus = Literal["sent", "delivered", "failed"]
+
+
+class MalformedCallback(ValueError):
+    """A provider callback (delivery report, inbound SMS) is missing fields or has bad ones."""
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Where and how one business sends. Secrets come from the business's messaging settings
+    (kept in the database, never in the repository); `api_base` points an SDK elsewhere
+    (a provider's regional endpoint, or the local stub the tests start)."""
+
+    provider: str  # "outbox" | "smtp" | "africastalking" | "twilio"
+    sender: str = ""  # e-mail From, AT sender id / short code, Twilio "from" number
+    username: str = ""  # Africa's Talking username ("sandbox" for its sandbox)
+    api_key: str = ""  # Africa's Talking API key
+    account_sid: str = ""  # Twilio
+    auth_token: str = ""  # Twilio
+    api_base: str = ""
+    callback_url: str = ""  # delivery-report URL the provider should call (Twilio per message)
+    timeout_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: int
+    channel: str  # "sms" | "email"
+    to: str  # E.164 phone or e-mail address
+    body: str  # SMS text, or the e-mail's plain-text part
+    subject: str = ""
+    html: str = ""  # e-mail HTML part
+    sender_name: str = ""  # e-mail display name (the business)
+    reply_to: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. List-Unsubscribe
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    provider_id: str = ""  # provider's message id, matched by delivery reports
+    error: str = ""  # human reason when failed
+    retryable: bool = False  # timeouts, 5xx, rate limits: try again later
+    cost: str = ""  # provider's own cost text, e.g. "KES 0.8000"
+    raw: Mapping[str, Any] = field(default_factory=dict)  # provider response, for the log
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    provider_id: str
+    status: DeliveryStatus
+    final: bool  # no later report will change it
+    reason: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An SMS a customer sent to the business's number or short code."""
+
+    from_phone: str
+    to: str
+    text: str
+    provider_id: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, outgoing: Outgoing) -> SendResult: ...
+
+    def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport: ...
+
+    def parse_inbound(self, form: Mapping[str, str]) -> Inbound: ...
