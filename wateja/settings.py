@@ -7,6 +7,9 @@ WATEJA_SECRET_KEY   Django secret key; generated once into the data dir when uns
 WATEJA_DEBUG        "1" to turn on debug pages (never in production)
 WATEJA_ALLOWED_HOSTS comma separated; defaults to localhost names and the LAN ("*") when DEBUG
 WATEJA_MAX_BODY_BYTES largest request body accepted (1 MiB)
+WATEJA_PUBLIC_URL   the address customers open links at (message links, unsubscribe, QR codes)
+WATEJA_EMAIL_HOST, WATEJA_EMAIL_PORT, WATEJA_EMAIL_USER, WATEJA_EMAIL_PASSWORD,
+WATEJA_EMAIL_TLS ("1" for STARTTLS), WATEJA_EMAIL_FROM: the SMTP server e-mail goes through
 """
 
 import os
@@ -175,6 +178,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+
+PUBLIC_URL = os.environ.get("WATEJA_PUBLIC_URL", "http://localhost:8000")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("WATEJA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("WATEJA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("WATEJA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("WATEJA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("WATEJA_EMAIL_TLS", "") == "1"
+EMAIL_TIMEOUT = 15
+DEFAULT_FROM_EMAIL = os.environ.get("WATEJA_EMAIL_FROM", "wateja@localhost")
 
 MAX_BODY_BYTES = int(os.environ.get("WATEJA_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES

@@ -34,6 +34,12 @@ class Customer(BusinessOwned):
     language = models.CharField(
         _("preferred language"), max_length=5, choices=settings.LANGUAGES, blank=True
     )
+    preferred_channel = models.CharField(
+        _("preferred channel"),
+        max_length=5,
+        choices=[("sms", _("SMS")), ("email", _("E-mail"))],
+        blank=True,
+    )
     birth_day = models.PositiveSmallIntegerField(_("birthday: day"), null=True, blank=True)
     birth_month = models.PositiveSmallIntegerField(_("birthday: month"), null=True, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birthday: year"), null=True, blank=True)

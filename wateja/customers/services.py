@@ -48,6 +48,7 @@ PROFILE_FIELDS = (
     "email",
     "city",
     "language",
+    "preferred_channel",
     "birth_day",
     "birth_month",
     "birth_year",
@@ -133,6 +134,8 @@ def clean_customer_fields(business: Business, values: dict[str, Any]) -> dict[st
         errors["language"] = _("Choose one of: %(choices)s.") % {
             "choices": ", ".join(sorted(LANGUAGE_CODES))
         }
+    if cleaned.get("preferred_channel") and cleaned["preferred_channel"] not in ("sms", "email"):
+        errors["preferred_channel"] = _("Choose one of: %(choices)s.") % {"choices": "sms, email"}
     if cleaned.get("gender") and cleaned["gender"] not in Gender.values:
         errors["gender"] = _("Unknown value.")
     for key in ("birth_day", "birth_month", "birth_year"):

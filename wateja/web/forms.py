@@ -86,6 +86,11 @@ class CustomerForm(ContactFields):
     language = forms.ChoiceField(
         label=_("Preferred language"), choices=[("", "—"), *settings.LANGUAGES], required=False
     )
+    preferred_channel = forms.ChoiceField(
+        label=_("Preferred channel"),
+        choices=[("", "—"), ("sms", _("SMS")), ("email", _("E-mail"))],
+        required=False,
+    )
     gender = forms.ChoiceField(
         label=_("Gender"),
         choices=[("", "—"), ("female", _("Female")), ("male", _("Male")), ("other", _("Other"))],

@@ -79,4 +79,5 @@ urlpatterns = [
     path("business/switch/", views.switch_business, name="switch_business"),
     path("", include("wateja.web.urls_print")),
     path("", include("wateja.web.urls_imports")),
+    path("", include("wateja.web.urls_hooks")),
 ]

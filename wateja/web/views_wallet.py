@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
 from wateja.core.money import MoneyError, parse_money
+from wateja.customers.links import card_from_token, card_page_token
 from wateja.customers.models import Card, CardStatus, Customer
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.roles import Role
@@ -25,12 +25,6 @@ from wateja.wallet.selectors import wallet_history
 from wateja.wallet.services import balance_adjust, balances, expiring_soon, points_donate
 from wateja.web.errors import error_lines
 from wateja.web.permissions import staff_required
-
-CARD_SALT = "wateja.card-page"
-
-
-def card_page_token(card: Card) -> str:
-    return signing.dumps({"b": card.business_id, "c": card.pk}, salt=CARD_SALT, compress=True)
 
 
 def card_page_url(request: HttpRequest, card: Card) -> str:
@@ -124,13 +118,9 @@ def donate(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def my_card(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's own page: no login, the signed link is the key."""
-    try:
-        data = signing.loads(token, salt=CARD_SALT)
-        card = Card.objects.select_related("customer", "business").get(
-            pk=data["c"], business_id=data["b"]
-        )
-    except (signing.BadSignature, Card.DoesNotExist, KeyError, TypeError):
-        raise Http404 from None
+    card = card_from_token(token)
+    if card is None:
+        raise Http404
     customer = card.customer
     activate_for_request(request, customer.language or card.business.default_language)
     if customer.erased_at is not None or card.status != CardStatus.ACTIVE:

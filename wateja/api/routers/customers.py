@@ -71,6 +71,7 @@ class CustomerOut(Schema):
     email: str
     city: str
     language: str
+    preferred_channel: str
     birthday: Birthday
     gender: str
     notes: str
@@ -120,6 +121,9 @@ class CustomerIn(StrictSchema):
     email: str = Field("", max_length=254)
     city: str = Field("", max_length=100)
     language: str = Field("", max_length=5)
+    preferred_channel: str = Field(
+        "", max_length=5, description="sms or e-mail; empty: no preference"
+    )
     birth_day: int | None = None
     birth_month: int | None = None
     birth_year: int | None = None
@@ -141,6 +145,7 @@ class CustomerPatch(StrictSchema):
     email: str | None = Field(None, max_length=254)
     city: str | None = Field(None, max_length=100)
     language: str | None = Field(None, max_length=5)
+    preferred_channel: str | None = Field(None, max_length=5)
     birth_day: int | None = None
     birth_month: int | None = None
     birth_year: int | None = None

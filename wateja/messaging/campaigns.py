@@ -1,0 +1,343 @@
+"""Campaigns: a segment, a channel rule and templates; a preview of reach and cost before
+sending; sending now or at a time; the audience streamed into the outbox in batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wateja.core import sms
+from wateja.core.errors import Conflict, ValidationFailed
+from wateja.core.sending import in_holdout
+from wateja.customers.models import Customer, Segment
+from wateja.customers.segments import segment_customers
+from wateja.customers.selectors import active_customers
+from wateja.messaging.composing import (
+    active_variants,
+    compose,
+    customer_values,
+    needed_placeholders,
+)
+from wateja.messaging.config import messaging_settings
+from wateja.messaging.models import (
+    Campaign,
+    CampaignStatus,
+    ChannelChoice,
+    Purpose,
+    SendChannel,
+    Template,
+)
+from wateja.messaging.outbox import (
+    Plan,
+    choose_channels,
+    consent_map,
+    counts_as_dict,
+    messages_queue,
+)
+from wateja.tenants.models import Business
+from wateja.tenants.scoping import get_owned
+
+FIELDS = ("name", "segment_id", "channel", "sms_template_id", "email_template_id", "offer",
+          "code", "link_url", "holdout_percent")  # fmt: skip
+
+
+def _invalid(errors: dict[str, Any]) -> ValidationFailed:
+    return ValidationFailed.fields(_("Some fields are not valid."), errors)
+
+
+def _clean(business: Business, values: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in FIELDS:
+            errors[key] = _("Unknown field.")
+        else:
+            cleaned[key] = value.strip() if isinstance(value, str) else value
+    if "name" in cleaned and not cleaned["name"]:
+        errors["name"] = _("Enter a name.")
+    if "channel" in cleaned and cleaned["channel"] not in ChannelChoice.values:
+        errors["channel"] = _("Unknown value.")
+    if cleaned.get("segment_id"):
+        if not Segment.objects.filter(business=business, pk=cleaned["segment_id"]).exists():
+            errors["segment_id"] = _("Choose one of your segments.")
+    else:
+        cleaned.pop("segment_id", None)
+    for key, channel in (("sms_template_id", "sms"), ("email_template_id", "email")):
+        if cleaned.get(key):
+            template = Template.objects.filter(business=business, pk=cleaned[key]).first()
+            if template is None or template.channel != channel:
+                errors[key] = _("Choose one of your %(channel)s templates.") % {
+                    "channel": SendChannel(channel).label
+                }
+        else:
+            cleaned[key] = None
+    holdout = cleaned.get("holdout_percent", 0)
+    try:
+        cleaned["holdout_percent"] = int(holdout or 0)
+        if not 0 <= cleaned["holdout_percent"] <= 50:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["holdout_percent"] = _("Enter a share from 0 to 50%.")
+    if errors:
+        raise _invalid(errors)
+    return cleaned
+
+
+def _require_templates(campaign: Campaign) -> None:
+    needs = {
+        ChannelChoice.SMS: ["sms_template"],
+        ChannelChoice.EMAIL: ["email_template"],
+    }.get(ChannelChoice(campaign.channel), [])
+    errors = {
+        f"{n}_id": _("Choose a template.") for n in needs if getattr(campaign, f"{n}_id") is None
+    }
+    if not campaign.sms_template_id and not campaign.email_template_id:
+        errors["sms_template_id"] = _("Choose a template for SMS, e-mail or both.")
+    if errors:
+        raise _invalid(errors)
+
+
+@transaction.atomic
+def campaign_save(
+    *, business: Business, campaign: Campaign | None = None, actor: Any = None, **values: Any
+) -> Campaign:
+    cleaned = _clean(business, values)
+    if campaign is None:
+        if not cleaned.get("name"):
+            raise _invalid({"name": _("Enter a name.")})
+        campaign = Campaign(
+            business=business,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+    elif campaign.status != CampaignStatus.DRAFT:
+        raise Conflict(_("Only a draft campaign can be changed."), code="campaign_not_draft")
+    for key, value in cleaned.items():
+        setattr(campaign, key, value)
+    _require_templates(campaign)
+    campaign.save()
+    return campaign
+
+
+def campaign_templates(campaign: Campaign) -> dict[str, Template]:
+    templates: dict[str, Template] = {}
+    if campaign.sms_template_id and campaign.channel != ChannelChoice.EMAIL:
+        templates[SendChannel.SMS] = campaign.sms_template  # type: ignore[assignment]
+    if campaign.email_template_id and campaign.channel != ChannelChoice.SMS:
+        templates[SendChannel.EMAIL] = campaign.email_template  # type: ignore[assignment]
+    return templates
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
+    business = campaign.business
+    if campaign.segment_id:
+        qs = segment_customers(business, campaign.segment.filters)  # type: ignore[union-attr]
+    else:
+        qs = active_customers(business)
+    return qs.order_by("pk")
+
+
+def _plan(campaign: Campaign) -> Plan:
+    templates = campaign_templates(campaign)
+    purpose = (
+        Purpose.SERVICE
+        if templates and all(t.purpose == Purpose.SERVICE for t in templates.values())
+        else Purpose.MARKETING
+    )
+    return Plan(
+        business=campaign.business,
+        templates=templates,
+        channel_choice=campaign.channel,
+        purpose=purpose,
+        salt=f"campaign:{campaign.pk}",
+        holdout_percent=campaign.holdout_percent,
+        base_values={"offer": campaign.offer, "code": campaign.code},
+        link_url=campaign.link_url,
+        campaign=campaign,
+    )
+
+
+def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str, Any]:
+    """Reach and cost before sending: audience, who can be reached on which channel (consent
+    and contact counted on the whole audience in the database), SMS segments and cost from a
+    sample of real customers rendered in their languages, and a rendered example per
+    language."""
+    plan = _plan(campaign)
+    audience = campaign_audience(campaign)
+    row = messaging_settings(campaign.business)
+    reach: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    total = 0
+    for batch in _iter_batches(
+        audience.only("id", "phone", "email", "preferred_channel", "is_blocked", "erased_at"), 2000
+    ):
+        consents = consent_map(campaign.business, [c.pk for c in batch])
+        for customer in batch:
+            total += 1
+            channels, reason = choose_channels(customer, plan, consents)
+            if not channels:
+                skipped[reason] += 1
+                continue
+            if plan.holdout_percent and in_holdout(plan.salt, customer.pk, plan.holdout_percent):
+                reach["holdout"] += 1
+                continue
+            for channel in channels:
+                reach[channel] += 1
+    examples, segments_per_sms = _examples(campaign, plan, sample_size, row.sms_price_minor)
+    sms_count = reach.get(SendChannel.SMS, 0)
+    segments = round(sms_count * segments_per_sms)
+    return {
+        "audience": total,
+        "sms": sms_count,
+        "email": reach.get(SendChannel.EMAIL, 0),
+        "holdout": reach.get("holdout", 0),
+        "skipped": dict(skipped),
+        "sms_segments": segments,
+        "cost_minor": segments * row.sms_price_minor,
+        "currency": campaign.business.currency,
+        "examples": examples,
+    }
+
+
+def _iter_batches(qs: QuerySet[Customer], size: int) -> Any:
+    batch: list[Customer] = []
+    for customer in qs.iterator(chunk_size=size):
+        batch.append(customer)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _examples(
+    campaign: Campaign, plan: Plan, sample_size: int, price: int
+) -> tuple[list[dict[str, Any]], float]:
+    """One rendered message per (channel, language) from real customers, and the average
+    number of SMS segments over a sample (names and balances change the length)."""
+    business = campaign.business
+    sample = list(campaign_audience(campaign)[:sample_size])
+    examples: dict[tuple[str, str], dict[str, Any]] = {}
+    segments: list[int] = []
+    for channel, template in plan.templates.items():
+        variants = active_variants(template)
+        if not variants:
+            continue
+        values = customer_values(
+            business=business,
+            customers=sample,
+            needed=needed_placeholders(variants),
+            base=plan.base_values,
+        )
+        for customer in sample:
+            personal = dict(values[customer.pk])
+            if plan.link_url or personal.get("link"):
+                personal["link"] = "https://…/r/XXXXXXXX"
+            variant = variants[customer.pk % len(variants)]
+            composed = compose(
+                business=business,
+                variant=variant,
+                channel=channel,
+                purpose=plan.purpose,
+                customer_language=customer.language,
+                values=personal,
+                sms_price_minor=price,
+            )
+            if channel == SendChannel.SMS:
+                segments.append(composed.segments)
+            key = (channel, composed.language)
+            if key not in examples:
+                info = sms.sms_info(composed.body, normalize=False) if channel == "sms" else None
+                examples[key] = {
+                    "channel": channel,
+                    "language": composed.language,
+                    "variant": variant.label,
+                    "subject": composed.subject,
+                    "body": composed.body,
+                    "encoding": info.encoding if info else "",
+                    "segments": composed.segments,
+                }
+    average = sum(segments) / len(segments) if segments else 1.0
+    return list(examples.values()), average
+
+
+@transaction.atomic
+def campaign_launch(
+    *, campaign: Campaign, at: dt.datetime | None = None, now: dt.datetime | None = None
+) -> Campaign:
+    """Send now (at=None or in the past) or schedule. Only drafts can be launched."""
+    now = now or timezone.now()
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise Conflict(_("This campaign was already launched."), code="campaign_not_draft")
+    _require_templates(campaign)
+    if at is not None and at > now:
+        campaign.status, campaign.scheduled_at = CampaignStatus.SCHEDULED, at
+        campaign.save(update_fields=["status", "scheduled_at"])
+        return campaign
+    campaign.status, campaign.scheduled_at = CampaignStatus.SENDING, now
+    campaign.save(update_fields=["status", "scheduled_at"])
+    return campaign_enqueue(campaign=campaign, now=now)
+
+
+def campaign_enqueue(*, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
+    """Write the campaign's messages into the outbox (streamed, in batches); re-running after
+    an interruption adds only what is missing (dedupe key per customer and channel)."""
+    now = now or timezone.now()
+    plan = _plan(campaign)
+    counts = messages_queue(
+        plan,
+        campaign_audience(campaign).iterator(chunk_size=2000),
+        dedupe=lambda customer, channel: f"c{campaign.pk}:{customer.pk}:{channel}",
+        now=now,
+        batch_size=2000,
+    )
+    audience = sum(v for k, v in counts.items() if k not in ("queued", "holdout"))
+    audience += counts["queued"] + counts["holdout"]
+    campaign.counts = {"audience": audience, **counts_as_dict(counts)}
+    campaign.status = CampaignStatus.SENT
+    campaign.started_at = campaign.started_at or now
+    campaign.finished_at = timezone.now()
+    campaign.save(update_fields=["counts", "status", "started_at", "finished_at"])
+    return campaign
+
+
+def campaign_cancel(*, campaign: Campaign) -> Campaign:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            raise Conflict(
+                _("Only a draft or scheduled campaign can be cancelled."),
+                code="campaign_not_cancellable",
+            )
+        campaign.status = CampaignStatus.CANCELLED
+        campaign.save(update_fields=["status"])
+    return campaign
+
+
+def campaigns_due(*, now: dt.datetime | None = None) -> int:
+    """Start every scheduled campaign whose time has come; returns how many."""
+    now = now or timezone.now()
+    started = 0
+    for campaign_id in Campaign.objects.filter(
+        status=CampaignStatus.SCHEDULED, scheduled_at__lte=now
+    ).values_list("id", flat=True):
+        with transaction.atomic():
+            updated = Campaign.objects.filter(
+                pk=campaign_id, status=CampaignStatus.SCHEDULED
+            ).update(status=CampaignStatus.SENDING, started_at=now)
+            if not updated:
+                continue
+            campaign = Campaign.objects.select_related("business").get(pk=campaign_id)
+            campaign_enqueue(campaign=campaign, now=now)
+        started += 1
+    return started
+
+
+def campaign_get(business: Business, campaign_id: int) -> Campaign:
+    return get_owned(Campaign, business, pk=campaign_id)

@@ -1,0 +1,360 @@
+"""What comes back from customers and providers: inbound SMS (STOP, START, BALANCE/SALIO),
+delivery reports, the provider's opt-out list, the USSD menu, the one-click unsubscribe,
+tracked link clicks and the one-question feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from wateja.core.contacts import InvalidPhone, normalize_phone
+from wateja.core.errors import DomainError, NotFound
+from wateja.core.sending import classify_inbound
+from wateja.customers.models import Card, CardStatus, ConsentSource, Customer
+from wateja.customers.selectors import active_customers
+from wateja.customers.services import consent_record
+from wateja.messaging.channels.base import MalformedCallback
+from wateja.messaging.config import channel_of
+from wateja.messaging.models import (
+    Delivery,
+    Feedback,
+    InboundAction,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    MessagingSettings,
+    Purpose,
+    SendChannel,
+)
+from wateja.messaging.outbox import reply_queue
+from wateja.promotions.models import Promotion
+from wateja.tenants.models import Business
+from wateja.wallet.models import Account, Kind
+from wateja.wallet.services import expiring_soon
+
+log = logging.getLogger(__name__)
+
+
+class BadCallback(DomainError):
+    code = "bad_callback"
+    status = 400
+
+
+def settings_by_hook(token: str) -> MessagingSettings:
+    row: MessagingSettings | None = (
+        MessagingSettings.objects.select_related("business").filter(hook_token=token).first()
+    )
+    if row is None:
+        raise NotFound(_("Unknown address."))
+    return row
+
+
+def customer_by_phone(business: Business, phone: str) -> Customer | None:
+    try:
+        normal = normalize_phone(phone, business.country)
+    except InvalidPhone:
+        return None
+    return active_customers(business).filter(phone=normal).first()
+
+
+def _withdraw_sms(customer: Customer, text: str, now: dt.datetime) -> None:
+    for purpose in (Purpose.MARKETING, Purpose.SERVICE):
+        consent_record(
+            customer=customer,
+            channel="sms",
+            granted=False,
+            text=text,
+            source=ConsentSource.UNSUBSCRIBE,
+            purpose=purpose,
+            at=now,
+        )
+
+
+def _language(customer: Customer | None, business: Business) -> str:
+    return (customer.language if customer else "") or business.default_language
+
+
+def balance_text(customer: Customer, business: Business, now: dt.datetime) -> str:
+    points = (
+        Account.objects.filter(customer=customer, kind=Kind.POINTS)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+    card = Card.objects.filter(customer=customer, status=CardStatus.ACTIVE).first()
+    text = _("%(shop)s: you have %(points)s points.") % {"shop": business.name, "points": points}
+    expiring = expiring_soon(customer, days=30, now=now)
+    soon = sum(e["amount"] for e in expiring if e["kind"] == Kind.POINTS)
+    if soon:
+        text += " " + _("%(points)s expire within 30 days.") % {"points": soon}
+    if card:
+        text += " " + _("Card %(number)s.") % {"number": card.number}
+    return text
+
+
+@transaction.atomic
+def inbound_sms(
+    *, row: MessagingSettings, form: Mapping[str, str], now: dt.datetime | None = None
+) -> InboundMessage:
+    """Act on an SMS a customer sent: STOP words withdraw SMS consent at once and confirm,
+    START gives it back, BALANCE/SALIO replies with the balance."""
+    now = now or timezone.now()
+    business = row.business
+    try:
+        inbound = channel_of(row, SendChannel.SMS).parse_inbound(form)
+    except MalformedCallback as error:
+        log.warning("malformed inbound SMS for business %s: %s", business.pk, error)
+        raise BadCallback(_("The message could not be read.")) from None
+    customer = customer_by_phone(business, inbound.from_phone)
+    action = classify_inbound(inbound.text)
+    reply = ""
+    with translation.override(_language(customer, business)):
+        if action == "stop":
+            if customer is not None:
+                _withdraw_sms(customer, inbound.text, now)
+            reply = _(
+                "%(shop)s: you will get no more SMS from us. Reply START to subscribe again."
+            ) % {"shop": business.name}
+        elif action == "start" and customer is not None:
+            consent_record(
+                customer=customer,
+                channel="sms",
+                granted=True,
+                text=inbound.text,
+                source=ConsentSource.WEB,
+                purpose=Purpose.SERVICE,
+                at=now,
+            )
+            consent_record(
+                customer=customer,
+                channel="sms",
+                granted=True,
+                text=inbound.text,
+                source=ConsentSource.WEB,
+                purpose=Purpose.MARKETING,
+                at=now,
+            )
+            reply = _("%(shop)s: welcome back, you will get our offers by SMS again.") % {
+                "shop": business.name
+            }
+        elif action == "balance":
+            if customer is None:
+                reply = _("%(shop)s: this number has no loyalty card with us.") % {
+                    "shop": business.name
+                }
+            else:
+                reply = balance_text(customer, business, now)
+    message = None
+    if reply:
+        message = reply_queue(
+            business=business, phone=inbound.from_phone, body=reply, customer=customer, now=now
+        )
+    return InboundMessage.objects.create(
+        business=business,
+        customer=customer,
+        from_phone=inbound.from_phone[:32],
+        text=inbound.text[:1000],
+        action=action if action in InboundAction.values else InboundAction.UNKNOWN,
+        provider_id=inbound.provider_id[:100],
+        reply=message,
+        received_at=now,
+    )
+
+
+@transaction.atomic
+def delivery_report(
+    *, row: MessagingSettings, form: Mapping[str, str], now: dt.datetime | None = None
+) -> Message | None:
+    """Update a message from the provider's delivery report. A report for an unknown id is
+    logged and ignored (providers retry until they get 2xx)."""
+    now = now or timezone.now()
+    try:
+        report = channel_of(row, SendChannel.SMS).parse_delivery_report(form)
+    except MalformedCallback as error:
+        log.warning("malformed delivery report for business %s: %s", row.business_id, error)
+        raise BadCallback(_("The delivery report could not be read.")) from None
+    message: Message | None = (
+        Message.objects.select_for_update()
+        .filter(business_id=row.business_id, provider_id=report.provider_id)
+        .exclude(provider_id="")
+        .first()
+    )
+    if message is None:
+        log.warning("delivery report for unknown message %s", report.provider_id)
+        return None
+    Delivery.objects.create(
+        business_id=row.business_id,
+        message=message,
+        attempt=message.attempts,
+        outcome=f"report:{report.status}",
+        detail=report.reason[:500],
+        raw=dict(report.raw),
+        at=now,
+    )
+    if message.status == MessageStatus.DELIVERED:
+        return message  # final already; a late "sent" must not undo it
+    if report.status == "delivered":
+        message.status, message.delivered_at = MessageStatus.DELIVERED, now
+    elif report.status == "failed" and report.final:
+        message.status, message.last_error = MessageStatus.FAILED, report.reason[:500]
+    message.save(update_fields=["status", "delivered_at", "last_error"])
+    return message
+
+
+def provider_opt_out(*, row: MessagingSettings, phone: str, now: dt.datetime | None = None) -> bool:
+    """The provider's opt-out callback (Africa's Talking bulk SMS): withdraw SMS consent."""
+    now = now or timezone.now()
+    if not phone:
+        raise BadCallback(_("The phone number is missing."))
+    customer = customer_by_phone(row.business, phone)
+    if customer is None:
+        return False
+    with transaction.atomic():
+        _withdraw_sms(customer, "provider opt-out", now)
+    return True
+
+
+def message_by_token(token: str) -> Message:
+    message: Message | None = (
+        Message.objects.select_related("business", "customer").filter(token=token).first()
+    )
+    if message is None:
+        raise NotFound(_("This link is not valid."))
+    return message
+
+
+@transaction.atomic
+def unsubscribe(*, token: str, now: dt.datetime | None = None) -> Message:
+    """One-click unsubscribe (RFC 8058) and the link in every marketing message: withdraws
+    marketing consent on that message's channel at once. Safe to repeat."""
+    now = now or timezone.now()
+    message = message_by_token(token)
+    customer = message.customer
+    if message.unsubscribed_at is None:
+        message.unsubscribed_at = now
+        message.save(update_fields=["unsubscribed_at"])
+        if customer is not None:
+            consent_record(
+                customer=customer,
+                channel=message.channel,
+                granted=False,
+                text="unsubscribe link",
+                source=ConsentSource.UNSUBSCRIBE,
+                at=now,
+            )
+    return message
+
+
+def link_click(*, token: str, now: dt.datetime | None = None) -> str:
+    """Record the first click of a tracked link; returns where it leads."""
+    now = now or timezone.now()
+    message = message_by_token(token)
+    if not message.link_url:
+        raise NotFound(_("This link is not valid."))
+    Message.objects.filter(pk=message.pk, clicked_at__isnull=True).update(clicked_at=now)
+    return message.link_url
+
+
+@transaction.atomic
+def feedback_give(
+    *, token: str, rating: int, comment: str = "", now: dt.datetime | None = None
+) -> Feedback:
+    from wateja.core.errors import ValidationFailed
+    from wateja.customers.models import InteractionKind
+    from wateja.customers.services import interaction_add
+
+    now = now or timezone.now()
+    message = message_by_token(token)
+    if not 1 <= rating <= 5:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"rating": _("Choose 1 to 5 stars.")}
+        )
+    Message.objects.filter(pk=message.pk, clicked_at__isnull=True).update(clicked_at=now)
+    feedback, created = Feedback.objects.update_or_create(
+        message=message,
+        defaults={
+            "business_id": message.business_id,
+            "customer": message.customer,
+            "rating": rating,
+            "comment": comment.strip()[:1000],
+            "at": now,
+        },
+    )
+    if created and message.customer is not None:
+        interaction_add(
+            customer=message.customer,
+            kind=InteractionKind.NOTE,
+            summary=_("Rated us %(stars)s of 5") % {"stars": rating},
+            body=comment.strip()[:1000],
+            occurred_at=now,
+        )
+    return feedback
+
+
+def latest_offer(business: Business, now: dt.datetime) -> str:
+    promotion = (
+        Promotion.objects.filter(business=business, status="active")
+        .exclude(ends_at__lt=now)
+        .order_by("-id")
+        .first()
+    )
+    return promotion.name if promotion else ""
+
+
+def ussd_reply(
+    *, row: MessagingSettings, form: Mapping[str, str], now: dt.datetime | None = None
+) -> str:
+    """Africa's Talking USSD: `text` is every choice so far joined by "*"; the reply starts
+    with CON (the menu goes on) or END (the session ends)."""
+    now = now or timezone.now()
+    business = row.business
+    session, phone = form.get("sessionId", ""), form.get("phoneNumber", "")
+    if not session or not phone or "text" not in form:
+        log.warning("malformed USSD request for business %s: %s", business.pk, dict(form))
+        raise BadCallback(_("The USSD request could not be read."))
+    customer = customer_by_phone(business, phone)
+    choices = [c for c in form["text"].split("*") if c != ""]
+    with translation.override(_language(customer, business)):
+        if customer is None:
+            return "END " + _(
+                "%(shop)s: this number has no loyalty card with us. Ask at the counter to join."
+            ) % {"shop": business.name}
+        if not choices:
+            return "CON " + "\n".join(
+                [
+                    business.name,
+                    "1. " + _("My balance"),
+                    "2. " + _("Expiring points"),
+                    "3. " + _("Latest offer"),
+                    "4. " + _("My card number"),
+                ]
+            )
+        choice = choices[-1]
+        if choice == "1":
+            return "END " + balance_text(customer, business, now)
+        if choice == "2":
+            soon = [
+                e for e in expiring_soon(customer, days=30, now=now) if e["kind"] == Kind.POINTS
+            ]
+            if not soon:
+                return "END " + _("No points expire in the next 30 days.")
+            first = soon[0]["expires_at"].date().isoformat()
+            total = sum(e["amount"] for e in soon)
+            return "END " + _("%(points)s points expire within 30 days, the first on %(date)s.") % {
+                "points": total,
+                "date": first,
+            }
+        if choice == "3":
+            offer = latest_offer(business, now)
+            return "END " + (offer or _("No offer right now. Thank you for being with us!"))
+        if choice == "4":
+            card = Card.objects.filter(customer=customer, status=CardStatus.ACTIVE).first()
+            return "END " + (
+                _("Card %(number)s.") % {"number": card.number} if card else _("No card yet.")
+            )
+        return "END " + _("Unknown choice.")

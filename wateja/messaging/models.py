@@ -1,0 +1,369 @@
+"""Messaging models: per-business settings, templates with variants per language, campaigns,
+automations (triggers), the outbox (`Message`) with every delivery attempt, inbound SMS, and
+conversions attributed to messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wateja.customers.models import Customer, Segment
+from wateja.tenants.scoping import BusinessOwned
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class SendChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class Purpose(models.TextChoices):
+    MARKETING = "marketing", _("Marketing")
+    SERVICE = "service", _("Service")
+
+
+class SmsProvider(models.TextChoices):
+    OUTBOX = "outbox", _("Record only (development)")
+    AFRICASTALKING = "africastalking", _("Africa's Talking")
+    TWILIO = "twilio", _("Twilio")
+
+
+class EmailProvider(models.TextChoices):
+    OUTBOX = "outbox", _("Record only (development)")
+    SMTP = "smtp", _("SMTP")
+
+
+class MessagingSettings(BusinessOwned):
+    """How one business sends: providers and their credentials (kept here, never in the
+    repository), prices, quiet hours, frequency cap and the attribution window."""
+
+    sms_provider = models.CharField(
+        _("SMS provider"), max_length=20, choices=SmsProvider.choices, default=SmsProvider.OUTBOX
+    )
+    sms_sender = models.CharField(_("SMS sender id"), max_length=20, blank=True)
+    at_username = models.CharField(_("Africa's Talking username"), max_length=100, blank=True)
+    at_api_key = models.CharField(_("Africa's Talking API key"), max_length=200, blank=True)
+    twilio_account_sid = models.CharField(_("Twilio account SID"), max_length=64, blank=True)
+    twilio_auth_token = models.CharField(_("Twilio auth token"), max_length=64, blank=True)
+    provider_api_base = models.CharField(max_length=200, blank=True)
+    sms_price_minor = models.PositiveIntegerField(
+        _("price per SMS segment"), default=100, help_text=_("In the business currency")
+    )
+    email_provider = models.CharField(
+        _("e-mail provider"),
+        max_length=10,
+        choices=EmailProvider.choices,
+        default=EmailProvider.OUTBOX,
+    )
+    email_from = models.EmailField(_("e-mail sender address"), blank=True)
+    quiet_start = models.TimeField(_("quiet hours from"), default=dt.time(21, 0))
+    quiet_end = models.TimeField(_("quiet hours until"), default=dt.time(8, 0))
+    cap_count = models.PositiveSmallIntegerField(
+        _("at most this many marketing messages"), default=3
+    )
+    cap_days = models.PositiveSmallIntegerField(_("per this many days"), default=7)
+    rate_per_second = models.PositiveSmallIntegerField(
+        _("provider rate limit (per second)"), default=20
+    )
+    attribution_days = models.PositiveSmallIntegerField(
+        _("a purchase within this many days counts for the message"), default=7
+    )
+    hook_token = models.CharField(max_length=40, default=_token, unique=True)
+    attributed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business"], name="messaging_settings_per_business")
+        ]
+
+
+class Template(BusinessOwned):
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=10, choices=SendChannel.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.MARKETING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("template")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "name"], name="template_name_per_business")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(BusinessOwned):
+    """One wording of a template, in every language the business writes: `texts` maps a
+    language code to {"subject": …, "body": …}. Variants of a template are rotated by weight."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("variant"), max_length=20, default="A")
+    weight = models.PositiveSmallIntegerField(_("share"), default=1)
+    texts = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["template_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "template", "label"], name="variant_label_per_template"
+            )
+        ]
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ChannelChoice(models.TextChoices):
+    PREFERRED = "preferred", _("Preferred channel (SMS or e-mail)")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    BOTH = "both", _("Both SMS and e-mail")
+
+
+class Campaign(BusinessOwned):
+    name = models.CharField(_("name"), max_length=150)
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
+    )
+    sms_template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email_template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    offer = models.CharField(_("offer"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    link_url = models.URLField(_("link"), blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout group (%)"), default=0)
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)  # audience, queued, holdout, skipped by reason
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AutomationKind(models.TextChoices):
+    WELCOME = "welcome", _("Welcome with the card number")
+    THANK_YOU = "thank_you", _("Thank you after a purchase")
+    SUPPORT = "support", _("Support contacts after a sale")
+    EXPIRING = "expiring", _("Points expiring soon")
+    BIRTHDAY = "birthday", _("Birthday")
+    WIN_BACK = "win_back", _("Win back after days without a purchase")
+    CART_1 = "cart_1", _("Unfinished order: first reminder")
+    CART_2 = "cart_2", _("Unfinished order: second reminder")
+    SECOND_PURCHASE = "second_purchase", _("Offer for a second purchase")
+    FEEDBACK = "feedback", _("Feedback request after a purchase")
+    PREFERENCES = "preferences", _("Personal letter: which services would you like")
+
+
+class Automation(BusinessOwned):
+    """A trigger: an event (enrolment, purchase, points expiring …) sends a template after a
+    delay. The runner keeps `scanned_until` so each event is looked at once; the message's
+    dedupe key makes a second look harmless."""
+
+    kind = models.CharField(_("when"), max_length=20, choices=AutomationKind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
+    )
+    sms_template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email_template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delay_hours = models.PositiveIntegerField(_("delay (hours)"), default=0)
+    days = models.PositiveIntegerField(
+        _("days"), default=0, help_text=_("Expiring: days ahead; win-back: days without a purchase")
+    )
+    categories = models.CharField(
+        _("product categories"), max_length=300, blank=True, help_text=_("Comma separated")
+    )
+    offer = models.CharField(_("offer"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    link_url = models.URLField(_("link"), blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout group (%)"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    scanned_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("automation")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "kind"], name="automation_kind_per_business"
+            )
+        ]
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")
+    HOLDOUT = "holdout", _("Holdout (not sent on purpose)")
+
+
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("No consent for this channel")
+    NO_CONTACT = "no_contact", _("No phone or e-mail")
+    FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
+    BLOCKED = "blocked", _("Customer blocked or erased")
+    NO_TEMPLATE = "no_template", _("No template for this channel")
+
+
+class Message(BusinessOwned):
+    """One message to one customer on one channel: written by the service that decides to
+    send (in its transaction), sent once by the worker."""
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    automation = models.ForeignKey(
+        Automation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    variant = models.ForeignKey(
+        Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=SendChannel.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    to_address = models.CharField(max_length=254, blank=True)
+    language = models.CharField(max_length=5, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, db_index=True)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    cost_minor = models.BigIntegerField(default=0)
+    link_url = models.URLField(max_length=500, blank=True)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
+    token = models.CharField(max_length=40, default=_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="message_once_per_key",
+            ),
+            models.UniqueConstraint(fields=["token"], name="message_token_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="message_due"),
+            models.Index(fields=["business", "customer", "created_at"], name="message_customer"),
+            models.Index(fields=["provider", "provider_id"], name="message_provider_id"),
+        ]
+
+
+class Delivery(BusinessOwned):
+    """One attempt to send a message, or one delivery report about it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=20)  # sent | queued | retry | failed | report:<status>
+    detail = models.CharField(max_length=500, blank=True)
+    raw = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class InboundAction(models.TextChoices):
+    STOP = "stop", _("Unsubscribed")
+    START = "start", _("Subscribed again")
+    BALANCE = "balance", _("Balance asked")
+    UNKNOWN = "unknown", _("Not understood")
+
+
+class InboundMessage(BusinessOwned):
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_phone = models.CharField(max_length=32)
+    text = models.CharField(max_length=1000)
+    action = models.CharField(max_length=10, choices=InboundAction.choices)
+    provider_id = models.CharField(max_length=100, blank=True)
+    reply = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+
+class Conversion(BusinessOwned):
+    """An order attributed to the last message the customer got within the attribution
+    window (holdout rows included, so the holdout group's conversions are measured too)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="conversions")
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
+    revenue_minor = models.BigIntegerField()
+    at = models.DateTimeField()
+
+
+class Feedback(BusinessOwned):
+    """A one-question rating (1–5) a customer gave through a feedback link."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rating = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=1000, blank=True)
+    at = models.DateTimeField()
