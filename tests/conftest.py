@@ -77,6 +77,9 @@ class ApiClient:
     def patch(self, path: str, json: Any = None, **headers: str) -> Any:
         return self.request("PATCH", path, json, **headers)
 
+    def put(self, path: str, json: Any = None, **headers: str) -> Any:
+        return self.request("PUT", path, json, **headers)
+
     def delete(self, path: str, **headers: str) -> Any:
         return self.request("DELETE", path, **headers)
 

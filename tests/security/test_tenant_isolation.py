@@ -80,6 +80,26 @@ def _checkout(b):
     )
 
 
+def _template(b):
+    from wateja.messaging.composing import template_save
+
+    return template_save(
+        business=b, name="T", channel="sms", variants=[{"texts": {"en": {"body": "Hi {name}"}}}]
+    )
+
+
+def _campaign(b):
+    from wateja.messaging.campaigns import campaign_save
+
+    return campaign_save(business=b, name="C", channel="sms", sms_template_id=_template(b).pk)
+
+
+def _automation(b):
+    from wateja.messaging.automations import automation_save
+
+    return automation_save(business=b, kind="birthday", sms_template_id=_template(b).pk)
+
+
 def _order(b):
     from wateja.orders.services import order_record
 
@@ -145,6 +165,18 @@ ENDPOINTS = [
     ("POST", "/imports/{}/run", _import_job, "pk", None),
     ("GET", "/partners/{}/export.csv", _partner, "name", None),
     ("GET", "/partners/{}/export.xlsx", _partner, "name", None),
+    ("GET", "/templates/{}", _template, "pk", None),
+    ("PUT", "/templates/{}", _template, "pk", {"name": "x", "channel": "sms", "variants": []}),
+    ("GET", "/campaigns/{}", _campaign, "pk", None),
+    ("PATCH", "/campaigns/{}", _campaign, "pk", {"name": "Hijack"}),
+    ("POST", "/campaigns/{}/preview", _campaign, "pk", None),
+    ("POST", "/campaigns/{}/launch", _campaign, "pk", {}),
+    ("POST", "/campaigns/{}/cancel", _campaign, "pk", None),
+    ("GET", "/campaigns/{}/results", _campaign, "pk", None),
+    ("PATCH", "/automations/{}", _automation, "pk", {"is_active": False}),
+    ("GET", "/automations/{}/results", _automation, "pk", None),
+    ("GET", "/customers/{}/messages", _customer, "pk", None),
+    ("POST", "/customers/{}/messages", _customer, "pk", {"template_id": 1}),
 ]
 
 
@@ -171,6 +203,18 @@ def _snapshot():
         list(Promotion.objects.order_by("pk").values_list("pk", "name", "status")),
         list(Checkout.objects.order_by("pk").values_list("pk", "status")),
         Location.objects.count(),
+        _messaging_snapshot(),
+    )
+
+
+def _messaging_snapshot():
+    from wateja.messaging.models import Automation, Campaign, Message, Template
+
+    return (
+        list(Campaign.objects.order_by("pk").values_list("pk", "name", "status")),
+        list(Automation.objects.order_by("pk").values_list("pk", "is_active")),
+        list(Template.objects.order_by("pk").values_list("pk", "name")),
+        Message.objects.count(),
     )
 
 

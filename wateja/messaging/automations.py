@@ -318,3 +318,14 @@ def automations_run(
     for automation in qs.order_by("business_id", "id"):
         total.update(automation_run(automation=automation, now=now))
     return total
+
+
+def welcome_now(*, business: Business, now: dt.datetime | None = None) -> Counter[str]:
+    """Run the welcome automation at once (after an enrolment), so the card number arrives
+    while the customer is still at the counter instead of at the next periodic run."""
+    automation = Automation.objects.filter(
+        business=business, kind=AutomationKind.WELCOME, is_active=True
+    ).first()
+    if automation is None:
+        return Counter()
+    return automation_run(automation=automation, now=now)
