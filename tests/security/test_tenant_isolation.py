@@ -177,6 +177,7 @@ ENDPOINTS = [
     ("GET", "/automations/{}/results", _automation, "pk", None),
     ("GET", "/customers/{}/messages", _customer, "pk", None),
     ("POST", "/customers/{}/messages", _customer, "pk", {"template_id": 1}),
+    ("POST", "/orders/{}/receipt", _order, "pk", {"channel": "sms"}),
 ]
 
 

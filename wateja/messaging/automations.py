@@ -146,7 +146,7 @@ def _send(
     return messages_queue(
         _plan(automation, **plan_extra),
         customers,
-        dedupe=lambda customer, channel: f"{prefix}:{event(customer)}:{channel}",
+        dedupe=lambda customer, channel: f"{prefix}:{customer.pk}:{event(customer)}:{channel}",
         now=now,
     )
 

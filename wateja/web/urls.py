@@ -64,6 +64,11 @@ urlpatterns = [
     path("checkout/evaluate/", views_checkout.pos_evaluate, name="pos_evaluate"),
     path("checkout/complete/", views_checkout.pos_complete, name="pos_complete"),
     path("orders/<int:order_id>/receipt/", views_checkout.receipt, name="receipt"),
+    path(
+        "orders/<int:order_id>/receipt/send/",
+        views_checkout.receipt_send_view,
+        name="receipt_send",
+    ),
     path("rewards/", views_rewards.rewards, name="rewards"),
     path("rewards/new/", views_rewards.offer_new, name="offer_new"),
     path("rewards/<int:promotion_id>/", views_rewards.offer_detail, name="offer_detail"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from wateja.core.errors import DomainError, NotFound
 from wateja.core.money import MoneyError, parse_money
 from wateja.customers.selectors import customer_identify
+from wateja.messaging.receipts import receipt_send
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_evaluate, checkout_reserve
 from wateja.orders.models import Order
 from wateja.promotions.messages import flag_label
@@ -179,3 +181,27 @@ def receipt(request: HttpRequest, order_id: int) -> HttpResponse:
             "wallet": balances(order.customer) if order.customer else {},
         },
     )
+
+
+@require_POST
+@staff_required()
+def receipt_send_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Send the receipt to the customer by SMS (or e-mail) from the receipt screen."""
+    try:
+        order = get_owned(Order, _business(request), pk=order_id)
+    except DomainError:
+        return render(request, "web/forbidden.html", {"reason": _("Not found.")}, status=404)
+    channel = "email" if request.POST.get("channel") == "email" else "sms"
+    try:
+        receipt_send(order=order, channel=channel)
+    except DomainError as error:
+        for line in error_lines(error):
+            messages.error(request, line)
+    else:
+        messages.success(
+            request,
+            _("The receipt is on its way by SMS.")
+            if channel == "sms"
+            else _("The receipt is on its way by e-mail."),
+        )
+    return redirect("web:receipt", order_id=order.pk)

@@ -41,6 +41,7 @@ from wateja.customers.services import (
     tags_set,
     task_update,
 )
+from wateja.messaging.automations import welcome_now
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
@@ -123,6 +124,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
             apply_to_form(form, error)
         else:
             if created:
+                welcome_now(business=business)
                 messages.success(
                     request,
                     _("Customer enrolled. Card number: %(number)s")
@@ -415,6 +417,8 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationFailed as error:
             apply_to_form(form, error)
         else:
+            if created:
+                welcome_now(business=business)
             card = customer.cards.filter(status="active").first()
             result = {
                 "created": created,

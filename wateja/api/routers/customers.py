@@ -51,6 +51,7 @@ from wateja.customers.services import (
     tags_set,
     task_update,
 )
+from wateja.messaging.automations import welcome_now
 from wateja.tenants.models import ApiKey, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
@@ -299,6 +300,7 @@ def customer_post(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
     customer = customer_create(business=business, location=location, **data)
     for channel, granted in consents.items():
         consent_record(customer=customer, channel=channel, granted=granted, text=text, source="api")
+    welcome_now(business=business)
     return Status(201, _with_cards(Customer.objects.filter(pk=customer.pk)).get())
 
 

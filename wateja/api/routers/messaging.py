@@ -35,6 +35,8 @@ from wateja.messaging.config import (
 )
 from wateja.messaging.models import Automation, AutomationKind, Campaign, Message, Template
 from wateja.messaging.outbox import Plan, counts_as_dict, messages_queue
+from wateja.messaging.receipts import receipt_send
+from wateja.orders.models import Order
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 
@@ -403,6 +405,19 @@ def customer_message_send(request: HttpRequest, customer_id: int, payload: SendI
         [customer],
     )
     return Status(201, counts_as_dict(counts))
+
+
+class ReceiptIn(StrictSchema):
+    channel: str = Field("sms", description="sms or email")
+
+
+@router.post("/orders/{order_id}/receipt", response={201: MessageOut})
+def order_receipt_send(request: HttpRequest, order_id: int, payload: ReceiptIn) -> Status[Any]:
+    """Send the sale's receipt to its customer (once; a repeat returns the same message)."""
+    require_role(request, Role.CASHIER)
+    order = get_owned(Order, current_business(request), pk=order_id)
+    channel = "email" if payload.channel == "email" else "sms"
+    return Status(201, receipt_send(order=order, channel=channel))
 
 
 def _settings_out(business: Any) -> dict[str, Any]:
