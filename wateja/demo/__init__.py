@@ -81,4 +81,10 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
         business.slug: seed_customers(business, rng=rng, scale=scale)
         for business in (cafe, flowers)
     }
+    from wateja.customers.models import Customer
+    from wateja.demo.messaging import seed_messaging
+
+    for business in (cafe, flowers):
+        people = list(Customer.objects.filter(business=business).order_by("pk"))
+        counts[business.slug]["messaging"] = seed_messaging(business, rng, people)
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

@@ -34,11 +34,14 @@ def last_touch(order: Order, days: int) -> Message | None:
     return message
 
 
-def attribution_run(*, business: Business, now: dt.datetime | None = None) -> int:
-    """Credit the orders placed since the last run; returns how many were credited."""
+def attribution_run(
+    *, business: Business, since: dt.datetime | None = None, now: dt.datetime | None = None
+) -> int:
+    """Credit the orders placed since the last run (or since `since`, to look again at an
+    older stretch: credited orders stay as they are); returns how many were credited."""
     now = now or timezone.now()
     row = messaging_settings(business)
-    since = row.attributed_until or (now - dt.timedelta(days=row.attribution_days))
+    since = since or row.attributed_until or (now - dt.timedelta(days=row.attribution_days))
     credited = 0
     orders = Order.objects.filter(
         business=business, customer__isnull=False, placed_at__gt=since, placed_at__lte=now
