@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -51,3 +52,38 @@ def test_consumer_with_redis(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "worker answered" in result.stdout
     assert not (tmp_path / "huey.sqlite3").exists()
+
+
+def test_the_worker_sends_what_the_demo_queued(tmp_path):
+    """Replies queued by the demo (STOP confirmations, balances) kick the outbox after their
+    commit; the real consumer picks the kick up and sends them (record-only provider)."""
+    data = tmp_path / "data"
+    env = wateja_env(data)
+    seeded = wateja("demo", "--no-serve", "--scale", "0.1", env=env, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    demo_env = wateja_env(data / "demo")
+    count = (
+        "from wateja.messaging.models import Message;"
+        "print(Message.objects.filter(status='queued', not_before__isnull=True).count())"
+    )
+    before = wateja("manage", "shell", "-c", count, env=demo_env)
+    assert int(before.stdout.strip().splitlines()[-1]) > 0, before.stderr
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "wateja.cli", "worker"],
+        env=demo_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        left = -1
+        while time.monotonic() < deadline:
+            left = int(wateja("manage", "shell", "-c", count, env=demo_env).stdout.split()[-1])
+            if left == 0:
+                break
+            time.sleep(1)
+        assert left == 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
