@@ -82,6 +82,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         _print_error(error)
         return 2
     staff_add(business=business, username=owner, role=Role.OWNER, password=password)
+    from wateja.messaging.starter import starter_kit
+
+    starter_kit(business=business)
     if not get_user_model().objects.filter(is_superuser=True).exists():
         get_user_model().objects.filter(username=owner).update(is_staff=True, is_superuser=True)
     print(f"Created business {business.name} ({business.slug}) with owner {owner}.")

@@ -31,6 +31,11 @@ def test_init_creates_business_owner_and_key(tmp_path):
         "WHERE u.username = 'mama'"
     ).fetchone()
     assert role == ("owner",)
+    welcome = db.execute(
+        "SELECT a.is_active, t.purpose FROM messaging_automation a "
+        "JOIN messaging_template t ON t.id = a.sms_template_id WHERE a.kind = 'welcome'"
+    ).fetchone()
+    assert welcome == (1, "service")
 
     key = wateja("apikey", "create", "--business", "duka-la-mama", env=env)
     assert key.returncode == 0, key.stderr

@@ -1,0 +1,61 @@
+"""What a new business gets to start with: a welcome SMS with the card number (service), a
+thank-you and a birthday SMS (marketing), written in every language the product speaks, and
+the welcome automation switched on — so the card number reaches a customer who just joined
+without anyone setting up messaging first. Everything can be edited or switched off."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from wateja.messaging.automations import automation_save
+from wateja.messaging.composing import template_save
+from wateja.messaging.models import Template
+from wateja.tenants.models import Business
+
+
+def _texts(message: str) -> dict[str, dict[str, str]]:
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = {"body": _(message)}
+    return texts
+
+
+@transaction.atomic
+def starter_kit(*, business: Business) -> list[Template]:
+    """Create the starter templates and automations once (a second call does nothing)."""
+    if Template.objects.filter(business=business).exists():
+        return []
+    with translation.override(business.default_language):
+        return _create(business)
+
+
+def _create(business: Business) -> list[Template]:
+    welcome = template_save(
+        business=business,
+        name=_("Welcome"),
+        channel="sms",
+        purpose="service",
+        variants=[{"texts": _texts("Welcome to {shop}, {name}! Your card number: {card}")}],
+    )
+    thanks = template_save(
+        business=business,
+        name=_("Thank you"),
+        channel="sms",
+        variants=[{"texts": _texts("Thank you {name}! You have {balance} points at {shop}.")}],
+    )
+    birthday = template_save(
+        business=business,
+        name=_("Birthday"),
+        channel="sms",
+        variants=[{"texts": _texts("Happy birthday {name}! A treat waits for you at {shop}.")}],
+    )
+    automation_save(business=business, kind="welcome", sms_template_id=welcome.pk)
+    automation_save(business=business, kind="thank_you", sms_template_id=thanks.pk, is_active=False)
+    automation_save(
+        business=business, kind="birthday", sms_template_id=birthday.pk, is_active=False
+    )
+    return [welcome, thanks, birthday]
