@@ -77,8 +77,8 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
 
     from wateja.demo.customers import seed_customers
 
-    counts = {
-        business.slug: seed_customers(business, rng=rng, scale=scale)
+    counts: dict[str, dict[str, Any]] = {
+        business.slug: dict(seed_customers(business, rng=rng, scale=scale))
         for business in (cafe, flowers)
     }
     from wateja.customers.models import Customer
