@@ -125,8 +125,11 @@ def test_settings_mask_secrets_and_need_the_owner(api, api_for, business) -> Non
     assert body["quiet_start"] == "22:00"
     assert body["callbacks"]["ussd"].endswith("/ussd/")
     manager = api_for(business, Role.MANAGER)
-    assert manager.patch("/messaging/settings", {"cap_count": 9}).status_code == 403
-    assert manager.get("/messaging/settings").status_code == 200
+    assert manager.patch("/messaging/settings", {"cap_count": 4}).status_code == 200
+    refused = manager.patch("/messaging/settings", {"at_api_key": "stolen-key"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "owner_required"
+    assert manager.get("/messaging/settings").json()["at_api_key"] == "••••1234"
     bad = api.patch("/messaging/settings", {"sms_provider": "twilio"})
     assert bad.status_code == 422
     assert "twilio_auth_token" in bad.json()["details"]["fields"]

@@ -286,3 +286,18 @@ def test_a_message_left_sending_by_a_dead_worker_is_failed_not_resent(business) 
     message = Message.objects.get()
     assert message.status == MessageStatus.FAILED
     assert "not resent" in message.last_error
+
+
+def test_preview_counts_the_frequency_cap_like_the_send(business) -> None:
+    messaging_settings_update(business=business, cap_count=1, cap_days=7)
+    template = sms_template(business)
+    tired = person(business, "Tired Customer")
+    person(business, "Fresh Customer")
+    first = _campaign(business, template, name="First", segment_id=None)
+    campaign_launch(campaign=first, now=NOON)
+    Message.objects.exclude(customer=tired).delete()
+    second = _campaign(business, template, name="Second")
+    preview = campaign_preview(second)
+    sent = campaign_launch(campaign=second)
+    assert preview["skipped"] == {"frequency_cap": 1}
+    assert preview["sms"] == sent.counts["queued"] == 1

@@ -31,6 +31,7 @@ from wateja.messaging.models import (
     ChannelChoice,
     Purpose,
     SendChannel,
+    SkipReason,
     Template,
 )
 from wateja.messaging.outbox import (
@@ -39,6 +40,7 @@ from wateja.messaging.outbox import (
     consent_map,
     counts_as_dict,
     messages_queue,
+    recent_marketing_counts,
 )
 from wateja.tenants.models import Business
 from wateja.tenants.scoping import get_owned
@@ -170,16 +172,25 @@ def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str,
     plan = _plan(campaign)
     audience = campaign_audience(campaign)
     row = messaging_settings(campaign.business)
+    cap_since = timezone.now() - dt.timedelta(days=row.cap_days)
     reach: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     total = 0
     for batch in _iter_batches(
         audience.only("id", "phone", "email", "preferred_channel", "is_blocked", "erased_at"), 2000
     ):
-        consents = consent_map(campaign.business, [c.pk for c in batch])
+        ids = [c.pk for c in batch]
+        consents = consent_map(campaign.business, ids)
+        recent = (
+            recent_marketing_counts(campaign.business, ids, cap_since)
+            if plan.purpose == Purpose.MARKETING
+            else {}
+        )
         for customer in batch:
             total += 1
             channels, reason = choose_channels(customer, plan, consents)
+            if channels and recent.get(customer.pk, 0) + len(channels) > row.cap_count:
+                channels, reason = [], SkipReason.FREQUENCY_CAP
             if not channels:
                 skipped[reason] += 1
                 continue

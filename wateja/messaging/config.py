@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from wateja.core.errors import ValidationFailed
+from wateja.core.errors import Forbidden, ValidationFailed
 from wateja.customers.links import public_url
 from wateja.messaging.channels import channel_for
 from wateja.messaging.channels.base import Channel, ChannelConfig
@@ -55,8 +55,24 @@ def _as_time(value: Any) -> dt.time:
     return dt.time.fromisoformat(str(value))
 
 
-def messaging_settings_update(*, business: Business, **changes: Any) -> MessagingSettings:
+CREDENTIALS = (
+    "sms_provider", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
+    "email_provider", "email_from",
+)  # fmt: skip
+
+
+def messaging_settings_update(
+    *, business: Business, by_owner: bool = True, **changes: Any
+) -> MessagingSettings:
+    """Change the settings; the provider, its credentials and the sender address only by
+    the owner (they decide where customers' numbers go and what the business pays)."""
     row = messaging_settings(business)
+    touched = [k for k in CREDENTIALS if k in changes and changes[k] != getattr(row, k)]
+    if touched and not by_owner:
+        message = _("Only the owner can change the provider and its keys.")
+        raise Forbidden(
+            message, code="owner_required", details={"fields": {k: [message] for k in touched}}
+        )
     errors: dict[str, object] = {}
     for key, value in changes.items():
         if key not in EDITABLE:

@@ -38,7 +38,7 @@ from wateja.tenants.models import Business
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 SAMPLE_NAMES = {"en": "Amina", "sw": "Amina", "hy": "Անի", "ru": "Анна"}
 SAMPLE_CARD = "123456789012"
-SAMPLE_LINK_TOKEN = "Xq7Tz2Lm9Pw4Rk8Nc3Vb5Hd1"  # as long as a real message token
+SAMPLE_LINK_PATH = "/r/Xq7Tz2Lm9Pw4Rk8Nc3Vb5Hd1/"  # as long as a real tracked link
 
 
 def languages_for(business: Business) -> list[str]:
@@ -64,7 +64,7 @@ def sample_values(business: Business, language: str) -> dict[str, object]:
         "shop": business.name,
         "support": support_line(business),
         "card": SAMPLE_CARD,
-        "link": public_url(f"/r/{SAMPLE_LINK_TOKEN}/"),
+        "link": public_url(SAMPLE_LINK_PATH),
     }
 
 
@@ -194,7 +194,7 @@ def templates_overview(business: Business) -> list[Template]:
         languages.setdefault(template_id, set()).update(texts)
     for template in templates:
         found = languages.get(template.pk, set())
-        template.languages = [code for code in LANGUAGE_CODES if code in found]  # type: ignore[attr-defined]
+        template.languages = [code for code in LANGUAGE_CODES if code in found]
     return templates
 
 

@@ -3,7 +3,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from wateja.web import views, views_checkout, views_customers, views_rewards, views_wallet
+from wateja.web import (
+    views,
+    views_checkout,
+    views_customers,
+    views_messaging,
+    views_rewards,
+    views_wallet,
+)
 
 app_name = "web"
 
@@ -74,7 +81,7 @@ urlpatterns = [
     path("rewards/<int:promotion_id>/", views_rewards.offer_detail, name="offer_detail"),
     path("rewards/<int:promotion_id>/status/", views_rewards.offer_status, name="offer_status"),
     path("rewards/<int:promotion_id>/codes/", views_rewards.offer_codes, name="offer_codes"),
-    path("messages/", views.messages_page, name="messages"),
+    path("messages/", views_messaging.messages_home, name="messages"),
     path("reports/", views.reports, name="reports"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/locations/", views.location_add, name="location_add"),
@@ -85,4 +92,5 @@ urlpatterns = [
     path("", include("wateja.web.urls_print")),
     path("", include("wateja.web.urls_imports")),
     path("", include("wateja.web.urls_hooks")),
+    path("", include("wateja.web.urls_messaging")),
 ]

@@ -53,7 +53,6 @@ def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-messages_page = _coming(gettext_lazy("Messages"))
 reports = _coming(gettext_lazy("Reports"))
 
 

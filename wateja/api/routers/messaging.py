@@ -37,7 +37,7 @@ from wateja.messaging.models import Automation, AutomationKind, Campaign, Messag
 from wateja.messaging.outbox import Plan, counts_as_dict, messages_queue
 from wateja.messaging.receipts import receipt_send
 from wateja.orders.models import Order
-from wateja.tenants.roles import Role
+from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["messaging"])
@@ -441,7 +441,11 @@ def settings_get(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch("/messaging/settings")
 def settings_patch(request: HttpRequest, payload: SettingsPatch) -> dict[str, Any]:
-    require_role(request, Role.OWNER)
+    """Managers change quiet hours, caps and prices; the provider and keys need the owner."""
+    require_role(request, Role.MANAGER)
     business = current_business(request)
-    messaging_settings_update(business=business, **payload.dict(exclude_unset=True))
+    by_owner = role_at_least(request.auth.role, Role.OWNER)  # type: ignore[attr-defined]
+    messaging_settings_update(
+        business=business, by_owner=by_owner, **payload.dict(exclude_unset=True)
+    )
     return _settings_out(business)
