@@ -15,7 +15,7 @@ from django.utils import timezone
 from wateja.customers.models import Customer
 from wateja.customers.segments import segment_save
 from wateja.messaging.attribution import attribution_run
-from wateja.messaging.automations import EVENT_KINDS, automation_save, automations_run
+from wateja.messaging.automations import automation_save, automations_run
 from wateja.messaging.campaigns import campaign_launch, campaign_save
 from wateja.messaging.composing import template_save
 from wateja.messaging.config import messaging_settings
