@@ -139,11 +139,10 @@ class ChannelChoice(models.TextChoices):
     BOTH = "both", _("Both SMS and e-mail")
 
 
-class Campaign(BusinessOwned):
-    name = models.CharField(_("name"), max_length=150)
-    segment = models.ForeignKey(
-        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+class Sending(BusinessOwned):
+    """What campaigns and automations share: the channel rule, a template per channel, the
+    values for {offer}, {code} and {link}, and the share of customers held back."""
+
     channel = models.CharField(
         _("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
     )
@@ -157,6 +156,16 @@ class Campaign(BusinessOwned):
     code = models.CharField(_("code"), max_length=40, blank=True)
     link_url = models.URLField(_("link"), blank=True)
     holdout_percent = models.PositiveSmallIntegerField(_("holdout group (%)"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Campaign(Sending):
+    name = models.CharField(_("name"), max_length=150)
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
@@ -192,21 +201,12 @@ class AutomationKind(models.TextChoices):
     PREFERENCES = "preferences", _("Personal letter: which services would you like")
 
 
-class Automation(BusinessOwned):
+class Automation(Sending):
     """A trigger: an event (enrolment, purchase, points expiring …) sends a template after a
     delay. The runner keeps `scanned_until` so each event is looked at once; the message's
     dedupe key makes a second look harmless."""
 
     kind = models.CharField(_("when"), max_length=20, choices=AutomationKind.choices)
-    channel = models.CharField(
-        _("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
-    )
-    sms_template = models.ForeignKey(
-        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    email_template = models.ForeignKey(
-        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     delay_hours = models.PositiveIntegerField(_("delay (hours)"), default=0)
     days = models.PositiveIntegerField(
         _("days"), default=0, help_text=_("Expiring: days ahead; win-back: days without a purchase")
@@ -214,10 +214,6 @@ class Automation(BusinessOwned):
     categories = models.CharField(
         _("product categories"), max_length=300, blank=True, help_text=_("Comma separated")
     )
-    offer = models.CharField(_("offer"), max_length=200, blank=True)
-    code = models.CharField(_("code"), max_length=40, blank=True)
-    link_url = models.URLField(_("link"), blank=True)
-    holdout_percent = models.PositiveSmallIntegerField(_("holdout group (%)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     scanned_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

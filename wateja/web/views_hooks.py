@@ -9,6 +9,7 @@ RFC 8058 one-click POST from the mailbox provider), `/r/<token>/` (tracked link)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.http import (
     Http404,
@@ -46,48 +47,50 @@ def _row(token: str) -> MessagingSettings:
         raise Http404 from None
 
 
-def _bad(error: DomainError) -> HttpResponse:
-    return HttpResponseBadRequest(str(error.message), content_type="text/plain; charset=utf-8")
+def _callback(token: str, handle: Callable[[MessagingSettings], str]) -> HttpResponse:
+    """A provider's POST: 200 with the handler's text, 400 (logged by the service) when the
+    request cannot be read, 404 for an unknown address."""
+    try:
+        text = handle(_row(token))
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error.message), content_type="text/plain; charset=utf-8")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @csrf_exempt
 @require_POST
 def sms_inbound(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        inbound_sms(row=_row(token), form=request.POST)
-    except DomainError as error:
-        return _bad(error)
-    return HttpResponse("OK", content_type="text/plain")
+    def handle(row: MessagingSettings) -> str:
+        inbound_sms(row=row, form=request.POST)
+        return "OK"
+
+    return _callback(token, handle)
 
 
 @csrf_exempt
 @require_POST
 def sms_delivery(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        delivery_report(row=_row(token), form=request.POST)
-    except DomainError as error:
-        return _bad(error)
-    return HttpResponse("OK", content_type="text/plain")
+    def handle(row: MessagingSettings) -> str:
+        delivery_report(row=row, form=request.POST)
+        return "OK"
+
+    return _callback(token, handle)
 
 
 @csrf_exempt
 @require_POST
 def sms_opt_out(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        provider_opt_out(row=_row(token), phone=request.POST.get("phoneNumber", ""))
-    except DomainError as error:
-        return _bad(error)
-    return HttpResponse("OK", content_type="text/plain")
+    def handle(row: MessagingSettings) -> str:
+        provider_opt_out(row=row, phone=request.POST.get("phoneNumber", ""))
+        return "OK"
+
+    return _callback(token, handle)
 
 
 @csrf_exempt
 @require_POST
 def ussd(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        reply = ussd_reply(row=_row(token), form=request.POST)
-    except DomainError as error:
-        return _bad(error)
-    return HttpResponse(reply, content_type="text/plain; charset=utf-8")
+    return _callback(token, lambda row: ussd_reply(row=row, form=request.POST))
 
 
 @csrf_exempt

@@ -127,21 +127,6 @@ class LaunchIn(StrictSchema):
     at: datetime | None = Field(None, description="send at this time; now when empty")
 
 
-class AutomationIn(StrictSchema):
-    kind: AutomationKind
-    channel: str | None = None
-    sms_template_id: int | None = None
-    email_template_id: int | None = None
-    delay_hours: int | None = None
-    days: int | None = None
-    categories: str | None = Field(None, max_length=300)
-    offer: str | None = Field(None, max_length=200)
-    code: str | None = Field(None, max_length=40)
-    link_url: str | None = Field(None, max_length=200)
-    holdout_percent: int | None = None
-    is_active: bool | None = None
-
-
 class AutomationChange(StrictSchema):
     channel: str | None = None
     sms_template_id: int | None = None
@@ -154,6 +139,10 @@ class AutomationChange(StrictSchema):
     link_url: str | None = Field(None, max_length=200)
     holdout_percent: int | None = None
     is_active: bool | None = None
+
+
+class AutomationIn(AutomationChange):
+    kind: AutomationKind
 
 
 class AutomationOut(Schema):

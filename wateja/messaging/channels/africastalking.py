@@ -32,6 +32,8 @@ from wateja.messaging.channels.base import (
     Outgoing,
     SendResult,
     SendStatus,
+    failed,
+    required_field,
 )
 
 SENT_CODES: dict[int, SendStatus] = {100: "sent", 101: "sent", 102: "queued"}
@@ -68,10 +70,6 @@ def sms_service(config: ChannelConfig) -> Any:
     return _SMSService(config.username, config.api_key, config.api_base)
 
 
-def _failed(error: str, *, retryable: bool, raw: Mapping[str, Any] | None = None) -> SendResult:
-    return SendResult(status="failed", error=error, retryable=retryable, raw=dict(raw or {}))
-
-
 def _as_dict(response: Any) -> dict[str, Any]:
     """The SDK returns parsed JSON only for content type exactly application/json."""
     if isinstance(response, dict):
@@ -88,12 +86,12 @@ def send_result_from_response(response: Any) -> SendResult:
     data = _as_dict(response)
     sms_data = data.get("SMSMessageData")
     if not isinstance(sms_data, dict):
-        return _failed(f"unexpected Africa's Talking response: {response!r:.200}", retryable=True)
+        return failed(f"unexpected Africa's Talking response: {response!r:.200}", retryable=True)
     recipients = sms_data.get("Recipients") or []
     if not recipients:
         # e.g. {"Message": "InvalidSenderId", "Recipients": []}
         message = str(sms_data.get("Message") or "no recipient accepted")
-        return _failed(message, retryable=False, raw=data)
+        return failed(message, retryable=False, raw=data)
     recipient = recipients[0]
     try:
         code = int(recipient.get("statusCode"))
@@ -108,18 +106,11 @@ def send_result_from_response(response: Any) -> SendResult:
             raw=data,
         )
     if code in RETRYABLE_CODES:
-        return _failed(reason, retryable=True, raw=data)
+        return failed(reason, retryable=True, raw=data)
     if code in REJECTED_CODES:
-        return _failed(reason, retryable=False, raw=data)
+        return failed(reason, retryable=False, raw=data)
     # an unknown code may mean the SMS left: do not risk sending it twice
-    return _failed(f"unknown status: {reason}", retryable=False, raw=data)
-
-
-def _required(form: Mapping[str, str], key: str) -> str:
-    value = (form.get(key) or "").strip()
-    if not value:
-        raise MalformedCallback(f"missing {key!r}")
-    return value
+    return failed(f"unknown status: {reason}", retryable=False, raw=data)
 
 
 class AfricasTalkingChannel:
@@ -131,7 +122,7 @@ class AfricasTalkingChannel:
 
     def send(self, outgoing: Outgoing) -> SendResult:
         if outgoing.channel != "sms":
-            return _failed(f"Africa's Talking cannot send {outgoing.channel!r}", retryable=False)
+            return failed(f"Africa's Talking cannot send {outgoing.channel!r}", retryable=False)
         try:
             response = self.service.send(
                 outgoing.body,
@@ -140,18 +131,18 @@ class AfricasTalkingChannel:
                 timeout=self.config.timeout_seconds,
             )
         except ValueError as exc:  # the SDK's own phone number check
-            return _failed(str(exc), retryable=False)
+            return failed(str(exc), retryable=False)
         except requests.Timeout as exc:
-            return _failed(f"Africa's Talking timeout: {exc}", retryable=True)
+            return failed(f"Africa's Talking timeout: {exc}", retryable=True)
         except requests.RequestException as exc:
-            return _failed(f"Africa's Talking unreachable: {exc}", retryable=True)
+            return failed(f"Africa's Talking unreachable: {exc}", retryable=True)
         except AfricasTalkingException as exc:  # any non-2xx HTTP answer; body as message
-            return _failed(f"Africa's Talking HTTP error: {exc}", retryable=True)
+            return failed(f"Africa's Talking HTTP error: {exc}", retryable=True)
         return send_result_from_response(response)
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
-        provider_id = _required(form, "id")
-        status_text = _required(form, "status")
+        provider_id = required_field(form, "id")
+        status_text = required_field(form, "status")
         if status_text not in REPORT_STATUSES:
             raise MalformedCallback(f"unknown delivery status {status_text!r}")
         status, final = REPORT_STATUSES[status_text]
@@ -163,8 +154,8 @@ class AfricasTalkingChannel:
         )
 
     def parse_inbound(self, form: Mapping[str, str]) -> Inbound:
-        from_phone = _required(form, "from")
-        to = _required(form, "to")
+        from_phone = required_field(form, "from")
+        to = required_field(form, "to")
         if "text" not in form:
             raise MalformedCallback("missing 'text'")
         return Inbound(

@@ -89,3 +89,16 @@ class Channel(Protocol):
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport: ...
 
     def parse_inbound(self, form: Mapping[str, str]) -> Inbound: ...
+
+
+def failed(error: str, *, retryable: bool, raw: Mapping[str, Any] | None = None) -> SendResult:
+    """A failed attempt; `retryable` says whether the worker may try again later."""
+    return SendResult(status="failed", error=error, retryable=retryable, raw=dict(raw or {}))
+
+
+def required_field(form: Mapping[str, str], key: str) -> str:
+    """A callback field that must be present and non-blank, else MalformedCallback."""
+    value = (form.get(key) or "").strip()
+    if not value:
+        raise MalformedCallback(f"missing {key!r}")
+    return value

@@ -30,13 +30,10 @@ from wateja.messaging.channels.base import (
     MalformedCallback,
     Outgoing,
     SendResult,
+    failed,
 )
 
 DEFAULT_MSGID_DOMAIN = "wateja.local"
-
-
-def _failed(error: str, *, retryable: bool) -> SendResult:
-    return SendResult(status="failed", error=error, retryable=retryable)
 
 
 def _reply_text(code: int, message: bytes | str) -> str:
@@ -49,9 +46,9 @@ def smtp_error_result(exc: Exception) -> SendResult:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         # {recipient: (code, message)}; one recipient per message here
         code, message = next(iter(exc.recipients.values()), (0, b"recipient refused"))
-        return _failed(f"recipient refused: {_reply_text(code, message)}", retryable=code < 500)
+        return failed(f"recipient refused: {_reply_text(code, message)}", retryable=code < 500)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _failed(
+        return failed(
             f"SMTP authentication failed: {_reply_text(exc.smtp_code, exc.smtp_error)}",
             retryable=True,
         )
@@ -59,13 +56,13 @@ def smtp_error_result(exc: Exception) -> SendResult:
         # sender refused, data refused, connect refused with a reply code
         kind = type(exc).__name__.removeprefix("SMTP")
         reply = _reply_text(exc.smtp_code, exc.smtp_error)
-        return _failed(f"{kind}: {reply}", retryable=not 500 <= exc.smtp_code < 600)
+        return failed(f"{kind}: {reply}", retryable=not 500 <= exc.smtp_code < 600)
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         # smtplib reports a timeout while reading a reply as SMTPServerDisconnected
-        return _failed(f"SMTP timeout: {exc}", retryable=True)
+        return failed(f"SMTP timeout: {exc}", retryable=True)
     if isinstance(exc, smtplib.SMTPException | OSError):
         # server disconnected, connection refused, DNS failure, STARTTLS missing
-        return _failed(f"SMTP error: {type(exc).__name__}: {exc}", retryable=True)
+        return failed(f"SMTP error: {type(exc).__name__}: {exc}", retryable=True)
     raise exc
 
 
@@ -105,14 +102,14 @@ class EmailChannel:
 
     def send(self, outgoing: Outgoing) -> SendResult:
         if outgoing.channel != "email":
-            return _failed(f"the smtp channel cannot send {outgoing.channel!r}", retryable=False)
+            return failed(f"the smtp channel cannot send {outgoing.channel!r}", retryable=False)
         try:
             message = build_email(self.config, outgoing)
             message_id = message.extra_headers["Message-ID"]
             # building the MIME message validates addresses and headers before connecting
             message.message()
         except ValueError as exc:  # invalid address, header injection (BadHeaderError)
-            return _failed(f"invalid e-mail: {exc}", retryable=False)
+            return failed(f"invalid e-mail: {exc}", retryable=False)
         try:
             with get_connection(
                 fail_silently=False, timeout=self.config.timeout_seconds
@@ -121,7 +118,7 @@ class EmailChannel:
         except (smtplib.SMTPException, OSError) as exc:
             return smtp_error_result(exc)
         if not sent:
-            return _failed("the mail backend sent nothing", retryable=True)
+            return failed("the mail backend sent nothing", retryable=True)
         return SendResult(status="sent", provider_id=message_id, raw={"message_id": message_id})
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:

@@ -21,6 +21,7 @@ from wateja.messaging.channels.base import (
     MalformedCallback,
     Outgoing,
     SendResult,
+    required_field,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,6 @@ def outbox_clear() -> None:
         _sent.clear()
 
 
-def _required(form: Mapping[str, str], key: str) -> str:
-    value = (form.get(key) or "").strip()
-    if not value:
-        raise MalformedCallback(f"missing {key!r}")
-    return value
-
-
 class OutboxChannel:
     name = "outbox"
 
@@ -73,8 +67,8 @@ class OutboxChannel:
         return SendResult(status="sent", provider_id=f"outbox-{outgoing.message_id}")
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
-        provider_id = _required(form, "id")
-        status = _required(form, "status").lower()
+        provider_id = required_field(form, "id")
+        status = required_field(form, "status").lower()
         if status not in _STATUSES:
             raise MalformedCallback(f"unknown status {status!r}")
         delivery_status, final = _STATUSES[status]
@@ -87,7 +81,7 @@ class OutboxChannel:
         )
 
     def parse_inbound(self, form: Mapping[str, str]) -> Inbound:
-        from_phone = _required(form, "from")
+        from_phone = required_field(form, "from")
         if "text" not in form:
             raise MalformedCallback("missing 'text'")
         return Inbound(

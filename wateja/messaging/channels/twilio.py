@@ -34,6 +34,8 @@ from wateja.messaging.channels.base import (
     Outgoing,
     SendResult,
     SendStatus,
+    failed,
+    required_field,
 )
 
 # status of the Message resource returned by create → our send status
@@ -84,10 +86,6 @@ def twilio_signature_valid(
     return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
 
 
-def _failed(error: str, *, retryable: bool, raw: Mapping[str, Any] | None = None) -> SendResult:
-    return SendResult(status="failed", error=error, retryable=retryable, raw=dict(raw or {}))
-
-
 def _status_retryable(status: int) -> bool:
     return status in (401, 429) or status >= 500
 
@@ -97,12 +95,12 @@ def error_result(exc: TwilioException) -> SendResult:
     if isinstance(exc, TwilioRestException):
         raw = {"status": exc.status, "code": exc.code, "message": exc.msg}
         error = f"Twilio {exc.code}: {exc.msg}"
-        return _failed(error, retryable=_status_retryable(int(exc.status)), raw=raw)
+        return failed(error, retryable=_status_retryable(int(exc.status)), raw=raw)
     if isinstance(exc, TwilioServiceException):
         raw = {"status": exc.status, "code": exc.code, "title": exc.title, "detail": exc.detail}
         error = f"Twilio {exc.code}: {exc.title} {exc.detail or ''}".strip()
-        return _failed(error, retryable=_status_retryable(int(exc.status)), raw=raw)
-    return _failed(f"Twilio error: {exc}", retryable=True)
+        return failed(error, retryable=_status_retryable(int(exc.status)), raw=raw)
+    return failed(f"Twilio error: {exc}", retryable=True)
 
 
 def _message_raw(message: Any) -> dict[str, Any]:
@@ -120,14 +118,7 @@ def result_from_message(message: Any) -> SendResult:
             status=CREATED_STATUSES[status], provider_id=str(message.sid), cost=cost, raw=raw
         )
     reason = f"{status} {message.error_code or ''} {message.error_message or ''}".strip()
-    return _failed(f"Twilio: {reason}", retryable=False, raw=raw)
-
-
-def _required(form: Mapping[str, str], key: str) -> str:
-    value = (form.get(key) or "").strip()
-    if not value:
-        raise MalformedCallback(f"missing {key!r}")
-    return value
+    return failed(f"Twilio: {reason}", retryable=False, raw=raw)
 
 
 class TwilioChannel:
@@ -145,7 +136,7 @@ class TwilioChannel:
 
     def send(self, outgoing: Outgoing) -> SendResult:
         if outgoing.channel != "sms":
-            return _failed(f"Twilio cannot send {outgoing.channel!r}", retryable=False)
+            return failed(f"Twilio cannot send {outgoing.channel!r}", retryable=False)
         options: dict[str, str] = self._sender()
         if self.config.callback_url:
             options["status_callback"] = self.config.callback_url
@@ -154,14 +145,14 @@ class TwilioChannel:
         except TwilioException as exc:
             return error_result(exc)
         except requests.Timeout as exc:
-            return _failed(f"Twilio timeout: {exc}", retryable=True)
+            return failed(f"Twilio timeout: {exc}", retryable=True)
         except requests.RequestException as exc:
-            return _failed(f"Twilio unreachable: {exc}", retryable=True)
+            return failed(f"Twilio unreachable: {exc}", retryable=True)
         return result_from_message(message)
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
-        provider_id = _required(form, "MessageSid")
-        status_text = _required(form, "MessageStatus").lower()
+        provider_id = required_field(form, "MessageSid")
+        status_text = required_field(form, "MessageStatus").lower()
         if status_text not in CALLBACK_STATUSES:
             raise MalformedCallback(f"unknown MessageStatus {status_text!r}")
         status, final = CALLBACK_STATUSES[status_text]
@@ -174,8 +165,8 @@ class TwilioChannel:
         )
 
     def parse_inbound(self, form: Mapping[str, str]) -> Inbound:
-        from_phone = _required(form, "From")
-        to = _required(form, "To")
+        from_phone = required_field(form, "From")
+        to = required_field(form, "To")
         provider_id = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         if not provider_id:
             raise MalformedCallback("missing 'MessageSid'")
