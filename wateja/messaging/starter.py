@@ -9,6 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+WELCOME = gettext_noop("Welcome to {shop}, {name}! Your card number: {card}")
+THANKS = gettext_noop("Thank you {name}! You have {balance} points at {shop}.")
+BIRTHDAY = gettext_noop("Happy birthday {name}! A treat waits for you at {shop}.")
 
 from wateja.messaging.automations import automation_save
 from wateja.messaging.composing import template_save
@@ -39,19 +44,19 @@ def _create(business: Business) -> list[Template]:
         name=_("Welcome"),
         channel="sms",
         purpose="service",
-        variants=[{"texts": _texts("Welcome to {shop}, {name}! Your card number: {card}")}],
+        variants=[{"texts": _texts(WELCOME)}],
     )
     thanks = template_save(
         business=business,
         name=_("Thank you"),
         channel="sms",
-        variants=[{"texts": _texts("Thank you {name}! You have {balance} points at {shop}.")}],
+        variants=[{"texts": _texts(THANKS)}],
     )
     birthday = template_save(
         business=business,
         name=_("Birthday"),
         channel="sms",
-        variants=[{"texts": _texts("Happy birthday {name}! A treat waits for you at {shop}.")}],
+        variants=[{"texts": _texts(BIRTHDAY)}],
     )
     automation_save(business=business, kind="welcome", sms_template_id=welcome.pk)
     automation_save(business=business, kind="thank_you", sms_template_id=thanks.pk, is_active=False)
