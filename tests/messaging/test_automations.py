@@ -14,6 +14,7 @@ from wateja.messaging.automations import automation_run, automation_save
 from wateja.messaging.composing import template_save
 from wateja.messaging.inbound import feedback_give
 from wateja.messaging.models import Message, MessageStatus
+from wateja.messaging.worker import outbox_send_due
 from wateja.orders.models import Checkout, Order, OrderLine
 from wateja.orders.services import customer_stats_recompute
 from wateja.wallet.models import Lot
@@ -209,3 +210,23 @@ def test_automation_needs_a_template_of_its_channel(business) -> None:
     assert "sms_template_id" in error.value.details["fields"]
     with pytest.raises(ValidationFailed):
         automation_save(business=business, kind="nonsense")
+
+
+def test_welcome_at_night_goes_at_once_but_a_thank_you_waits_for_morning(business) -> None:
+    night = dt.datetime(2026, 11, 27, 19, 30, tzinfo=dt.UTC)  # 22:30 in Nairobi
+    welcome = _automation(business, "welcome", "Karibu! Card {card}", purpose="service",
+                          at=night - dt.timedelta(minutes=5))  # fmt: skip
+    thanks = _automation(
+        business, "thank_you", "Asante {name}!", at=night - dt.timedelta(minutes=5)
+    )
+    with time_machine.travel(night, tick=False):
+        customer = person(business, "Late Visitor")
+    _order(business, customer, night)
+    automation_run(automation=welcome, now=night + dt.timedelta(minutes=1))
+    automation_run(automation=thanks, now=night + dt.timedelta(minutes=1))
+
+    assert outbox_send_due(now=night + dt.timedelta(minutes=2)) == {"sent": 1}
+    assert Message.objects.get(automation=welcome).status == MessageStatus.SENT
+    waiting = Message.objects.get(automation=thanks)
+    assert waiting.status == MessageStatus.QUEUED
+    assert waiting.not_before == dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)

@@ -11,14 +11,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-WELCOME = gettext_noop("Welcome to {shop}, {name}! Your card number: {card}")
-THANKS = gettext_noop("Thank you {name}! You have {balance} points at {shop}.")
-BIRTHDAY = gettext_noop("Happy birthday {name}! A treat waits for you at {shop}.")
-
 from wateja.messaging.automations import automation_save
 from wateja.messaging.composing import template_save
 from wateja.messaging.models import Template
 from wateja.tenants.models import Business
+
+WELCOME = gettext_noop("Welcome to {shop}, {name}! Your card number: {card}")
+THANKS = gettext_noop("Thank you {name}! You have {balance} points at {shop}.")
+BIRTHDAY = gettext_noop("Happy birthday {name}! A treat waits for you at {shop}.")
 
 
 def _texts(message: str) -> dict[str, dict[str, str]]:
