@@ -217,7 +217,7 @@ def test_welcome_at_night_goes_at_once_but_a_thank_you_waits_for_morning(busines
     welcome = _automation(business, "welcome", "Karibu! Card {card}", purpose="service",
                           at=night - dt.timedelta(minutes=5))  # fmt: skip
     thanks = _automation(
-        business, "thank_you", "Asante {name}!", at=night - dt.timedelta(minutes=5)
+        business, "thank_you", "Asante {name}!", at=night - dt.timedelta(minutes=5), delay_hours=0
     )
     with time_machine.travel(night, tick=False):
         customer = person(business, "Late Visitor")
