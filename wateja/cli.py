@@ -1,4 +1,4 @@
-"""The `wateja` command: init, serve, worker, demo, apikey, check and Django management.
+"""The `wateja` command: init, serve, worker, demo, apikey, report, check and Django management.
 
 Each sub-command sets up Django (after choosing the data directory) and calls services; no
 business rule lives here.
@@ -231,6 +231,47 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from django.utils import translation
+
+    from wateja.analytics.reports import report_text
+    from wateja.analytics.services import as_dict, filters_parse, period_parse, report_get
+    from wateja.core.errors import DomainError
+    from wateja.tenants.models import Business, Location
+
+    business = Business.objects.filter(slug=args.business).first()
+    if business is None:
+        print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+        return 2
+    location = None
+    if args.location:
+        found = Location.objects.for_business(business)
+        location = (
+            found.filter(pk=int(args.location)).first()
+            if args.location.isdigit()
+            else found.filter(name__iexact=args.location).first()
+        )
+        if location is None:
+            print(f"No location {args.location!r} at {business.slug}.", file=sys.stderr)
+            return 2
+    with translation.override(args.language or business.default_language):
+        try:
+            period = period_parse(business=business, start=args.start, end=args.end)
+            filters = filters_parse(business=business, location=location.pk if location else None)
+            report = report_get(business=business, period=period, filters=filters)
+        except DomainError as error:
+            _print_error(error)
+            return 2
+        if args.format == "json":
+            print(json.dumps(as_dict(report), ensure_ascii=False, indent=2))
+        else:
+            print(report_text(report, location_name=location.name if location else ""))
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -297,6 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--business", help="only this business (short name)")
     check.set_defaults(func=cmd_check_ledger)
+
+    report = sub.add_parser("report", help="print the main figures of a period")
+    report.add_argument("--business", required=True, help="the business's short name (slug)")
+    report.add_argument("--start", help="first day, YYYY-MM-DD (default: 30 days ago)")
+    report.add_argument("--end", help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--location", help="only this location (id or name)")
+    report.add_argument("--format", choices=["text", "json"], default="text")
+    report.add_argument("--language", help="en, sw, hy or ru (default: the business's)")
+    report.set_defaults(func=cmd_report)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -113,6 +113,8 @@ def test_business_default_language_applies_without_a_choice(make_business, staff
 
 def test_section_pages_render(business, staff_client):
     client = staff_client(business, Role.VIEWER)
-    for path in ("/customers/", "/rewards/", "/messages/", "/reports/"):
+    for path in ("/customers/", "/rewards/", "/messages/"):
         assert client.get(path).status_code == 200
     assert client.get("/checkout/").status_code == 403  # the till is for cashiers and up
+    assert client.get("/reports/").status_code == 403  # figures are for managers and owners
+    assert staff_client(business, Role.MANAGER).get("/reports/").status_code == 200

@@ -3,6 +3,8 @@
 Filter keys (all optional, combined with AND):
   city, tag, language, source             exact values (city case-insensitive)
   tier                                    the loyalty tier held (name, e.g. "Gold")
+  rfm                                     the RFM group from the nightly scoring (champions,
+                                          loyal, at_risk, hibernating, lost, …)
   spent_min, spent_max                    total spent, in minor units of the business currency
   purchases_min                           at least this many purchases
   last_purchase_before, last_purchase_after   ISO dates (YYYY-MM-DD), in the business's time zone
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
+from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
 from wateja.tenants.models import Business
@@ -37,7 +40,7 @@ DATE_KEYS = (
     "created_before",
 )
 BOOL_KEYS = ("consent_sms", "consent_email")
-TEXT_KEYS = ("city", "tag", "language", "source", "tier")
+TEXT_KEYS = ("city", "tag", "language", "source", "tier", "rfm")
 ALL_KEYS = (*INT_KEYS, *DATE_KEYS, *BOOL_KEYS, *TEXT_KEYS, "birthday_month")
 
 
@@ -99,6 +102,8 @@ def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
             cleaned[key] = str(value).strip()
             if key == "source" and cleaned[key] not in Source.values:
                 errors[key] = _("Unknown value.")
+            if key == "rfm" and cleaned[key] not in RFM_SEGMENTS:
+                errors[key] = _("Unknown value.")
     if errors:
         raise _invalid(errors)
     return cleaned
@@ -126,6 +131,8 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         qs = qs.filter(tag_links__tag__name=f["tag"].lower())
     if "tier" in f:  # the tier state lives with promotions; filtered by its relation name
         qs = qs.filter(tier_state__tier__name__iexact=f["tier"])
+    if "rfm" in f:  # scored nightly by analytics; filtered by its relation name
+        qs = qs.filter(rfm__segment=f["rfm"])
     if "language" in f:
         qs = qs.filter(language=f["language"])
     if "source" in f:

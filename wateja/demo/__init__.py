@@ -87,4 +87,8 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
     for business in (cafe, flowers):
         people = list(Customer.objects.filter(business=business).order_by("pk"))
         counts[business.slug]["messaging"] = seed_messaging(business, rng, people)
+    from wateja.demo.analytics import seed_analytics
+
+    for business in (cafe, flowers):
+        seed_analytics(business, rng=rng)
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

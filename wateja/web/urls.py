@@ -7,6 +7,7 @@ from wateja.web import (
     views,
     views_checkout,
     views_customers,
+    views_dashboard,
     views_messaging,
     views_rewards,
     views_wallet,
@@ -82,7 +83,7 @@ urlpatterns = [
     path("rewards/<int:promotion_id>/status/", views_rewards.offer_status, name="offer_status"),
     path("rewards/<int:promotion_id>/codes/", views_rewards.offer_codes, name="offer_codes"),
     path("messages/", views_messaging.messages_home, name="messages"),
-    path("reports/", views.reports, name="reports"),
+    path("reports/", views_dashboard.dashboard, name="reports"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/locations/", views.location_add, name="location_add"),
     path("settings/loyalty/", views.wallet_rules, name="wallet_rules"),
@@ -93,4 +94,5 @@ urlpatterns = [
     path("", include("wateja.web.urls_imports")),
     path("", include("wateja.web.urls_hooks")),
     path("", include("wateja.web.urls_messaging")),
+    path("", include("wateja.web.urls_dashboard")),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib import messages
@@ -10,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
@@ -41,19 +39,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "staff_count": Staff.objects.for_business(business).count(),
         },
     )
-
-
-def _coming(title: object) -> Callable[[HttpRequest], HttpResponse]:
-    """A section whose issue has not landed yet: says so instead of a dead link."""
-
-    @staff_required()
-    def view(request: HttpRequest) -> HttpResponse:
-        return render(request, "web/coming.html", {"title": title})
-
-    return view
-
-
-reports = _coming(gettext_lazy("Reports"))
 
 
 @staff_required(Role.MANAGER)
