@@ -149,7 +149,7 @@ def _csv_chunks(header: Sequence[object], rows: Iterable[Sequence[object]]) -> I
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_value(value: object) -> object:
+def xlsx_value(value: object) -> object:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     value = _text(value)
@@ -165,9 +165,9 @@ def _xlsx_chunks(
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "Sheet")
-    sheet.append([_xlsx_value(h) for h in header])
+    sheet.append([xlsx_value(h) for h in header])
     for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
+        sheet.append([xlsx_value(v) for v in row])
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:

@@ -190,7 +190,7 @@ def _date_text(value: Any, business: Business) -> str:
     return str(format_date(moment.date(), "medium", locale=_locale_name()))
 
 
-def _datetime_text(value: Any, business: Business) -> str:
+def datetime_text(value: Any, business: Business) -> str:
     moment = _as_datetime(value)
     if moment is None:
         return str(value or "")
@@ -200,7 +200,7 @@ def _datetime_text(value: Any, business: Business) -> str:
     return str(format_datetime(moment, "medium", tzinfo=zone, locale=_locale_name()))
 
 
-def _money_text(amount_minor: int, currency: str) -> str:
+def money_text(amount_minor: int, currency: str) -> str:
     """The amount in the active locale; with the ISO code when the font lacks the symbol
     (DejaVu Sans has no Armenian dram sign ֏)."""
     locale = _locale_name()
@@ -324,7 +324,7 @@ def _numbered_canvas(footer: Callable[[Canvas, int, int], None]) -> type[Canvas]
     return type("NumberedCanvas", (_NumberedCanvas,), {"footer": staticmethod(footer)})
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def pdf_styles() -> dict[str, ParagraphStyle]:
     register_fonts()
     base = ParagraphStyle(
         "body", fontName=SANS, bulletFontName=SANS, fontSize=9, leading=12, textColor=INK
@@ -362,7 +362,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: object, style: ParagraphStyle) -> Paragraph:
+def paragraph(text: object, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text (escaped; line breaks kept)."""
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
@@ -554,7 +554,7 @@ def cards_sheet_pdf(business: Business, cards: Iterable[Card]) -> bytes:
 # Customer list
 
 _LIST_MARGIN = 14 * mm
-_FRAME_WIDTH = A4[0] - 2 * _LIST_MARGIN
+FRAME_WIDTH = A4[0] - 2 * _LIST_MARGIN
 _BATCH = 500
 
 
@@ -626,7 +626,7 @@ def _page_header(business: Business, title: str) -> Callable[[Canvas, Any], None
     return header
 
 
-def _build(
+def build_pdf(
     story: list[Flowable],
     *,
     business: Business,
@@ -657,7 +657,7 @@ def _build(
         return Frame(
             _LIST_MARGIN,
             bottom,
-            _FRAME_WIDTH,
+            FRAME_WIDTH,
             frame_top - bottom,
             leftPadding=0,
             rightPadding=0,
@@ -671,7 +671,7 @@ def _build(
         first.autoNextPageTemplate = "first"
         templates = [first]
     else:
-        _w, header_height = running_header.wrap(_FRAME_WIDTH, height)
+        _w, header_height = running_header.wrap(FRAME_WIDTH, height)
         header: Flowable = running_header
 
         def later_header(canvas: Canvas, doc: Any) -> None:
@@ -735,7 +735,7 @@ def customer_list_pdf(
 
     `customers` may be a queryset (read in batches of 500) or any iterable of customers;
     `filters` (e.g. {"city": "Nairobi"}) is only shown under the title."""
-    styles = _styles()
+    styles = pdf_styles()
     cell = styles["cell"]
     widths = [28 * mm, 46 * mm, 29 * mm, 25 * mm, 28 * mm, 26 * mm]  # the whole 182 mm
     pad = 2 * 1.5 * mm
@@ -755,7 +755,7 @@ def customer_list_pdf(
         """Plain text when it fits on one line (fast); a wrapping paragraph otherwise."""
         if pdfmetrics.stringWidth(text, SANS, 8) <= widths[column] - pad:
             return text
-        return _p(text, cell_right if column == 4 else cell)
+        return paragraph(text, cell_right if column == 4 else cell)
 
     for batch in _batches(customers):
         numbers = _card_numbers(business, [c.pk for c in batch])
@@ -767,12 +767,12 @@ def customer_list_pdf(
                     wrap(customer.name, 1),
                     wrap(format_phone(customer.phone) if customer.phone else "", 2),
                     wrap(customer.city, 3),
-                    wrap(_money_text(customer.total_spent_minor, business.currency), 4),
+                    wrap(money_text(customer.total_spent_minor, business.currency), 4),
                     wrap(_date_text(customer.last_purchase_at, business) or "—", 5),
                 ]
             )
     count = len(rows) - 1
-    printed = _datetime_text(timezone.now(), business)
+    printed = datetime_text(timezone.now(), business)
     title = _("Customer list")
     summary = [
         ngettext("%(count)s customer", "%(count)s customers", count)
@@ -782,14 +782,14 @@ def customer_list_pdf(
     if filters_text := _filters_text(filters):
         summary.append(filters_text)
     story: list[Flowable] = [
-        _p(title, styles["title"]),
-        _p(business.name, styles["body"]),
-        _p("  ·  ".join(summary), styles["muted"]),
+        paragraph(title, styles["title"]),
+        paragraph(business.name, styles["body"]),
+        paragraph("  ·  ".join(summary), styles["muted"]),
         Spacer(1, 4 * mm),
     ]
     running_header = None
     if count == 0:
-        story.append(_p(_("No customers match."), styles["body"]))
+        story.append(paragraph(_("No customers match."), styles["body"]))
     else:
         # Chunks of rows, not one huge table: reportlab re-styles the rest of a table on every
         # page break, which makes one table of 20 000 rows quadratic. The header row is drawn
@@ -798,7 +798,7 @@ def customer_list_pdf(
         for start in range(1, len(rows), _CHUNK_ROWS):
             story.append(_list_table(rows[start : start + _CHUNK_ROWS], widths, is_header=False))
         running_header = _list_table([header], widths, is_header=True)
-    return _build(
+    return build_pdf(
         story,
         business=business,
         title=title,
@@ -815,8 +815,8 @@ def _centred_paragraph(
     canvas: Canvas, text: str, style: ParagraphStyle, top: float, width: float
 ) -> float:
     """Draw `text` centred under `top`; returns the y of its bottom edge."""
-    paragraph = Paragraph(escape(text), style)
-    _w, height = paragraph.wrap(width, A4[1])
+    block = Paragraph(escape(text), style)
+    _w, height = block.wrap(width, A4[1])
     paragraph.drawOn(canvas, (A4[0] - width) / 2, top - height)
     return float(top - height)
 
@@ -1037,9 +1037,9 @@ def _value_text(key: str, value: Any, business: Business, currency: str) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key.endswith("_minor") and isinstance(value, int):
-        return _money_text(value, currency)
+        return money_text(value, currency)
     if key.endswith("_at") or key in ("at", "date"):
-        return _datetime_text(value, business)
+        return datetime_text(value, business)
     if key in ("status", "kind") and isinstance(value, str):
         return _humanize(value)
     if isinstance(value, list):
@@ -1052,8 +1052,11 @@ def _value_text(key: str, value: Any, business: Business, currency: str) -> str:
 
 
 def _key_values(pairs: Sequence[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> Table:
-    rows = [[_p(label, styles["muted"]), _p(value, styles["body"])] for label, value in pairs]
-    table = Table(rows, colWidths=[45 * mm, _FRAME_WIDTH - 45 * mm], hAlign="LEFT")
+    rows = [
+        [paragraph(label, styles["muted"]), paragraph(value, styles["body"])]
+        for label, value in pairs
+    ]
+    table = Table(rows, colWidths=[45 * mm, FRAME_WIDTH - 45 * mm], hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
@@ -1076,12 +1079,15 @@ def _grid(
     styles: dict[str, ParagraphStyle],
 ) -> LongTable:
     free = [index for index, width in enumerate(widths) if width is None]
-    rest = _FRAME_WIDTH - sum(width for width in widths if width is not None)
+    rest = FRAME_WIDTH - sum(width for width in widths if width is not None)
     col_widths = [rest / len(free) if width is None else width for width in widths]
-    data: list[list[Any]] = [[_p(text, styles["small"]) for text in header]]
+    data: list[list[Any]] = [[paragraph(text, styles["small"]) for text in header]]
     for row in rows:
         data.append(
-            [cell if isinstance(cell, Flowable) else _p(cell, styles["cell"]) for cell in row]
+            [
+                cell if isinstance(cell, Flowable) else paragraph(cell, styles["cell"])
+                for cell in row
+            ]
         )
     table = LongTable(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
@@ -1110,14 +1116,18 @@ def _consent_block(
         f" · {escape(purpose)}" if purpose else ""
     )
     meta = _("Recorded %(when)s · %(how)s") % {
-        "when": _datetime_text(consent.get("recorded_at"), business),
+        "when": datetime_text(consent.get("recorded_at"), business),
         "how": _choice("consent_source", consent.get("source")),
     }
     text = str(consent.get("text") or "")
-    shown = _p(text, styles["quote"]) if text else _p(_("(no text recorded)"), styles["muted"])
+    shown = (
+        paragraph(text, styles["quote"])
+        if text
+        else paragraph(_("(no text recorded)"), styles["muted"])
+    )
     box = Table(
-        [[Paragraph(heading, styles["body"])], [_p(meta, styles["muted"])], [shown]],
-        colWidths=[_FRAME_WIDTH],
+        [[Paragraph(heading, styles["body"])], [paragraph(meta, styles["muted"])], [shown]],
+        colWidths=[FRAME_WIDTH],
         hAlign="LEFT",
     )
     box.setStyle(
@@ -1156,7 +1166,7 @@ def _generic_section(
     """A section added by another app (see customers.hooks), whatever its shape: a list of
     records becomes a table, a mapping a list of facts, nested parts get a sub-heading."""
     if value in (None, "", [], {}):
-        return [_p(_("None."), styles["muted"])]
+        return [paragraph(_("None."), styles["muted"])]
     if _is_rows(value):
         keys = list(dict.fromkeys(k for item in value for k in item if k != "currency"))
         rows = [
@@ -1185,26 +1195,26 @@ def _generic_section(
         ]
         flowables: list[Flowable] = [_key_values(pairs, styles)] if pairs else []
         for key, item in nested.items():
-            flowables.append(_p(_title(key), styles["h3"]))
+            flowables.append(paragraph(_title(key), styles["h3"]))
             flowables.extend(_generic_section(item, business, currency, styles))
         return flowables
-    return [_p(_value_text("", value, business, currency), styles["body"])]
+    return [paragraph(_value_text("", value, business, currency), styles["body"])]
 
 
 def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
     """A readable PDF of what `customers.privacy.customer_data_export` returns: profile,
     purchases, cards, consents with the text shown and when, history, orders (and any other
     section an app adds), with dates in the business time zone."""
-    styles = _styles()
+    styles = pdf_styles()
     profile: dict[str, Any] = export.get("profile") or {}
     summary: dict[str, Any] = export.get("purchase_summary") or {}
     currency = str(summary.get("currency") or business.currency)
     name = str(profile.get("name") or "")
-    exported = _datetime_text(export.get("exported_at") or timezone.now(), business)
+    exported = datetime_text(export.get("exported_at") or timezone.now(), business)
     title = _("Personal data export")
     story: list[Flowable] = [
-        _p(title, styles["title"]),
-        _p(
+        paragraph(title, styles["title"]),
+        paragraph(
             _(
                 "All the personal data %(business)s holds about %(name)s, exported on "
                 "%(when)s. Times are in the %(zone)s time zone."
@@ -1225,13 +1235,13 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
     ]
     if contact_text := "  ·  ".join(part for part in contact_parts if part):
         story.append(
-            _p(
+            paragraph(
                 _("Questions or corrections: %(contact)s") % {"contact": contact_text},
                 styles["muted"],
             )
         )
 
-    story.append(_p(_SECTION_TITLES["profile"], styles["h2"]))
+    story.append(paragraph(_SECTION_TITLES["profile"], styles["h2"]))
     pairs = []
     for key in (
         "name",
@@ -1261,7 +1271,7 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
         pairs.append((_("Customer number") if key == "id" else _label(key), text))
     story.append(_key_values(pairs, styles))
 
-    story.append(_p(_SECTION_TITLES["purchase_summary"], styles["h2"]))
+    story.append(paragraph(_SECTION_TITLES["purchase_summary"], styles["h2"]))
     story.append(
         _key_values(
             [
@@ -1277,7 +1287,7 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
         )
     )
 
-    story.append(_p(_SECTION_TITLES["cards"], styles["h2"]))
+    story.append(paragraph(_SECTION_TITLES["cards"], styles["h2"]))
     cards = export.get("cards") or []
     if cards:
         story.append(
@@ -1287,7 +1297,7 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
                     [
                         format_card_number(str(card.get("number", ""))),
                         _choice("card_status", card.get("status")),
-                        _datetime_text(card.get("issued_at"), business),
+                        datetime_text(card.get("issued_at"), business),
                     ]
                     for card in cards
                 ],
@@ -1296,13 +1306,13 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
             )
         )
     else:
-        story.append(_p(_("None."), styles["muted"]))
+        story.append(paragraph(_("None."), styles["muted"]))
 
-    story.append(_p(_SECTION_TITLES["consents"], styles["h2"]))
+    story.append(paragraph(_SECTION_TITLES["consents"], styles["h2"]))
     consents = export.get("consents") or []
     if consents:
         story.append(
-            _p(
+            paragraph(
                 _("Every agreement and withdrawal, oldest first, with the exact text shown."),
                 styles["muted"],
             )
@@ -1310,9 +1320,9 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
         story.append(Spacer(1, 2 * mm))
         story.extend(_consent_block(consent, business, styles) for consent in consents)
     else:
-        story.append(_p(_("None."), styles["muted"]))
+        story.append(paragraph(_("None."), styles["muted"]))
 
-    story.append(_p(_SECTION_TITLES["interactions"], styles["h2"]))
+    story.append(paragraph(_SECTION_TITLES["interactions"], styles["h2"]))
     interactions = export.get("interactions") or []
     if interactions:
         rows = []
@@ -1324,7 +1334,7 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
                 )
             rows.append(
                 [
-                    _datetime_text(item.get("occurred_at"), business),
+                    datetime_text(item.get("occurred_at"), business),
                     _choice("kind", item.get("kind")),
                     Paragraph(what, styles["cell"]),
                     _choice("task_status", item.get("status")),
@@ -1339,7 +1349,7 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
             )
         )
     else:
-        story.append(_p(_("None."), styles["muted"]))
+        story.append(paragraph(_("None."), styles["muted"]))
 
     known = {
         "exported_at",
@@ -1353,10 +1363,10 @@ def data_export_pdf(business: Business, export: dict[str, Any]) -> bytes:
     for key, value in export.items():
         if key in known:
             continue
-        story.append(_p(_title(key), styles["h2"]))
+        story.append(paragraph(_title(key), styles["h2"]))
         story.extend(_generic_section(value, business, currency, styles))
 
-    return _build(
+    return build_pdf(
         story,
         business=business,
         title=title,

@@ -51,10 +51,10 @@ from wateja.customers import printing
 from wateja.customers.exporting import (
     CONTENT_TYPES,
     ExportFile,
-    _xlsx_value,
     check_format,
     major_units,
     table_file,
+    xlsx_value,
 )
 from wateja.messaging.models import Campaign
 from wateja.messaging.selectors import campaign_results, campaigns_list
@@ -782,9 +782,9 @@ def workbook_export(tables: Sequence[Table], *, business: Business, period: Peri
             title = table.key[:31]
         used.add(title)
         sheet = workbook.create_sheet(title=title)
-        sheet.append([_xlsx_value(h) for h in table.export_header(currency)])
+        sheet.append([xlsx_value(h) for h in table.export_header(currency)])
         for row in table.export_rows(currency):
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([xlsx_value(v) for v in row])
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -916,16 +916,17 @@ def _pdf_grid(
 ) -> Any:
     header = table.shown_header()
     rows = table.shown_rows(currency, money=_pdf_money)
-    free = (printing._FRAME_WIDTH - first_width) / max(len(header) - 1, 1)
+    free = (printing.FRAME_WIDTH - first_width) / max(len(header) - 1, 1)
     widths = [first_width] + [free] * (len(header) - 1)
     text, right = (
         (styles["tiny"], styles["tiny-right"]) if tiny else (styles["cell"], styles["right"])
     )
     data: list[list[Any]] = [
-        [printing._p(h, styles["tiny"] if tiny else styles["small"]) for h, _n in header]
+        [printing.paragraph(h, styles["tiny"] if tiny else styles["small"]) for h, _n in header]
     ]
     data += [
-        [printing._p(cell, right if numeric else text) for cell, numeric in row] for row in rows
+        [printing.paragraph(cell, right if numeric else text) for cell, numeric in row]
+        for row in rows
     ]
     padding = 0.6 * mm if tiny else 1.2 * mm
     grid = LongTable(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -947,7 +948,7 @@ def _pdf_grid(
 
 
 def _pdf_money(amount_minor: int, currency: str) -> str:
-    return printing._money_text(amount_minor, currency)
+    return printing.money_text(amount_minor, currency)
 
 
 def bucket_label(start: dt.date, kind: str) -> str:
@@ -994,16 +995,16 @@ def monthly_report_pdf(
 
     business, board = overview.business, overview.dashboard
     currency = business.currency
-    styles = dict(printing._styles())
+    styles = dict(printing.pdf_styles())
     styles["right"] = ParagraphStyle("right", parent=styles["cell"], alignment=TA_RIGHT)
     styles["h2-free"] = ParagraphStyle("h2-free", parent=styles["h2"], keepWithNext=0)
     styles["tiny"] = ParagraphStyle("tiny", parent=styles["cell"], fontSize=7, leading=8.5)
     styles["tiny-right"] = ParagraphStyle("tiny-right", parent=styles["tiny"], alignment=TA_RIGHT)
-    p = printing._p
+    p = printing.paragraph
     month = str(format_date(overview.period.start, "LLLL y", locale=_locale()))
     title = _("Monthly report: %(month)s") % {"month": month}
     printed = str(
-        printing._datetime_text(timezone.now(), business)  # business time zone
+        printing.datetime_text(timezone.now(), business)  # business time zone
     )
     period_line = _(
         "%(start)s to %(end)s, compared with %(previous_start)s to %(previous_end)s"
@@ -1051,7 +1052,7 @@ def monthly_report_pdf(
             ]
         )
     widths = [100 * mm, 28 * mm, 28 * mm]
-    widths.append(printing._FRAME_WIDTH - sum(widths))
+    widths.append(printing.FRAME_WIDTH - sum(widths))
     grid = LongTable(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     grid.setStyle(
         TableStyle(
@@ -1094,7 +1095,7 @@ def monthly_report_pdf(
                 ],
                 stacked=True,
                 tick_format=money_tick,
-                width=printing._FRAME_WIDTH,
+                width=printing.FRAME_WIDTH,
             )
         )
     story.append(KeepTogether(section))
@@ -1117,7 +1118,7 @@ def monthly_report_pdf(
                 ],
                 stacked=False,
                 tick_format=compact_formatter(max([0.0, *issued, *redeemed, *expired])),
-                width=printing._FRAME_WIDTH,
+                width=printing.FRAME_WIDTH,
             )
         )
     story.append(KeepTogether(section))
@@ -1144,7 +1145,7 @@ def monthly_report_pdf(
         story.append(p(_("Notes"), styles["h2"]))
         for text in dict.fromkeys(str(v) for v in notes.values()):
             story.append(p(f"• {text}", styles["body"]))
-    return printing._build(
+    return printing.build_pdf(
         story,
         business=business,
         title=title,
