@@ -817,7 +817,7 @@ def _centred_paragraph(
     """Draw `text` centred under `top`; returns the y of its bottom edge."""
     block = Paragraph(escape(text), style)
     _w, height = block.wrap(width, A4[1])
-    paragraph.drawOn(canvas, (A4[0] - width) / 2, top - height)
+    block.drawOn(canvas, (A4[0] - width) / 2, top - height)
     return float(top - height)
 
 
