@@ -32,7 +32,7 @@ from babel.dates import format_date
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, LongTable, Spacer, TableStyle
@@ -539,7 +539,7 @@ def figures_table(dashboard: Dashboard, points: PointsFigures | None = None) -> 
         Column(_("Figure")),
         Column(_("This period"), numeric=True),
         Column(_("Previous period"), numeric=True),
-        Column(_("Change"), numeric=True),
+        Column(pgettext("column of figures", "Change"), numeric=True),
         Column(_("Unit"), export_only=True),
         Column(_("Change unit"), export_only=True),
     )
@@ -564,7 +564,11 @@ def figures_table(dashboard: Dashboard, points: PointsFigures | None = None) -> 
                 Cell(figure.previous, kind),
                 change,
                 Cell(units.get(figure.unit, "")),
-                Cell("" if figure.change is None else ("pts" if change.kind == POINTS else "%")),
+                Cell(
+                    ""
+                    if figure.change is None
+                    else (pgettext("percentage points", "pts") if change.kind == POINTS else "%")
+                ),
             ]
         )
     if points is not None:
@@ -1030,7 +1034,7 @@ def monthly_report_pdf(
             p(_("Figure"), styles["small"]),
             p(_("This month"), styles["small"]),
             p(_("Previous period"), styles["small"]),
-            p(_("Change"), styles["small"]),
+            p(pgettext("column of figures", "Change"), styles["small"]),
         ]
     ]
     for key in FIGURES:
