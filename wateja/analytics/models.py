@@ -150,3 +150,40 @@ class RollupMonth(BusinessOwned):
         constraints = [
             models.UniqueConstraint(fields=["business", "month"], name="rollup_month_once")
         ]
+
+
+class ClvFit(BusinessOwned):
+    """The CLV models fitted on a business's purchase history (one row per business, refitted
+    nightly): BG/NBD for how often customers buy and whether they are still around,
+    Gamma-Gamma for how much they spend; time in days."""
+
+    fitted_on = models.DateField()
+    customers = models.PositiveIntegerField()
+    r = models.FloatField(null=True)
+    alpha = models.FloatField(null=True)
+    a = models.FloatField(null=True)
+    b = models.FloatField(null=True)
+    p = models.FloatField(null=True)
+    q = models.FloatField(null=True)
+    v = models.FloatField(null=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["business"], name="clv_fit_per_business")]
+
+
+class CustomerValue(BusinessOwned):
+    """A customer's predicted next 12 months from the fitted models: expected purchases, the
+    probability they are still a customer, and the expected value in minor units."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="value")
+    computed_on = models.DateField()
+    expected_purchases = models.FloatField()
+    probability_alive = models.FloatField()
+    value_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "customer"], name="value_per_customer")
+        ]
+        indexes = [models.Index(fields=["business", "-value_minor"], name="value_top")]

@@ -57,6 +57,7 @@ from wateja.analytics.models import AnalyticsSettings, CohortCell, CustomerRfm, 
 from wateja.analytics.queries import CustomerSet, Scope
 from wateja.analytics.rfm import rfm_check, rfm_customers, rfm_label, rfm_score
 from wateja.analytics.rollups import RECENCY_CAP, SUM_FIELDS, Day, local_start, local_today
+from wateja.analytics.value import clv_refit
 from wateja.core import metrics
 from wateja.core.errors import ValidationFailed
 from wateja.customers.models import Customer, Segment
@@ -1614,4 +1615,5 @@ def analytics_nightly(*, business: Business, now: dt.datetime | None = None) -> 
         tiers=queries.tier_counts(scope), tier_moves=moves
     )
     done["rfm"] = rfm_score(business=business, as_of=yesterday)
+    done["clv"] = clv_refit(business=business, as_of=yesterday)
     return done

@@ -41,6 +41,7 @@ from wateja.customers.services import (
     tags_set,
     task_update,
 )
+from wateja.analytics.value import customer_value
 from wateja.messaging.automations import welcome_now
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
@@ -166,6 +167,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "can_manage": _can(request, Role.MANAGER),
             "can_edit": _can(request, Role.CASHIER),
             "card_page_url": card_page_url(request, card) if card else "",
+            "customer_value": customer_value(customer),
             **wallet_context(customer),
         },
     )

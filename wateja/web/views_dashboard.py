@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 from wateja.analytics import services as analytics
 from wateja.analytics.rfm import RFM_LABELS
+from wateja.analytics.value import clv_summary
 from wateja.core.errors import DomainError
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.core.money import currency_exponent
@@ -419,6 +420,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "month": period.end.strftime("%Y-%m"),
             "bucket": _bucket_name(overview.buckets.kind),
             "formats": FORMATS,
+            "clv": clv_summary(business=business, limit=5),
         }
     )
     return render(request, TEMPLATE, context)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from wateja.analytics import services as analytics
 from wateja.analytics.rfm import rfm_customers
+from wateja.analytics.value import clv_summary
 from wateja.api.auth import current_business, require_role
 from wateja.api.schemas import StrictSchema
 from wateja.tenants.models import Business
@@ -152,6 +153,19 @@ def rfm_members(request: HttpRequest, q: Query[RfmCustomersQuery]) -> Any:
         "count": customers.count(),
         "customers": list(customers.values("id", "name")[: q.limit]),
     }
+
+
+class ClvQuery(Schema):
+    limit: int = Field(10, ge=1, le=100)
+
+
+@router.get("/analytics/clv")
+def clv(request: HttpRequest, q: Query[ClvQuery]) -> dict[str, Any]:
+    """Customer lifetime value from the nightly fit (BG/NBD + Gamma-Gamma): the parameters,
+    the predicted value of the whole base over the next 12 months (minor units, 1 % monthly
+    discount), the most valuable customers and valuable customers likely to be slipping
+    away (probability still a customer below 50 %)."""
+    return clv_summary(business=_business(request), limit=q.limit)
 
 
 @router.get("/analytics/tiers", response=analytics.Tiers)
