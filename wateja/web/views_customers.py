@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wateja.analytics.value import customer_value
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
@@ -41,7 +42,6 @@ from wateja.customers.services import (
     tags_set,
     task_update,
 )
-from wateja.analytics.value import customer_value
 from wateja.messaging.automations import welcome_now
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
