@@ -63,8 +63,10 @@ def test_the_customer_page_shows_the_prediction(business, shop, staff_client) ->
 
 def test_the_dashboard_shows_the_base_value(business, shop, staff_client) -> None:
     clv_refit(business=business, as_of=AS_OF)
-    page = staff_client(business).get(
-        "/reports/?start=2026-03-01&end=2026-03-31", headers={"Accept-Language": "en"}
-    ).content.decode()
+    page = (
+        staff_client(business)
+        .get("/reports/?start=2026-03-01&end=2026-03-31", headers={"Accept-Language": "en"})
+        .content.decode()
+    )
     assert 'data-testid="clv-total"' in page
     assert f"/customers/{shop.a.pk}/" in page
