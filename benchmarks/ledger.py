@@ -13,14 +13,21 @@ both rates and the ratio (target >= 0.5). The database is dropped at the end.
 SQLite: the same service workload on a temporary data directory (the project's settings: WAL,
 IMMEDIATE transactions, busy_timeout), beside a bare sqlite3 loop in as many processes on
 another file: BEGIN IMMEDIATE; INSERT an entry; UPDATE a balance; COMMIT (target >= 0.3).
+
+Both parts also print the SQL statements of one earn and one spend (BEGIN and COMMIT counted)
+and the CPU time per operation of the workers (Python) and, on PostgreSQL, of their server
+processes. --profile runs worker 0 under cProfile and prints where it spent its time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import glob
+import io
 import multiprocessing as mp
 import os
+import pstats
 import random
 import re
 import shutil
@@ -79,7 +86,7 @@ def prepare(env: dict[str, str], customers: int) -> dict[str, Any]:
         )
     ids = list(Customer.objects.filter(business=business).values_list("id", flat=True))
     seeded = time.monotonic()
-    first = Customer.objects.get(pk=ids[0])
+    first = Customer.objects.select_related("business").get(pk=ids[0])
     wallet.points_earn(customer=first, amount=10, idempotency_key="warm-earn")
     wallet.balance_spend(customer=first, amount=5, idempotency_key="warm-spend")
     return {
@@ -87,13 +94,51 @@ def prepare(env: dict[str, str], customers: int) -> dict[str, Any]:
         "ids": ids,
         "migrate_s": migrated - started,
         "seed_s": seeded - migrated,
+        "statements": statements_per_operation(first),
     }
 
 
+def statements_per_operation(customer: Any) -> dict[str, int]:
+    """SQL statements of one earn and one spend on an account that exists (BEGIN and COMMIT
+    included), as Django's connection logs them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wateja.wallet import services as wallet
+
+    with CaptureQueriesContext(connection) as earn:
+        wallet.points_earn(customer=customer, amount=10, idempotency_key="count-earn")
+    with CaptureQueriesContext(connection) as spend:
+        wallet.balance_spend(customer=customer, amount=5, idempotency_key="count-spend")
+    return {"earn": len(earn), "spend": len(spend)}
+
+
+def server_cpu_seconds(connection: Any) -> float | None:
+    """CPU time so far of this connection's PostgreSQL server process (None on SQLite, or
+    when the server is not on this machine)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def service_worker(
-    env: dict[str, str], worker: int, ids: list[int], seconds: float, barrier: Any, out: Any
+    env: dict[str, str],
+    worker: int,
+    ids: list[int],
+    seconds: float,
+    profile: bool,
+    barrier: Any,
+    out: Any,
 ) -> None:
-    """Earn + spend pairs on random customers until the time is up; reports (ops, errors)."""
+    """Earn + spend pairs on random customers until the time is up; reports (ops, errors,
+    its CPU seconds, its server process's CPU seconds or None, a profile or "")."""
     django_setup(env)
     from django.db import connection
 
@@ -104,7 +149,11 @@ def service_worker(
     rng = random.Random(worker)
     connection.ensure_connection()
     ops = errors = n = 0
+    profiler = cProfile.Profile() if profile else None
     barrier.wait()
+    cpu, server = time.process_time(), server_cpu_seconds(connection)
+    if profiler:
+        profiler.enable()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         n += 1
@@ -119,8 +168,21 @@ def service_worker(
             ops += 1
         except DomainError:
             errors += 1
-    out.put((ops, errors))
+    if profiler:
+        profiler.disable()
+    cpu = time.process_time() - cpu
+    server_after = server_cpu_seconds(connection)
+    server = None if server is None or server_after is None else server_after - server
+    out.put((ops, errors, cpu, server, profile_text(profiler)))
     connection.close()
+
+
+def profile_text(profiler: cProfile.Profile | None) -> str:
+    if profiler is None:
+        return ""
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+    return text.getvalue()
 
 
 def ledger_problems(env: dict[str, str], out: Any) -> None:
@@ -143,11 +205,15 @@ def prepare_child(env: dict[str, str], customers: int, out: Any) -> None:
     out.put(prepare(env, customers))
 
 
-def service_rate(env: dict[str, str], ids: list[int], seconds: float, workers: int) -> dict:
+def service_rate(
+    env: dict[str, str], ids: list[int], seconds: float, workers: int, profile: bool
+) -> dict:
     barrier = SPAWN.Barrier(workers + 1)
     out = SPAWN.Queue()
     processes = [
-        SPAWN.Process(target=service_worker, args=(env, w, ids, seconds, barrier, out))
+        SPAWN.Process(
+            target=service_worker, args=(env, w, ids, seconds, profile and w == 0, barrier, out)
+        )
         for w in range(workers)
     ]
     for process in processes:
@@ -159,7 +225,15 @@ def service_rate(env: dict[str, str], ids: list[int], seconds: float, workers: i
     for process in processes:
         process.join()
     ops = sum(r[0] for r in results)
-    return {"ops": ops, "errors": sum(r[1] for r in results), "seconds": elapsed}
+    servers = [r[3] for r in results]
+    return {
+        "ops": ops,
+        "errors": sum(r[1] for r in results),
+        "seconds": elapsed,
+        "cpu_s": sum(r[2] for r in results),
+        "server_cpu_s": None if None in servers else sum(servers),
+        "profile": "".join(r[4] for r in results),
+    }
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -222,11 +296,16 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
         )
-        service = service_rate(env, setup["ids"], args.seconds, args.workers)
+        service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
         problems = run_child(ledger_problems, env)
         print("  pgbench…", flush=True)
         tps, _output = pgbench_tps(url, args.seconds, args.workers)
-        return {"service": service, "baseline": tps, "problems": problems}
+        return {
+            "service": service,
+            "baseline": tps,
+            "problems": problems,
+            "statements": setup["statements"],
+        }
     finally:
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -303,13 +382,18 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
         )
-        service = service_rate(env, setup["ids"], args.seconds, args.workers)
+        service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
         problems = run_child(ledger_problems, env)
         print("  bare sqlite3 loop…", flush=True)
         bare = sqlite_bare_rate(
             str(Path(data_dir) / "bare.sqlite3"), args.customers, args.seconds, args.workers
         )
-        return {"service": service, "baseline": bare["ops"] / bare["seconds"], "problems": problems}
+        return {
+            "service": service,
+            "baseline": bare["ops"] / bare["seconds"],
+            "problems": problems,
+            "statements": setup["statements"],
+        }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -328,6 +412,20 @@ def report(title: str, result: dict[str, Any], baseline_name: str, target: float
         f"{service['seconds']:.1f} s = {rate:,.1f} ops/s"
         f" ({service['errors']} refused)"
     )
+    statements = result["statements"]
+    print(f"  statements: {statements['earn']} per earn, {statements['spend']} per spend")
+    per_op = 1000 / max(service["ops"], 1)
+    server = service["server_cpu_s"]
+    print(
+        f"  CPU per operation: {service['cpu_s'] * per_op:.2f} ms in the workers (Python)"
+        + (
+            f", {server * per_op:.2f} ms in their PostgreSQL processes"
+            if server is not None
+            else ""
+        )
+    )
+    if service["profile"]:
+        print(service["profile"])
     print(f"  {baseline_name}: {result['baseline']:,.1f} tx/s")
     print(f"  ratio {ratio:.3f} (target >= {target}) {'OK' if ratio >= target else 'BELOW TARGET'}")
     print(f"  ledger_check: {'clean' if not result['problems'] else result['problems'][:5]}")
@@ -342,6 +440,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile worker 0")
     args = parser.parse_args()
     print(
         f"{args.workers} workers, {args.seconds} s per measurement, {args.customers:,} customers, "

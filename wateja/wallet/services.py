@@ -1,9 +1,11 @@
 """Wallet use cases: earn, spend, hold/post/void, adjust, gift, top-up, cash out, expire,
 refund and merge. Each is one transaction over locked accounts and one idempotent Operation.
 
-Locking: every account an operation touches is locked with SELECT … FOR UPDATE in ascending
-id order (no deadlocks) on PostgreSQL; on SQLite the IMMEDIATE transaction holds the write
-lock. Balances are checked after the lock, so two tills can never spend the same points.
+Locking: the customer accounts an operation touches are locked with SELECT … FOR UPDATE in
+ascending id order (no deadlocks) on PostgreSQL — earn, spend, adjust, gift, top-up and
+payout lock every account of their customers in one statement (`_hold`); system accounts are
+never locked (`_lock`). On SQLite the IMMEDIATE transaction holds the write lock. Balances
+are checked after the lock, so two tills can never spend the same points.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import threading
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,6 +66,83 @@ class WalletNotAllowed(DomainError):
     status = 409
 
 
+# ---------------------------------------------------------------- SQL of the posting path
+#
+# Every earn and spend runs the statements below. Django's ORM spends 150–400 µs of CPU to
+# build one statement, several times what the database needs to run it (benchmarks/README.md,
+# `ledger.py`), so they are written out: reads go through `Model.objects.raw`, which still
+# turns rows into model instances with Django's conversions, and inserts take each column's
+# value from its field as `save()` does (defaults, auto_now_add, the database's formats for
+# dates and JSON). The SQL is plain and the same on PostgreSQL and SQLite.
+
+
+def _for_update() -> str:
+    """Row locks where the database has them. SQLite has none: its IMMEDIATE transaction
+    already holds the write lock (Django's select_for_update() does nothing there either)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def _execute(sql: str, params: Sequence[Any]) -> int:
+    """Run one statement; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _db_value(model: type[Model], name: str, value: Any) -> Any:
+    """`value` as the database stores it in `model.name` (a date's format, JSON…)."""
+    field: Any = model._meta.get_field(name)
+    return field.get_db_prep_save(value, connection)
+
+
+@functools.cache
+def _insert_parts(model: type[Model], vendor: str) -> tuple[str, str, list[Any]]:
+    """For `model`: "INSERT INTO table (columns) VALUES ", one row's placeholders, and the
+    fields in column order (every concrete field but the generated id)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    return head, "(" + ", ".join(["%s"] * len(fields)) + ")", fields
+
+
+def _insert_sql(objs: Sequence[Model]) -> tuple[str, list[Any]]:
+    head, row, fields = _insert_parts(type(objs[0]), connection.vendor)
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+        for obj in objs
+        for field in fields
+    ]
+    return head + ", ".join([row] * len(objs)), params
+
+
+def _saved(objs: Iterable[Model]) -> None:
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _insert(*objs: Model) -> None:
+    """One INSERT of objects of one model; their ids are not read back."""
+    _execute(*_insert_sql(objs))
+    _saved(objs)
+
+
+def _insert_returning_pk(obj: Model, on_conflict: str = "") -> bool:
+    """INSERT one object and set its pk from RETURNING (PostgreSQL, SQLite 3.35 or later).
+    False, with no pk, when `on_conflict` (an ON CONFLICT … DO NOTHING clause) skipped it."""
+    sql, params = _insert_sql([obj])
+    pk = connection.ops.quote_name(str(obj._meta.pk.column))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} {on_conflict} RETURNING {pk}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    _saved([obj])
+    return True
+
+
 # ---------------------------------------------------------------- settings and accounts
 
 
@@ -100,26 +180,37 @@ def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
 
 def wallet_settings(business: Business | int) -> WalletSettings:
     business_id = business if isinstance(business, int) else business.pk
+    found: WalletSettings = _cached(("settings", business_id), lambda: _load_settings(business_id))
+    return found
 
-    def load() -> WalletSettings:
-        found: WalletSettings | None = WalletSettings.objects.filter(
-            business_id=business_id
-        ).first()
-        if found is not None:
-            return found
-        try:
-            with transaction.atomic():
-                return WalletSettings.objects.create(business_id=business_id)
-        except IntegrityError:
-            return WalletSettings.objects.get(business_id=business_id)
 
-    return _cached(("settings", business_id), load)  # type: ignore[no-any-return]
+def _load_settings(business_id: int) -> WalletSettings:
+    """The business's wallet settings, created with the defaults on first use. The business's
+    time zone comes in the same statement (as `timezone_name`), for the expiry arithmetic."""
+    rows = WalletSettings.objects.raw(
+        "SELECT s.*, b.timezone AS timezone_name FROM wallet_walletsettings s"
+        " JOIN tenants_business b ON b.id = s.business_id WHERE s.business_id = %s",
+        [business_id],
+    )
+    found = list(rows)
+    if found:
+        return found[0]
+    try:
+        with transaction.atomic():
+            return WalletSettings.objects.create(business_id=business_id)
+    except IntegrityError:
+        return WalletSettings.objects.get(business_id=business_id)
 
 
 def _expiry_context(business_id: int) -> tuple[ledger.ExpiryPolicy, zoneinfo.ZoneInfo]:
     def load() -> tuple[ledger.ExpiryPolicy, zoneinfo.ZoneInfo]:
-        tz_name = Business.objects.filter(pk=business_id).values_list("timezone", flat=True).get()
-        return expiry_policy(wallet_settings(business_id)), zoneinfo.ZoneInfo(tz_name)
+        settings_row = wallet_settings(business_id)
+        tz_name = getattr(settings_row, "timezone_name", None)
+        if tz_name is None:  # a row just created, or one not read by `_load_settings`
+            tz_name = (
+                Business.objects.filter(pk=business_id).values_list("timezone", flat=True).get()
+            )
+        return expiry_policy(settings_row), zoneinfo.ZoneInfo(tz_name)
 
     return _cached(("expiry", business_id), load)  # type: ignore[no-any-return]
 
@@ -132,25 +223,140 @@ def expiry_policy(settings_row: WalletSettings) -> ledger.ExpiryPolicy:
     )
 
 
-def _get_or_create_account(business_id: int, **lookup: Any) -> Account:
-    account: Account | None = Account.objects.filter(business_id=business_id, **lookup).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(
-                business_id=business_id, allow_negative="system" in lookup, **lookup
-            )
-    except IntegrityError:
-        return Account.objects.get(business_id=business_id, **lookup)
-
-
 def customer_account(customer: Customer, kind: str) -> Account:
-    return _get_or_create_account(customer.business_id, customer=customer, kind=kind)
+    accounts, _systems = _ensure_accounts(customer.business_id, customers=[(customer.pk, kind)])
+    return accounts[(customer.pk, kind)]
 
 
 def system_account(business_id: int, system: str, kind: str) -> Account:
-    return _get_or_create_account(business_id, customer=None, system=system, kind=kind)
+    return _ensure_accounts(business_id, systems=[(system, kind)])[1][(system, kind)]
+
+
+_CustomerAccounts = dict[tuple[int | None, str], Account]  # by (customer id, kind)
+_SystemAccounts = dict[tuple[str, str], Account]  # by (system, kind)
+
+
+def _ensure_accounts(
+    business_id: int,
+    *,
+    customers: Iterable[tuple[int, str]] = (),
+    systems: Iterable[tuple[str, str]] = (),
+) -> tuple[_CustomerAccounts, _SystemAccounts]:
+    """The business's accounts for these (customer id, kind) and (system, kind) pairs, read
+    without locks in one statement, after creating the missing ones. No row lock may be held
+    while an account is created: an INSERT waits for a concurrent INSERT of the same account,
+    and that one could be waiting for the lock."""
+    customers, systems = sorted(set(customers)), sorted(set(systems))
+    by_customer, by_system = _read_accounts(business_id, customers, systems)
+    missing = [
+        Account(business_id=business_id, customer_id=customer_id, kind=kind)
+        for customer_id, kind in customers
+        if (customer_id, kind) not in by_customer
+    ] + [
+        Account(business_id=business_id, system=system, kind=kind, allow_negative=True)
+        for system, kind in systems
+        if (system, kind) not in by_system
+    ]
+    if not missing:
+        return by_customer, by_system
+    _create_accounts(missing)
+    return _read_accounts(business_id, customers, systems)
+
+
+def _read_accounts(
+    business_id: int, customers: list[tuple[int, str]], systems: list[tuple[str, str]]
+) -> tuple[_CustomerAccounts, _SystemAccounts]:
+    """Every account of the customers named in `customers` and the system accounts in
+    `systems`, in one SELECT (no locks), in id order. One branch of a UNION ALL per lookup, so
+    that each is an index lookup: with an OR, SQLite without statistics scans all of the
+    business's accounts."""
+    branches: list[str] = []
+    params: list[Any] = []
+    customer_ids = sorted({customer_id for customer_id, _kind in customers})
+    if customer_ids:
+        marks = ", ".join(["%s"] * len(customer_ids))
+        branches.append(f"customer_id IN ({marks})")
+        params += [business_id, *customer_ids]
+    for system, kind in systems:
+        branches.append("customer_id IS NULL AND system = %s AND kind = %s")
+        params += [business_id, system, kind]
+    if not branches:
+        return {}, {}
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM wallet_account WHERE business_id = %s AND {where}"  # noqa: S608
+        for where in branches
+    )
+    sql += " ORDER BY id"
+    by_customer: _CustomerAccounts = {}
+    by_system: _SystemAccounts = {}
+    for account in Account.objects.raw(sql, params):
+        if account.customer_id is None:
+            by_system[(account.system, account.kind)] = account
+        else:
+            by_customer[(account.customer_id, account.kind)] = account
+    return by_customer, by_system
+
+
+def _create_accounts(accounts: list[Account]) -> None:
+    """INSERT the accounts, skipping any that a concurrent transaction created meanwhile (the
+    unique constraints per customer/system and kind); the caller reads them back."""
+    Account.objects.bulk_create(accounts, ignore_conflicts=True)
+
+
+@dataclass
+class _Held:
+    """The accounts one operation posts to: every account of its customers, locked, and the
+    system accounts it needs (not locked)."""
+
+    customers: _CustomerAccounts
+    systems: _SystemAccounts
+
+    def customer(self, customer: Customer, kind: str) -> Account:
+        return self.customers[(customer.pk, kind)]
+
+    def system(self, system: str, kind: str) -> Account:
+        return self.systems[(system, kind)]
+
+    @property
+    def by_pk(self) -> dict[int, Account]:
+        """What `_transfer` takes: the accounts by id."""
+        return {a.pk: a for a in (*self.customers.values(), *self.systems.values())}
+
+
+def _hold(
+    business_id: int,
+    *,
+    customers: Iterable[tuple[Customer, str]],
+    systems: Iterable[tuple[str, str]],
+) -> _Held:
+    """Two statements once the accounts exist (one on SQLite): a read of the system accounts
+    and of the customers' accounts, which shows whether one is missing (it is then created,
+    before any lock), and the customer accounts locked (see `_lock_customers`). Before: a read
+    of each account, then a locking read of the customer ones."""
+    wanted = [(c.pk, kind) for c, kind in customers]
+    unlocked, system_accounts = _ensure_accounts(business_id, customers=wanted, systems=systems)
+    if not connection.features.has_select_for_update:
+        # SQLite: the IMMEDIATE transaction keeps every other writer out until it ends, so
+        # what was just read cannot change meanwhile; it is as good as a locked read
+        return _Held(customers=unlocked, systems=system_accounts)
+    return _Held(
+        systems=system_accounts,
+        customers=_lock_customers(business_id, sorted({c for c, _kind in wanted})),
+    )
+
+
+def _lock_customers(business_id: int, customer_ids: list[int]) -> _CustomerAccounts:
+    """Every account of these customers, locked in ascending id order (so two operations never
+    wait for each other in a cycle) by one SELECT … FOR UPDATE. All kinds are locked, not only
+    the ones the operation posts to: its result reports every balance of its customers, read
+    here under the lock rather than again at the end."""
+    marks = ", ".join(["%s"] * len(customer_ids))
+    rows = Account.objects.raw(
+        "SELECT * FROM wallet_account"  # noqa: S608 - placeholders only
+        f" WHERE business_id = %s AND customer_id IN ({marks}) ORDER BY id{_for_update()}",
+        [business_id, *customer_ids],
+    )
+    return {(a.customer_id, a.kind): a for a in rows}
 
 
 def _lock(accounts: Iterable[Account]) -> dict[int, Account]:
@@ -166,10 +372,31 @@ def _lock(accounts: Iterable[Account]) -> dict[int, Account]:
     return {**{pk: a for pk, a in given.items() if a.customer_id is None}, **locked}
 
 
-def _cached_update(account: Account, **changes: Any) -> None:
-    """Keep a customer account's cached figures in step; system accounts keep none."""
-    if account.customer_id is not None:
-        Account.objects.filter(pk=account.pk).update(**changes)
+def _cached_add(
+    account: Account,
+    *,
+    balance: int = 0,
+    pending_debits: int = 0,
+    pending_credits: int = 0,
+    activity_at: dt.datetime | None = None,
+) -> None:
+    """Keep a customer account's cached figures in step: add the deltas in one UPDATE (and
+    set its last activity); system accounts keep none."""
+    if account.customer_id is None:
+        return
+    deltas = {
+        "balance": balance,
+        "pending_debits": pending_debits,
+        "pending_credits": pending_credits,
+    }
+    sets = [f"{column} = {column} + %s" for column, delta in deltas.items() if delta]
+    params: list[Any] = [delta for delta in deltas.values() if delta]
+    if activity_at is not None:
+        sets.append("last_activity_at = %s")
+        params.append(_db_value(Account, "last_activity_at", activity_at))
+    if sets:
+        sql = f"UPDATE wallet_account SET {', '.join(sets)} WHERE id = %s"  # noqa: S608
+        _execute(sql, [*params, account.pk])
 
 
 def system_balance(account: Account) -> int:
@@ -217,7 +444,6 @@ def _begin(
 ) -> tuple[Operation, Posting | None]:
     """The new Operation, or the stored result if this key was already used for the same
     request. Another request under the same key raises IdempotencyKeyReused."""
-    _op_cache.values = {}
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise ValidationFailed.fields(
@@ -225,18 +451,16 @@ def _begin(
             {"idempotency_key": _("Send an Idempotency-Key of 1 to 200 characters.")},
         )
     digest = _request_hash({"action": action, **payload})
-    try:
-        with transaction.atomic():
-            operation = Operation.objects.create(
-                business_id=business_id,
-                key=key,
-                action=action,
-                request_hash=digest,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                reason=reason,
-                reference=reference,
-            )
-    except IntegrityError:
+    operation = Operation(
+        business_id=business_id,
+        key=key,
+        action=action,
+        request_hash=digest,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason,
+        reference=reference,
+    )
+    if not _insert_unless_key_used(operation):
         existing = Operation.objects.get(business_id=business_id, key=key)
         if existing.request_hash != digest:
             raise IdempotencyKeyReused(
@@ -250,6 +474,31 @@ def _begin(
         posting.notes = stored.get("notes", {})
         return existing, posting
     return operation, None
+
+
+def _insert_unless_key_used(operation: Operation) -> bool:
+    """INSERT the operation unless its business already used its key; True if inserted (its
+    pk is then set), False if the key was taken.
+
+    One statement — INSERT … ON CONFLICT (business_id, key) DO NOTHING RETURNING id — instead
+    of a savepoint, the INSERT and the savepoint's release or rollback. On PostgreSQL an
+    uncommitted insert of the same key makes it wait for that transaction; if it commits, no
+    row comes back and the caller reads the winner's result. SQLite runs the same SQL, and
+    its IMMEDIATE transactions never overlap."""
+    return _insert_returning_pk(operation, on_conflict="ON CONFLICT (business_id, key) DO NOTHING")
+
+
+def _finish_held(operation: Operation, posting: Posting, held: _Held) -> Posting:
+    """Store the result, with the balances of the operation's customers taken from the locked
+    accounts, which `_transfer` kept up to date (no second read)."""
+    for (customer_id, kind), account in held.customers.items():
+        posting.balances[f"{customer_id}:{kind}"] = account.balance
+    operation.result = posting.as_dict()
+    _execute(
+        "UPDATE wallet_operation SET result = %s WHERE id = %s",
+        [_db_value(Operation, "result", operation.result), operation.pk],
+    )
+    return posting
 
 
 def _finish(operation: Operation, posting: Posting, customers: Iterable[Customer]) -> Posting:
@@ -305,7 +554,7 @@ def _transfer(
             % {"available": max(debit.available, 0), "wanted": amount},
             details={"available": max(debit.available, 0), "wanted": amount, "kind": debit.kind},
         )
-    transfer = Transfer.objects.create(
+    transfer = Transfer(
         business_id=debit.business_id,
         operation=operation,
         debit_account=debit,
@@ -318,11 +567,12 @@ def _transfer(
         reverses=reverses,
         resolved_at=None if pending else now,
     )
+    _insert_returning_pk(transfer)
     if pending:
         debit.pending_debits += amount
         credit.pending_credits += amount
-        _cached_update(debit, pending_debits=F("pending_debits") + amount)
-        _cached_update(credit, pending_credits=F("pending_credits") + amount)
+        _cached_add(debit, pending_debits=amount)
+        _cached_add(credit, pending_credits=amount)
     else:
         _apply_posted(transfer, debit, credit, lot_expiry=lot_expiry, now=now)
     posting.transfers.append(
@@ -345,21 +595,15 @@ def _apply_posted(
     lot_expiry: dt.datetime | bool | None,
     now: dt.datetime,
 ) -> None:
-    amount = transfer.amount
-    Entry.objects.bulk_create(
-        [
-            Entry(
-                business_id=transfer.business_id, account=debit, transfer=transfer, amount=-amount
-            ),
-            Entry(
-                business_id=transfer.business_id, account=credit, transfer=transfer, amount=amount
-            ),
-        ]
+    amount, business_id = transfer.amount, transfer.business_id
+    _insert(
+        Entry(business_id=business_id, account=debit, transfer=transfer, amount=-amount),
+        Entry(business_id=business_id, account=credit, transfer=transfer, amount=amount),
     )
     debit.balance -= amount
     credit.balance += amount
-    _cached_update(debit, balance=F("balance") - amount, last_activity_at=now)
-    _cached_update(credit, balance=F("balance") + amount, last_activity_at=now)
+    _cached_add(debit, balance=-amount, activity_at=now)
+    _cached_add(credit, balance=amount, activity_at=now)
     if debit.customer_id:
         _consume_lots(transfer, debit, amount)
     if credit.customer_id:
@@ -367,21 +611,37 @@ def _apply_posted(
 
 
 def _consume_lots(transfer: Transfer, account: Account, amount: int) -> None:
-    lots = list(Lot.objects.filter(account=account, remaining__gt=0))
+    lots = Lot.objects.raw(
+        "SELECT * FROM wallet_lot WHERE account_id = %s AND remaining > 0", [account.pk]
+    )
     views = [ledger.LotView(lot.pk, lot.remaining, lot.expires_at) for lot in lots]
     available = sum(v.remaining for v in views)
     take = min(amount, available)  # beyond the lots is debt (clawback to negative)
     if take <= 0:
         return
-    for lot_id, part in ledger.consume(views, take):
-        updated = Lot.objects.filter(pk=lot_id, remaining__gte=part).update(
-            remaining=F("remaining") - part
+    taken = ledger.consume(views, take)
+    _take_from_lots(taken)
+    _insert(
+        *(
+            LotUse(business_id=transfer.business_id, lot_id=lot_id, transfer=transfer, amount=part)
+            for lot_id, part in taken
         )
-        if updated != 1:  # pragma: no cover - the account lock makes this impossible
-            raise Conflict(_("The balance changed meanwhile; try again."), code="lot_conflict")
-        LotUse.objects.create(
-            business_id=transfer.business_id, lot_id=lot_id, transfer=transfer, amount=part
-        )
+    )
+
+
+def _take_from_lots(taken: list[tuple[int, int]]) -> None:
+    """Lower each lot's remainder by its part, in one UPDATE however many lots a spend takes
+    from; a lot holding less than its part is left alone, and then the count is short."""
+    cases = " ".join(["WHEN %s THEN %s"] * len(taken))
+    enough = " OR ".join(["(id = %s AND remaining >= %s)"] * len(taken))
+    pairs = list(itertools.chain.from_iterable(taken))
+    updated = _execute(
+        f"UPDATE wallet_lot SET remaining = remaining - CASE id {cases} END"  # noqa: S608
+        f" WHERE {enough}",
+        [*pairs, *pairs],
+    )
+    if updated != len(taken):  # pragma: no cover - the account lock makes this impossible
+        raise Conflict(_("The balance changed meanwhile; try again."), code="lot_conflict")
 
 
 def _add_lot(
@@ -399,14 +659,16 @@ def _add_lot(
         expires = None
     else:
         expires = lot_expiry
-    Lot.objects.create(
-        business_id=transfer.business_id,
-        account=account,
-        transfer=transfer,
-        amount=amount,
-        remaining=spendable,
-        earned_at=now,
-        expires_at=expires,
+    _insert(
+        Lot(
+            business_id=transfer.business_id,
+            account=account,
+            transfer=transfer,
+            amount=amount,
+            remaining=spendable,
+            earned_at=now,
+            expires_at=expires,
+        )
     )
     if account.kind == Kind.POINTS:
         _roll_expiry(account, now)
@@ -435,8 +697,8 @@ def _resolve_pending(transfer: Transfer, post: bool, now: dt.datetime) -> None:
     if transfer.status != TransferStatus.PENDING:
         return
     debit, credit = locked[transfer.debit_account_id], locked[transfer.credit_account_id]
-    _cached_update(debit, pending_debits=F("pending_debits") - transfer.amount)
-    _cached_update(credit, pending_credits=F("pending_credits") - transfer.amount)
+    _cached_add(debit, pending_debits=-transfer.amount)
+    _cached_add(credit, pending_credits=-transfer.amount)
     debit.pending_debits -= transfer.amount
     credit.pending_credits -= transfer.amount
     transfer.status = TransferStatus.POSTED if post else TransferStatus.VOIDED
@@ -512,16 +774,14 @@ def points_earn(
         return replay
     _check_customer_active(customer)
     days = wallet_settings(business).pending_days if pending_days is None else pending_days
-    source = system_account(business.pk, ISSUER[kind], kind)
-    target = customer_account(customer, kind)
-    locked = _lock([source, target])
+    held = _hold(business.pk, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)])
     posting = Posting(operation_id=operation.pk, action="earn")
     _transfer(
         operation,
         posting,
-        locked,
-        source,
-        target,
+        held.by_pk,
+        held.system(ISSUER[kind], kind),
+        held.customer(customer, kind),
         amount,
         "earn",
         pending=days > 0,
@@ -529,7 +789,7 @@ def points_earn(
         on_timeout="post",
         now=now,
     )
-    return _finish(operation, posting, [customer])
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -562,16 +822,15 @@ def balance_spend(
     if replay:
         return replay
     _check_customer_active(customer)
-    source = customer_account(customer, kind)
-    target = system_account(business.pk, SystemAccount.REDEMPTION, kind)
-    locked = _lock([source, target])
+    redemption = (SystemAccount.REDEMPTION, kind)
+    held = _hold(business.pk, customers=[(customer, kind)], systems=[redemption])
     posting = Posting(operation_id=operation.pk, action=operation.action)
     _transfer(
         operation,
         posting,
-        locked,
-        source,
-        target,
+        held.by_pk,
+        held.customer(customer, kind),
+        held.system(*redemption),
         amount,
         "spend",
         pending=bool(hold_minutes),
@@ -579,7 +838,7 @@ def balance_spend(
         on_timeout="void",
         now=now,
     )
-    return _finish(operation, posting, [customer])
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -659,12 +918,13 @@ def balance_adjust(
     if replay:
         return replay
     _check_customer_active(customer)
-    system = system_account(business.pk, SystemAccount.ADJUSTMENT, kind)
-    account = customer_account(customer, kind)
-    locked = _lock([system, account])
+    held = _hold(
+        business.pk, customers=[(customer, kind)], systems=[(SystemAccount.ADJUSTMENT, kind)]
+    )
+    system, account = held.system(SystemAccount.ADJUSTMENT, kind), held.customer(customer, kind)
     posting = Posting(operation_id=operation.pk, action="adjust")
     debit, credit = (system, account) if amount > 0 else (account, system)
-    _transfer(operation, posting, locked, debit, credit, size, "adjust")
+    _transfer(operation, posting, held.by_pk, debit, credit, size, "adjust")
     audit_record(
         business=business,
         action="wallet.adjust",
@@ -674,7 +934,7 @@ def balance_adjust(
         api_key=api_key,
         details={"kind": kind, "amount": amount, "reason": reason, "operation": operation.pk},
     )
-    return _finish(operation, posting, [customer])
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -700,11 +960,13 @@ def points_gift(
         return replay
     _check_customer_active(sender)
     _check_customer_active(receiver)
-    source, target = customer_account(sender, Kind.POINTS), customer_account(receiver, Kind.POINTS)
-    locked = _lock([source, target])
+    held = _hold(
+        business.pk, customers=[(sender, Kind.POINTS), (receiver, Kind.POINTS)], systems=[]
+    )
+    source, target = held.customer(sender, Kind.POINTS), held.customer(receiver, Kind.POINTS)
     posting = Posting(operation_id=operation.pk, action="gift")
-    _transfer(operation, posting, locked, source, target, amount, "gift")
-    return _finish(operation, posting, [sender, receiver])
+    _transfer(operation, posting, held.by_pk, source, target, amount, "gift")
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -738,18 +1000,25 @@ def store_credit_topup(
     if replay:
         return replay
     _check_customer_active(customer)
-    paid_in = system_account(business.pk, SystemAccount.TOPUP, Kind.STORE_CREDIT)
-    credit = customer_account(customer, Kind.STORE_CREDIT)
-    bonus_source = system_account(business.pk, SystemAccount.ISSUANCE, Kind.BONUS_CREDIT)
-    bonus = customer_account(customer, Kind.BONUS_CREDIT)
-    locked = _lock([paid_in, credit, bonus_source, bonus])
+    paid_in = (SystemAccount.TOPUP, Kind.STORE_CREDIT)
+    bonus_source = (SystemAccount.ISSUANCE, Kind.BONUS_CREDIT)
+    held = _hold(
+        business.pk,
+        customers=[(customer, Kind.STORE_CREDIT), (customer, Kind.BONUS_CREDIT)],
+        systems=[paid_in, bonus_source],
+    )
+    credit, bonus = (
+        held.customer(customer, Kind.STORE_CREDIT),
+        held.customer(customer, Kind.BONUS_CREDIT),
+    )
     posting = Posting(operation_id=operation.pk, action="topup")
-    _transfer(operation, posting, locked, paid_in, credit, amount, "topup")
+    _transfer(operation, posting, held.by_pk, held.system(*paid_in), credit, amount, "topup")
     bonus_amount = percent_of(amount, rate, "down")
     if bonus_amount > 0:
-        _transfer(operation, posting, locked, bonus_source, bonus, bonus_amount, "topup_bonus")
+        source = held.system(*bonus_source)
+        _transfer(operation, posting, held.by_pk, source, bonus, bonus_amount, "topup_bonus")
     posting.notes = {"bonus": bonus_amount}
-    return _finish(operation, posting, [customer])
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -805,12 +1074,11 @@ def _to_system(
     if replay:
         return replay
     _check_customer_active(customer)
-    source = customer_account(customer, kind)
-    target = system_account(business.pk, system, kind)
-    locked = _lock([source, target])
+    held = _hold(business.pk, customers=[(customer, kind)], systems=[(system, kind)])
+    source, target = held.customer(customer, kind), held.system(system, kind)
     posting = Posting(operation_id=operation.pk, action=action)
-    _transfer(operation, posting, locked, source, target, amount, action)
-    return _finish(operation, posting, [customer])
+    _transfer(operation, posting, held.by_pk, source, target, amount, action)
+    return _finish_held(operation, posting, held)
 
 
 @_operation
@@ -866,8 +1134,8 @@ def expire_due(*, business: Business, now: dt.datetime | None = None) -> int:
                             ),
                         ]
                     )
-                    _cached_update(account, balance=F("balance") - amount)
-                    _cached_update(target, balance=F("balance") + amount)
+                    _cached_add(account, balance=-amount)
+                    _cached_add(target, balance=amount)
                     LotUse.objects.create(
                         business_id=business.pk, lot=lot, transfer=transfer, amount=amount
                     )
@@ -1126,6 +1394,13 @@ def wallet_merge(keep: Customer, drop: Customer) -> None:
     """Customer merge step: move every balance and its lots (with their expiry) from `drop`
     to `keep`; a negative balance (debt) moves too."""
     now = timezone.now()
+    # `keep`'s accounts for every kind `drop` has are created first, then both customers'
+    # accounts are locked at once in ascending id order, before anything moves: other
+    # operations lock all of a customer's accounts in one go (`_lock_customers`), so creating
+    # or locking them here one kind at a time could make the two wait for each other.
+    kinds = Account.objects.filter(customer=drop).values_list("kind", flat=True)
+    _ensure_accounts(keep.business_id, customers=[(keep.pk, kind) for kind in kinds])
+    _lock(Account.objects.filter(customer__in=[keep, drop]))
     for account in Account.objects.filter(customer=drop).order_by("pk"):
         target = customer_account(keep, account.kind)
         pending = list(
