@@ -57,7 +57,8 @@ def _sent_to(automation):
 
 
 def test_welcome_sends_the_card_number_at_once_and_only_to_new_customers(business) -> None:
-    before = person(business, "Old Timer")
+    with time_machine.travel(NOON - dt.timedelta(days=3), tick=False):
+        before = person(business, "Old Timer")
     automation = _automation(
         business, "welcome", "Karibu {name}! Card {card} at {shop}", purpose="service",
         at=NOON + dt.timedelta(minutes=1),
