@@ -156,6 +156,7 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe / STOP")
+    SMS_REPLY = "sms_reply", _("SMS reply (START)")
 
 
 class Consent(BusinessOwned):

@@ -62,17 +62,14 @@ def customer_by_phone(business: Business, phone: str) -> Customer | None:
     return active_customers(business).filter(phone=normal).first()
 
 
-def _withdraw_sms(customer: Customer, text: str, now: dt.datetime) -> None:
+def _set_sms_consent(customer: Customer, text: str, now: dt.datetime, *, granted: bool) -> None:
+    """STOP withdraws SMS for marketing and service at once; START gives both back."""
+    source = ConsentSource.SMS_REPLY if granted else ConsentSource.UNSUBSCRIBE
     for purpose in (Purpose.MARKETING, Purpose.SERVICE):
         consent_record(
-            customer=customer,
-            channel="sms",
-            granted=False,
-            text=text,
-            source=ConsentSource.UNSUBSCRIBE,
-            purpose=purpose,
-            at=now,
-        )
+            customer=customer, channel="sms", granted=granted, text=text,
+            source=source, purpose=purpose, at=now,
+        )  # fmt: skip
 
 
 def _language(customer: Customer | None, business: Business) -> str:
@@ -116,29 +113,12 @@ def inbound_sms(
     with translation.override(_language(customer, business)):
         if action == "stop":
             if customer is not None:
-                _withdraw_sms(customer, inbound.text, now)
+                _set_sms_consent(customer, inbound.text, now, granted=False)
             reply = _(
                 "%(shop)s: you will get no more SMS from us. Reply START to subscribe again."
             ) % {"shop": business.name}
         elif action == "start" and customer is not None:
-            consent_record(
-                customer=customer,
-                channel="sms",
-                granted=True,
-                text=inbound.text,
-                source=ConsentSource.WEB,
-                purpose=Purpose.SERVICE,
-                at=now,
-            )
-            consent_record(
-                customer=customer,
-                channel="sms",
-                granted=True,
-                text=inbound.text,
-                source=ConsentSource.WEB,
-                purpose=Purpose.MARKETING,
-                at=now,
-            )
+            _set_sms_consent(customer, inbound.text, now, granted=True)
             reply = _("%(shop)s: welcome back, you will get our offers by SMS again.") % {
                 "shop": business.name
             }
@@ -215,7 +195,7 @@ def provider_opt_out(*, row: MessagingSettings, phone: str, now: dt.datetime | N
     if customer is None:
         return False
     with transaction.atomic():
-        _withdraw_sms(customer, "provider opt-out", now)
+        _set_sms_consent(customer, "provider opt-out", now, granted=False)
     return True
 
 
