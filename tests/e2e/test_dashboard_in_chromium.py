@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from tests.e2e.session import demo_page
+
 pytestmark = pytest.mark.e2e
 
 CHARTS = ("revenue", "points", "retention", "cohorts", "campaigns")
@@ -19,22 +21,7 @@ HEADLINE = ("revenue_minor", "orders", "average_order_minor", "retention_rate")
 
 
 def _login(context, url: str, business: str = "Kahawa Corner Café", language: str = "en"):
-    page = context.new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", "demo")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-    switch = page.locator("#business-switch")
-    if switch.count() and business not in switch.locator("option:checked").inner_text():
-        with page.expect_navigation():  # the switcher submits itself
-            switch.select_option(label=business)
-    page.goto(f"{url}/reports/")
-    if page.locator("#language-switch").input_value() != language:
-        with page.expect_navigation():
-            page.select_option("#language-switch", language)
-    page.wait_for_function(f"document.documentElement.lang === '{language}'")
-    return page
+    return demo_page(context, url, "/reports/", business=business, language=language)
 
 
 def _charts_drawn(page) -> None:

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.e2e.session import demo_page
+
 pytestmark = pytest.mark.e2e
 
 ARMENIAN = "Բարև {name}, սուրճը 20% զեղչով է"  # with the opt-out line: one SMS (≤ 70)
@@ -16,20 +18,7 @@ ARMENIAN_MORE = "։ Սպասում ենք ձեզ ամեն օր, շնորհակա
 
 
 def _login(context, url):
-    page = context.new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", "demo")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-    switch = page.locator("#business-switch")
-    if switch.count() and "Kahawa" not in switch.locator("option:checked").inner_text():
-        switch.select_option(label="Kahawa Corner Café")
-        page.wait_for_load_state("load")
-    page.goto(f"{url}/messages/")
-    page.select_option("#language-switch", "en")
-    page.wait_for_load_state("load")
-    return page
+    return demo_page(context, url, "/messages/")
 
 
 def test_template_counter_live_then_campaign_preview_and_send(demo_server, browser, screenshot_dir):
