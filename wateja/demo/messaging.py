@@ -216,6 +216,7 @@ def _automations(
         ("feedback", templates["feedback"], {"delay_hours": 24}),
         ("second_purchase", templates["second"], {"delay_hours": 24, "code": "PILI15"}),
         ("cart_1", templates["cart"], {"delay_hours": 1}),
+        ("cart_2", templates["cart"], {"delay_hours": 24}),
         ("support", templates["thanks"], {"categories": "beans" if cafe else "vases",
                                           "is_active": False}),
     ]  # fmt: skip
