@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.exceptions import TaskLockedException
 
 from wateja.messaging.attribution import attribution_run
 from wateja.messaging.automations import automations_run
@@ -17,10 +18,19 @@ from wateja.messaging.worker import outbox_send_due
 __all__ = ["messaging_tick", "outbox_flush"]
 
 
+def _send_due() -> None:
+    """One sender at a time; a kick that finds it busy returns, and what the busy one did not
+    see goes with the next minute's run."""
+    try:
+        with lock_task("wateja-outbox"):
+            outbox_send_due()
+    except TaskLockedException:
+        return
+
+
 @db_task()
 def outbox_flush() -> None:
-    with lock_task("wateja-outbox"):
-        outbox_send_due()
+    _send_due()
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -29,8 +39,7 @@ def messaging_tick() -> None:
 
     campaigns_due()
     automations_run()
-    with lock_task("wateja-outbox"):
-        outbox_send_due()
+    _send_due()
     for business in Business.objects.all():
         attribution_run(business=business)
 
