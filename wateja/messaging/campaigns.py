@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from wateja.core import sms
 from wateja.core.errors import Conflict, ValidationFailed
-from wateja.core.sending import in_holdout
 from wateja.customers.models import Customer, Segment
 from wateja.customers.segments import segment_customers
 from wateja.customers.selectors import active_customers
@@ -31,17 +30,9 @@ from wateja.messaging.models import (
     ChannelChoice,
     Purpose,
     SendChannel,
-    SkipReason,
     Template,
 )
-from wateja.messaging.outbox import (
-    Plan,
-    choose_channels,
-    consent_map,
-    counts_as_dict,
-    messages_queue,
-    recent_marketing_counts,
-)
+from wateja.messaging.outbox import Plan, batches, counts_as_dict, decide, messages_queue
 from wateja.tenants.models import Business
 from wateja.tenants.scoping import get_owned
 
@@ -176,25 +167,16 @@ def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str,
     reach: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     total = 0
-    for batch in _iter_batches(
-        audience.only("id", "phone", "email", "preferred_channel", "is_blocked", "erased_at"), 2000
-    ):
-        ids = [c.pk for c in batch]
-        consents = consent_map(campaign.business, ids)
-        recent = (
-            recent_marketing_counts(campaign.business, ids, cap_since)
-            if plan.purpose == Purpose.MARKETING
-            else {}
-        )
-        for customer in batch:
+    fields = ("id", "phone", "email", "preferred_channel", "is_blocked", "erased_at")
+    for batch in batches(audience.only(*fields).iterator(chunk_size=2000), 2000):
+        for _customer, channels, reason, holdout in decide(
+            plan, batch, cap_count=row.cap_count, cap_since=cap_since
+        ):
             total += 1
-            channels, reason = choose_channels(customer, plan, consents)
-            if channels and recent.get(customer.pk, 0) + len(channels) > row.cap_count:
-                channels, reason = [], SkipReason.FREQUENCY_CAP
             if not channels:
                 skipped[reason] += 1
                 continue
-            if plan.holdout_percent and in_holdout(plan.salt, customer.pk, plan.holdout_percent):
+            if holdout:
                 reach["holdout"] += 1
                 continue
             for channel in channels:
@@ -213,17 +195,6 @@ def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str,
         "currency": campaign.business.currency,
         "examples": examples,
     }
-
-
-def _iter_batches(qs: QuerySet[Customer], size: int) -> Any:
-    batch: list[Customer] = []
-    for customer in qs.iterator(chunk_size=size):
-        batch.append(customer)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _examples(

@@ -90,7 +90,7 @@ class Plan:
     record_skips: bool = False  # write a skipped row (automations); campaigns only count
 
 
-def _batches(items: Iterable[Customer], size: int) -> Iterator[list[Customer]]:
+def batches(items: Iterable[Customer], size: int) -> Iterator[list[Customer]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -166,6 +166,26 @@ def choose_channels(
     return allowed[:1], ""
 
 
+def decide(
+    plan: Plan, batch: list[Customer], *, cap_count: int, cap_since: dt.datetime
+) -> Iterator[tuple[Customer, list[str], str, bool]]:
+    """For each customer of a batch: the channels the message goes on (or none and the skip
+    reason) and whether the customer is in the holdout group. Consent and recent marketing
+    messages are read for the whole batch, one query each. The campaign preview and the
+    send decide with this same function, so the preview's reach is the send's."""
+    ids = [c.pk for c in batch]
+    consents = consent_map(plan.business, ids)
+    marketing = plan.purpose == Purpose.MARKETING
+    recent = recent_marketing_counts(plan.business, ids, cap_since) if marketing else {}
+    for customer in batch:
+        channels, reason = choose_channels(customer, plan, consents)
+        if channels and marketing and recent.get(customer.pk, 0) + len(channels) > cap_count:
+            channels, reason = [], SkipReason.FREQUENCY_CAP
+        holdout = bool(channels) and plan.holdout_percent > 0
+        holdout = holdout and in_holdout(plan.salt, customer.pk, plan.holdout_percent)
+        yield customer, channels, reason, holdout
+
+
 @dataclass
 class _Prepared:
     row_settings: MessagingSettings
@@ -209,14 +229,7 @@ def messages_queue(
         None if plan.immediate else next_send_time(now, prepared.tz, row.quiet_start, row.quiet_end)
     )
     cap_since = now - dt.timedelta(days=row.cap_days)
-    for batch in _batches(customers, batch_size):
-        ids = [c.pk for c in batch]
-        consents = consent_map(plan.business, ids)
-        recent = (
-            recent_marketing_counts(plan.business, ids, cap_since)
-            if plan.purpose == Purpose.MARKETING
-            else {}
-        )
+    for batch in batches(customers, batch_size):
         values = customer_values(
             business=plan.business,
             customers=batch,
@@ -225,19 +238,14 @@ def messages_queue(
             now=now,
         )
         rows: list[Message] = []
-        for customer in batch:
-            channels, reason = choose_channels(customer, plan, consents)
-            over_cap = recent.get(customer.pk, 0) + len(channels) > row.cap_count
-            if channels and plan.purpose == Purpose.MARKETING and over_cap:
-                channels, reason = [], SkipReason.FREQUENCY_CAP
+        for customer, channels, reason, holdout in decide(
+            plan, batch, cap_count=row.cap_count, cap_since=cap_since
+        ):
             if not channels:
                 counts[reason] += 1
                 if plan.record_skips:
                     rows.append(_skipped(plan, customer, reason, dedupe, now))
                 continue
-            holdout = plan.holdout_percent > 0 and in_holdout(
-                plan.salt, customer.pk, plan.holdout_percent
-            )
             for channel in channels:
                 rows.append(
                     _message(
