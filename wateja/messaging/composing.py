@@ -154,6 +154,11 @@ def choose_variant(variants: list[Variant], salt: str, customer_id: int) -> Vari
     return variants[index]
 
 
+def customer_language(customer: Customer | None, business: Business) -> str:
+    """The language to write to a customer in: theirs, else the business's."""
+    return (customer.language if customer else "") or business.default_language
+
+
 def choose_language(customer_language: str, business: Business, texts: Mapping[str, Any]) -> str:
     """The customer's language when the wording has it, else the business's, else English,
     else whatever the wording is written in."""
@@ -259,7 +264,7 @@ def customer_values(
         expiring = {r["account__customer_id"]: (r["total"], r["first"]) for r in rows}
     result: dict[int, dict[str, object]] = {}
     for customer in people:
-        language = customer.language or business.default_language
+        language = customer_language(customer, business)
         values = dict(common)
         values["name"] = first_name(customer.name)
         card = cards.get(customer.pk)

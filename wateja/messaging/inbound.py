@@ -19,6 +19,7 @@ from wateja.customers.models import Card, CardStatus, ConsentSource, Customer
 from wateja.customers.selectors import active_customers
 from wateja.customers.services import consent_record
 from wateja.messaging.channels.base import MalformedCallback
+from wateja.messaging.composing import customer_language
 from wateja.messaging.config import channel_of
 from wateja.messaging.models import (
     Delivery,
@@ -31,11 +32,11 @@ from wateja.messaging.models import (
     Purpose,
     SendChannel,
 )
-from wateja.messaging.outbox import reply_queue
+from wateja.messaging.outbox import direct_queue
 from wateja.promotions.models import Promotion
 from wateja.tenants.models import Business
-from wateja.wallet.models import Account, Kind
-from wateja.wallet.services import expiring_soon
+from wateja.wallet.models import Kind
+from wateja.wallet.services import balances, expiring_soon
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +73,8 @@ def _set_sms_consent(customer: Customer, text: str, now: dt.datetime, *, granted
         )  # fmt: skip
 
 
-def _language(customer: Customer | None, business: Business) -> str:
-    return (customer.language if customer else "") or business.default_language
-
-
 def balance_text(customer: Customer, business: Business, now: dt.datetime) -> str:
-    points = (
-        Account.objects.filter(customer=customer, kind=Kind.POINTS)
-        .values_list("balance", flat=True)
-        .first()
-        or 0
-    )
+    points = balances(customer).get(Kind.POINTS, {}).get("balance", 0)
     card = Card.objects.filter(customer=customer, status=CardStatus.ACTIVE).first()
     text = _("%(shop)s: you have %(points)s points.") % {"shop": business.name, "points": points}
     expiring = expiring_soon(customer, days=30, now=now)
@@ -110,7 +102,7 @@ def inbound_sms(
     customer = customer_by_phone(business, inbound.from_phone)
     action = classify_inbound(inbound.text)
     reply = ""
-    with translation.override(_language(customer, business)):
+    with translation.override(customer_language(customer, business)):
         if action == "stop":
             if customer is not None:
                 _set_sms_consent(customer, inbound.text, now, granted=False)
@@ -131,8 +123,8 @@ def inbound_sms(
                 reply = balance_text(customer, business, now)
     message = None
     if reply:
-        message = reply_queue(
-            business=business, phone=inbound.from_phone, body=reply, customer=customer, now=now
+        message = direct_queue(
+            business=business, to=inbound.from_phone, body=reply, customer=customer, now=now
         )
     return InboundMessage.objects.create(
         business=business,
@@ -299,7 +291,7 @@ def ussd_reply(
         raise BadCallback(_("The USSD request could not be read."))
     customer = customer_by_phone(business, phone)
     choices = [c for c in form["text"].split("*") if c != ""]
-    with translation.override(_language(customer, business)):
+    with translation.override(customer_language(customer, business)):
         if customer is None:
             return "END " + _(
                 "%(shop)s: this number has no loyalty card with us. Ask at the counter to join."

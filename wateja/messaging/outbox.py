@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from wateja.core import sms
 from wateja.core.sending import in_holdout, next_send_time
 from wateja.customers.links import public_url
 from wateja.customers.models import Consent, Customer
@@ -30,6 +31,7 @@ from wateja.messaging.composing import (
     active_variants,
     choose_variant,
     compose,
+    customer_language,
     customer_values,
     needed_placeholders,
 )
@@ -127,7 +129,8 @@ def recent_marketing_counts(
     return dict(rows)
 
 
-def _address(customer: Customer, channel: str) -> str:
+def address_of(customer: Customer, channel: str) -> str:
+    """The customer's phone for SMS, e-mail address for e-mail ("" when missing)."""
     return customer.phone if channel == SendChannel.SMS else customer.email
 
 
@@ -155,7 +158,7 @@ def choose_channels(
     with_template = [c for c in candidates if c in plan.templates]
     if not with_template:
         return [], SkipReason.NO_TEMPLATE
-    reachable = [c for c in with_template if _address(customer, c)]
+    reachable = [c for c in with_template if address_of(customer, c)]
     if not reachable:
         return [], SkipReason.NO_CONTACT
     allowed = [c for c in reachable if consent_allows(consents, customer.pk, c, plan.purpose)]
@@ -328,7 +331,7 @@ def _message(
         variant=variant,
         channel=channel,
         purpose=plan.purpose,
-        to_address=_address(customer, channel),
+        to_address=address_of(customer, channel),
         language=composed.language,
         subject=composed.subject,
         body=composed.body,
@@ -344,33 +347,38 @@ def _message(
     )
 
 
-def reply_queue(
+def direct_queue(
     *,
     business: Business,
-    phone: str,
+    to: str,
     body: str,
+    channel: str = SendChannel.SMS,
+    subject: str = "",
     customer: Customer | None = None,
+    dedupe_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Message:
-    """An SMS answering the customer (STOP confirmation, balance): sent at once, regardless
-    of consent (they asked) and quiet hours (they are awake)."""
-    from wateja.core import sms
-
+    """A message the customer asked for (a reply to their SMS, a receipt): one row, sent at
+    once, regardless of marketing consent (they asked) and quiet hours (they are awake)."""
     now = now or timezone.now()
-    text = sms.prepare_sms(body)
-    info = sms.sms_info(text, normalize=False)
-    price = messaging_settings(business).sms_price_minor
+    segments = cost = 0
+    if channel == SendChannel.SMS:
+        body = sms.prepare_sms(body)
+        segments = sms.sms_info(body, normalize=False).segments
+        cost = segments * messaging_settings(business).sms_price_minor
     message = Message.objects.create(
         business=business,
         customer=customer,
-        channel=SendChannel.SMS,
+        channel=channel,
         purpose=Purpose.SERVICE,
-        to_address=phone,
-        language=(customer.language if customer else "") or business.default_language,
-        body=text,
-        segments=info.segments,
-        cost_minor=info.segments * price,
+        to_address=to,
+        language=customer_language(customer, business),
+        subject=subject if channel == SendChannel.EMAIL else "",
+        body=body,
+        segments=segments,
+        cost_minor=cost,
         status=MessageStatus.QUEUED,
+        dedupe_key=dedupe_key,
         created_at=now,
     )
     kick_after_commit()

@@ -4,18 +4,17 @@ it goes at once (no quiet hours) and needs no marketing consent; asking twice se
 
 from __future__ import annotations
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from wateja.core import sms
 from wateja.core.errors import DomainError
 from wateja.core.money import Money, format_money
-from wateja.messaging.composing import support_line
-from wateja.messaging.config import messaging_settings
-from wateja.messaging.models import Message, MessageStatus, Purpose, SendChannel
-from wateja.messaging.outbox import kick_after_commit
+from wateja.messaging.composing import customer_language, support_line
+from wateja.messaging.models import Message, SendChannel
+from wateja.messaging.outbox import address_of, direct_queue
 from wateja.orders.models import Order
-from wateja.wallet.models import Account, Kind
+from wateja.wallet.models import Kind
+from wateja.wallet.services import balances
 
 
 class NoContact(DomainError):
@@ -36,14 +35,9 @@ def receipt_text(order: Order, language: str) -> tuple[str, str]:
         earned = evaluation.get("points_to_earn") or 0
         if earned:
             lines.append(_("+%(points)s points.") % {"points": earned})
-        if order.customer_id:
-            balance = (
-                Account.objects.filter(customer_id=order.customer_id, kind=Kind.POINTS)
-                .values_list("balance", flat=True)
-                .first()
-            )
-            if balance is not None:
-                lines.append(_("Balance: %(points)s points.") % {"points": balance})
+        points = balances(order.customer).get(Kind.POINTS) if order.customer else None
+        if points is not None:
+            lines.append(_("Balance: %(points)s points.") % {"points": points["balance"]})
         lines.append(_("Thank you!"))
         support = support_line(business)
         if support:
@@ -55,9 +49,7 @@ def receipt_text(order: Order, language: str) -> tuple[str, str]:
 def receipt_send(*, order: Order, channel: str = SendChannel.SMS) -> Message:
     """Queue the receipt of `order` to its customer; a second request returns the first."""
     customer = order.customer
-    address = ""
-    if customer is not None:
-        address = customer.phone if channel == SendChannel.SMS else customer.email
+    address = address_of(customer, channel) if customer is not None else ""
     if not address:
         raise NoContact(
             _("This customer has no phone number for an SMS receipt.")
@@ -66,30 +58,18 @@ def receipt_send(*, order: Order, channel: str = SendChannel.SMS) -> Message:
         )
     assert customer is not None
     key = f"receipt:{order.pk}:{channel}"
-    existing = Message.objects.filter(business_id=order.business_id, dedupe_key=key).first()
+    existing: Message | None = Message.objects.filter(
+        business_id=order.business_id, dedupe_key=key
+    ).first()
     if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    language = customer.language or order.business.default_language
-    subject, body = receipt_text(order, language)
-    segments = cost = 0
-    if channel == SendChannel.SMS:
-        body = sms.prepare_sms(body)
-        segments = sms.sms_info(body, normalize=False).segments
-        cost = segments * messaging_settings(order.business_id).sms_price_minor
-    message = Message.objects.create(
-        business_id=order.business_id,
-        customer=customer,
-        channel=channel,
-        purpose=Purpose.SERVICE,
-        to_address=address,
-        language=language,
-        subject=subject if channel == SendChannel.EMAIL else "",
+        return existing
+    subject, body = receipt_text(order, customer_language(customer, order.business))
+    return direct_queue(
+        business=order.business,
+        to=address,
         body=body,
-        segments=segments,
-        cost_minor=cost,
-        status=MessageStatus.QUEUED,
+        channel=channel,
+        subject=subject,
+        customer=customer,
         dedupe_key=key,
-        created_at=timezone.now(),
     )
-    kick_after_commit()
-    return message

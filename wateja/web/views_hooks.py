@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wateja.core.errors import DomainError, NotFound, ValidationFailed
+from wateja.messaging.composing import customer_language
 from wateja.messaging.inbound import (
     delivery_report,
     feedback_give,
@@ -103,11 +104,7 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
         message = message_by_token(token)
     except NotFound:
         raise Http404 from None
-    activate_for_request(
-        request,
-        (message.customer.language if message.customer else "")
-        or message.business.default_language,
-    )
+    activate_for_request(request, customer_language(message.customer, message.business))
     done = False
     if request.method == "POST":
         message = unsubscribe(token=token)
@@ -136,11 +133,7 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
         message = message_by_token(token)
     except NotFound:
         raise Http404 from None
-    activate_for_request(
-        request,
-        (message.customer.language if message.customer else "")
-        or message.business.default_language,
-    )
+    activate_for_request(request, customer_language(message.customer, message.business))
     error = ""
     done = False
     if request.method == "POST":
