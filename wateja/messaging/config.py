@@ -35,6 +35,16 @@ EDITABLE = (
 )
 
 
+SECRETS = ("at_api_key", "twilio_auth_token")
+
+
+def masked(secret: str) -> str:
+    """A saved secret as shown back (screens, API): only that one is saved and how it ends."""
+    if not secret:
+        return ""
+    return "••••" + secret[-4:] if len(secret) > 8 else "••••"
+
+
 def messaging_settings(business: Business | int) -> MessagingSettings:
     business_id = business if isinstance(business, int) else business.pk
     row: MessagingSettings | None = MessagingSettings.objects.filter(

@@ -481,10 +481,3 @@ class MessagingSettingsForm(forms.Form):
                 self.add_error(target if target in self.fields else None, problem)
         if not fields:
             self.add_error(None, str(error.message))
-
-
-def masked(secret: str) -> str:
-    """A saved secret as shown back: only that one is saved and how it ends."""
-    if not secret:
-        return ""
-    return "••••" + secret[-4:] if len(secret) > 8 else "••••"

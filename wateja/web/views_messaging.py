@@ -24,7 +24,12 @@ from wateja.messaging.campaigns import (
     campaign_save,
 )
 from wateja.messaging.composing import template_save
-from wateja.messaging.config import hook_url, messaging_settings, messaging_settings_update
+from wateja.messaging.config import (
+    hook_url,
+    masked,
+    messaging_settings,
+    messaging_settings_update,
+)
 from wateja.messaging.models import (
     Automation,
     AutomationKind,
@@ -47,7 +52,6 @@ from wateja.web.forms_messaging import (
     LaunchForm,
     MessagingSettingsForm,
     TemplateForm,
-    masked,
     variant_errors,
     variant_rows,
     variants_from_data,

@@ -29,7 +29,9 @@ from wateja.messaging.campaigns import (
 from wateja.messaging.composing import template_save
 from wateja.messaging.config import (
     EDITABLE,
+    SECRETS,
     hook_url,
+    masked,
     messaging_settings,
     messaging_settings_update,
 )
@@ -41,8 +43,6 @@ from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["messaging"])
-
-SECRETS = ("at_api_key", "twilio_auth_token")
 
 
 class TextIn(Schema):
@@ -415,7 +415,7 @@ def _settings_out(business: Any) -> dict[str, Any]:
     for key in EDITABLE:
         value = getattr(row, key)
         if key in SECRETS:
-            value = "••••" + value[-4:] if value else ""
+            value = masked(value)
         out[key] = value.isoformat(timespec="minutes") if hasattr(value, "isoformat") else value
     out["callbacks"] = {kind: hook_url(row, kind) for kind in
                         ("sms/inbound", "sms/delivery", "sms/optout", "ussd")}  # fmt: skip
