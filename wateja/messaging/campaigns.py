@@ -279,9 +279,7 @@ def campaign_enqueue(*, campaign: Campaign, now: dt.datetime | None = None) -> C
         now=now,
         batch_size=2000,
     )
-    audience = sum(v for k, v in counts.items() if k not in ("queued", "holdout"))
-    audience += counts["queued"] + counts["holdout"]
-    campaign.counts = {"audience": audience, **counts_as_dict(counts)}
+    campaign.counts = {"audience": sum(counts.values()), **counts_as_dict(counts)}
     campaign.status = CampaignStatus.SENT
     campaign.started_at = campaign.started_at or now
     campaign.finished_at = timezone.now()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from wateja.core.sending import next_send_time, retry_delay
 from wateja.core.templating import text_to_html
 from wateja.customers.links import public_url
-from wateja.messaging.channels.base import Outgoing, SendResult
+from wateja.messaging.channels.base import Channel, Outgoing, SendResult
 from wateja.messaging.config import channel_of, messaging_settings
 from wateja.messaging.models import (
     Delivery,
@@ -139,10 +139,33 @@ def _still_allowed(message: Message) -> str:
     return ""
 
 
-def message_send(message: Message, *, now: dt.datetime | None = None) -> str:
+@dataclass
+class _Senders:
+    """Each business's settings and channels, read and built once per worker run (a provider
+    SDK client is not rebuilt for every message)."""
+
+    rows: dict[int, MessagingSettings] = field(default_factory=dict)
+    channels: dict[tuple[int, str], Channel] = field(default_factory=dict)
+
+    def row(self, business_id: int) -> MessagingSettings:
+        if business_id not in self.rows:
+            self.rows[business_id] = messaging_settings(business_id)
+        return self.rows[business_id]
+
+    def channel(self, business_id: int, channel: str) -> Channel:
+        key = (business_id, channel)
+        if key not in self.channels:
+            self.channels[key] = channel_of(self.row(business_id), channel)
+        return self.channels[key]
+
+
+def message_send(
+    message: Message, *, now: dt.datetime | None = None, senders: _Senders | None = None
+) -> str:
     """Send one claimed message; returns its new status."""
     now = now or timezone.now()
-    row = messaging_settings(message.business_id)
+    senders = senders or _Senders()
+    row = senders.row(message.business_id)
     reason = _still_allowed(message)
     if reason:
         Message.objects.filter(pk=message.pk).update(
@@ -157,7 +180,7 @@ def message_send(message: Message, *, now: dt.datetime | None = None) -> str:
                 status=MessageStatus.QUEUED, not_before=resume
             )
             return MessageStatus.QUEUED
-    channel = channel_of(row, message.channel)
+    channel = senders.channel(message.business_id, message.channel)
     _limiter.wait(message.business_id, row.rate_per_second)
     message.attempts += 1
     try:
@@ -219,6 +242,7 @@ def outbox_send_due(
     now = now or timezone.now()
     counts: Counter[str] = Counter()
     outbox_release_stale(now=now)
+    senders = _Senders()
     for message_id in due_messages(now, business_id, limit):
         if not _claim(message_id, now):
             counts["taken"] += 1  # another worker has it
@@ -226,7 +250,7 @@ def outbox_send_due(
         message = Message.objects.select_related("business", "customer").get(pk=message_id)
         # no transaction around the provider call: the claim is committed, and each
         # outcome below is written in one statement (a crash in between leaves "sending")
-        counts[message_send(message, now=now)] += 1
+        counts[message_send(message, now=now, senders=senders)] += 1
     return counts
 
 
