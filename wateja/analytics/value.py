@@ -23,6 +23,7 @@ from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import TruncDate
 
 from wateja.analytics.models import ClvFit, CustomerValue
+from wateja.analytics.rollups import local_start
 from wateja.core import clv
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
@@ -44,7 +45,7 @@ class History:
 def clv_history(business: Business, as_of: dt.date) -> History:
     """One row per customer who bought up to `as_of` (business-local), summed in SQL."""
     tz = zoneinfo.ZoneInfo(business.timezone)
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    end = local_start(business.timezone, as_of + dt.timedelta(days=1))
     day = TruncDate("placed_at", tzinfo=tz)
     rows = (
         Order.objects.filter(business=business, customer__isnull=False, placed_at__lt=end)
