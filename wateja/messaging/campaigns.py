@@ -34,7 +34,6 @@ from wateja.messaging.models import (
 )
 from wateja.messaging.outbox import Plan, batches, counts_as_dict, decide, messages_queue
 from wateja.tenants.models import Business
-from wateja.tenants.scoping import get_owned
 
 FIELDS = ("name", "segment_id", "channel", "sms_template_id", "email_template_id", "offer",
           "code", "link_url", "holdout_percent")  # fmt: skip
@@ -317,7 +316,3 @@ def campaigns_due(*, now: dt.datetime | None = None) -> int:
             campaign_enqueue(campaign=campaign, now=now)
         started += 1
     return started
-
-
-def campaign_get(business: Business, campaign_id: int) -> Campaign:
-    return get_owned(Campaign, business, pk=campaign_id)
