@@ -9,7 +9,9 @@ then measures in the same run:
   (a) COPY of the file into a bare table (the baseline: the fastest PostgreSQL can take it);
   (b) the Wateja import of the same file: upload (hash + store), preview (dry run) and the
       import itself (validation, duplicate checks, customers + cards in batches);
-and prints rows/s of both, their ratio, and the peak memory of the process. The database is
+  (c) the ceiling: the imported rows, already clean, written again by the server alone into
+      tables with the same columns and indexes (what no import into them can beat);
+and prints rows/s of each, the ratios to COPY, and the peak memory of the process. The database is
 dropped at the end (--keep to look at it).
 """
 
@@ -216,16 +218,47 @@ def run(args: argparse.Namespace, url: str, work: Path) -> int:
     cards = Card.objects.for_business(business).count()
     assert imported == cards == job.created_count == rows, (imported, cards, job.created_count)
 
+    ceiling_seconds = write_ceiling(url, business.pk)
+
     copy_rate = rows / copy_seconds
     import_rate = rows / import_seconds
+    ceiling_rate = rows / ceiling_seconds
     print(f"COPY into a bare table:   {copy_seconds:8.2f}s  {copy_rate:>12,.0f} rows/s")
     print(f"upload (hash + store):    {upload_seconds:8.2f}s")
     preview_rate = rows / preview_seconds
     print(f"preview (dry run):        {preview_seconds:8.2f}s  {preview_rate:>12,.0f} rows/s")
     print(f"import (customers+cards): {import_seconds:8.2f}s  {import_rate:>12,.0f} rows/s")
+    print(f"ceiling (writes only):    {ceiling_seconds:8.2f}s  {ceiling_rate:>12,.0f} rows/s")
     print(f"peak memory (RSS):        {peak_mib():8.0f} MiB (before: {memory_before:.0f} MiB)")
+    print(f"ceiling ratio vs COPY: {ceiling_rate / copy_rate:.3f} (no import can do better)")
     print(f"import ratio vs COPY: {import_rate / copy_rate:.3f} (target ≥ 0.2)")
     return 0
+
+
+def write_ceiling(url: str, business_id: int) -> float:
+    """Seconds to write the import's own result again, already clean, into tables with the
+    same columns and indexes as the customers and their cards: INSERT … SELECT inside the
+    server (no client, no parsing, no validation, no foreign-key checks). No import into
+    these tables can be faster than this, whatever it does before the write."""
+    import psycopg
+
+    tables = ("customers_customer", "customers_card")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"CREATE TABLE ceiling_{table} (LIKE {table} INCLUDING ALL)")
+        conn.execute("CHECKPOINT")
+        started = time.perf_counter()
+        with conn.transaction():
+            for table in tables:
+                conn.execute(
+                    f"INSERT INTO ceiling_{table} SELECT * FROM {table}"  # noqa: S608
+                    " WHERE business_id = %s",
+                    [business_id],
+                )
+        seconds = time.perf_counter() - started
+        for table in tables:
+            conn.execute(f"DROP TABLE ceiling_{table}")
+    return seconds
 
 
 if __name__ == "__main__":

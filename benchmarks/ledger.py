@@ -236,6 +236,156 @@ def service_rate(
     }
 
 
+# ---------------------------------------------------------------- the ceiling: the same SQL, bare
+
+REPLAY_SQL = {
+    "settings": "SELECT s.*, b.timezone AS timezone_name FROM wallet_walletsettings s"
+    " JOIN tenants_business b ON b.id = s.business_id WHERE s.business_id = %s",
+    "operation": 'INSERT INTO wallet_operation (business_id, "key", action, request_hash, result,'
+    " actor_id, reason, reference, created_at) VALUES (%s, %s, %s, %s, '{}', NULL, '', '', %s)"
+    ' ON CONFLICT (business_id, "key") DO NOTHING RETURNING id',
+    "accounts": "SELECT * FROM wallet_account WHERE business_id = %s AND customer_id IN (%s)"
+    " UNION ALL SELECT * FROM wallet_account WHERE business_id = %s AND customer_id IS NULL"
+    " AND system = %s AND kind = 'points' ORDER BY id",
+    "lock": "SELECT * FROM wallet_account WHERE business_id = %s AND customer_id IN (%s)"
+    " ORDER BY id FOR UPDATE",
+    "transfer": "INSERT INTO wallet_transfer (business_id, operation_id, debit_account_id,"
+    " credit_account_id, amount, code, status, timeout_at, on_timeout, resolved_at, reverses_id,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s, 'posted', NULL, '', %s, NULL, %s) RETURNING id",
+    "entries": "INSERT INTO wallet_entry (business_id, account_id, transfer_id, amount, created_at)"
+    " VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s)",
+    "balance": "UPDATE wallet_account SET balance = balance + %s, last_activity_at = %s"
+    " WHERE id = %s",
+    "lot_insert": "INSERT INTO wallet_lot (business_id, account_id, transfer_id, amount, remaining,"
+    " earned_at, expires_at, expired_at) VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL)",
+    "lot_select": "SELECT * FROM wallet_lot WHERE account_id = %s AND remaining > 0",
+    "lot_update": "UPDATE wallet_lot SET remaining = remaining - CASE id WHEN %s THEN %s END"
+    " WHERE (id = %s AND remaining >= %s)",
+    "lotuse_insert": "INSERT INTO wallet_lotuse (business_id, lot_id, transfer_id, amount)"
+    " VALUES (%s, %s, %s, %s)",
+    "result": "UPDATE wallet_operation SET result = %s WHERE id = %s",
+}
+
+
+def sql_replay_worker(
+    env: dict[str, str],
+    worker: int,
+    business_id: int,
+    seconds: float,
+    barrier: Any,
+    out: Any,
+) -> None:
+    """The statements of one earn and one spend (as `statements` counts them, read off the
+    services) run by the bare driver: sqlite3, or psycopg with server-side prepared statements,
+    no Django, no model objects, nothing computed in Python but the ids and the result JSON.
+    What the service layer could reach on this machine if its Python cost nothing."""
+    import datetime as dt
+    import json
+
+    url = env.get("DATABASE_URL", "")
+    postgres = url.startswith(("postgres://", "postgresql://"))
+    if postgres:
+        import psycopg
+
+        db: Any = psycopg.connect(url, autocommit=True, prepare_threshold=0)
+        sql = dict(REPLAY_SQL)
+        begin = "BEGIN"
+    else:
+        db = sqlite3.connect(
+            str(Path(env["WATEJA_DATA_DIR"]) / "wateja.sqlite3"), timeout=5, isolation_level=None
+        )
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            db.execute(f"PRAGMA {pragma}")
+        sql = {name: text.replace("%s", "?") for name, text in REPLAY_SQL.items()}
+        sql["lock"] = ""  # the IMMEDIATE transaction is the lock
+        begin = "BEGIN IMMEDIATE"
+    cursor = db.cursor()
+
+    def run(name: str, *params: Any) -> Any:
+        if sql[name]:
+            cursor.execute(sql[name], params)
+        return cursor
+
+    accounts = dict(
+        cursor.execute(
+            "SELECT customer_id, id FROM wallet_account"
+            " WHERE customer_id IS NOT NULL AND kind = 'points'"
+        ).fetchall()
+    )
+    ids = sorted(accounts)
+    rng = random.Random(worker)
+    ops = n = 0
+    tag = f"r{worker}-{os.getpid()}"
+    barrier.wait()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        n += 1
+        customer = rng.choice(ids)
+        account = accounts[customer]
+        earned = rng.randint(10, 500)
+        for action, amount in (("earn", earned), ("spend", rng.randint(1, earned))):
+            now = dt.datetime.now(dt.UTC)
+            stamp = now if postgres else now.isoformat(" ")
+            system = "issuance" if action == "earn" else "redemption"
+            cursor.execute(begin)
+            run("settings", business_id).fetchall()
+            operation = run(
+                "operation", business_id, f"{tag}-{action}-{n}", action, "0" * 64, stamp
+            ).fetchone()[0]
+            rows = run("accounts", business_id, customer, business_id, system).fetchall()
+            system_account = next(row[0] for row in rows if row[0] != account)
+            if sql["lock"]:
+                run("lock", business_id, customer).fetchall()
+            debit, credit = (
+                (system_account, account) if action == "earn" else (account, system_account)
+            )
+            transfer = run(
+                "transfer", business_id, operation, debit, credit, amount, action, stamp, stamp
+            ).fetchone()[0]
+            run(
+                "entries",
+                *(business_id, debit, transfer, -amount, stamp),
+                *(business_id, credit, transfer, amount, stamp),
+            )
+            run("balance", amount if action == "earn" else -amount, stamp, account)
+            if action == "earn":
+                run("lot_insert", business_id, account, transfer, amount, amount, stamp)
+            else:
+                lot = run("lot_select", account).fetchall()[0][0]
+                run("lot_update", lot, amount, lot, amount)
+                run("lotuse_insert", business_id, lot, transfer, amount)
+            result = {
+                "operation_id": operation,
+                "action": action,
+                "transfers": [{"id": transfer, "code": action, "amount": amount}],
+                "balances": {f"{customer}:points": 0},
+                "notes": {},
+            }
+            run("result", json.dumps(result), operation)
+            cursor.execute("COMMIT")
+            ops += 1
+    db.close()
+    out.put(ops)
+
+
+def sql_replay_rate(env: dict[str, str], business_id: int, seconds: float, workers: int) -> float:
+    barrier = SPAWN.Barrier(workers + 1)
+    out = SPAWN.Queue()
+    processes = [
+        SPAWN.Process(target=sql_replay_worker, args=(env, w, business_id, seconds, barrier, out))
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.monotonic()
+    done = sum(out.get() for _ in processes)
+    elapsed = time.monotonic() - started
+    for process in processes:
+        process.join()
+    return done / elapsed
+
+
 # ---------------------------------------------------------------- PostgreSQL
 
 
@@ -298,6 +448,8 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
         )
         service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
         problems = run_child(ledger_problems, env)
+        print("  the same SQL by the bare driver…", flush=True)
+        ceiling = sql_replay_rate(env, setup["business"], args.seconds, args.workers)
         print("  pgbench…", flush=True)
         tps, _output = pgbench_tps(url, args.seconds, args.workers)
         return {
@@ -305,6 +457,7 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
             "baseline": tps,
             "problems": problems,
             "statements": setup["statements"],
+            "ceiling": ceiling,
         }
     finally:
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
@@ -384,6 +537,8 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
         )
         service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
         problems = run_child(ledger_problems, env)
+        print("  the same SQL by the bare driver…", flush=True)
+        ceiling = sql_replay_rate(env, setup["business"], args.seconds, args.workers)
         print("  bare sqlite3 loop…", flush=True)
         bare = sqlite_bare_rate(
             str(Path(data_dir) / "bare.sqlite3"), args.customers, args.seconds, args.workers
@@ -393,6 +548,7 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
             "baseline": bare["ops"] / bare["seconds"],
             "problems": problems,
             "statements": setup["statements"],
+            "ceiling": ceiling,
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -428,6 +584,12 @@ def report(title: str, result: dict[str, Any], baseline_name: str, target: float
         print(service["profile"])
     print(f"  {baseline_name}: {result['baseline']:,.1f} tx/s")
     print(f"  ratio {ratio:.3f} (target >= {target}) {'OK' if ratio >= target else 'BELOW TARGET'}")
+    ceiling = result["ceiling"]
+    print(
+        f"  ceiling: the same SQL by the bare driver, no Django: {ceiling:,.1f} ops/s,"
+        f" ratio {ceiling / result['baseline']:.3f}; the service layer reaches"
+        f" {rate / ceiling:.0%} of it"
+    )
     print(f"  ledger_check: {'clean' if not result['problems'] else result['problems'][:5]}")
     return ok
 

@@ -17,13 +17,13 @@ import itertools
 import json
 import threading
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,14 @@ from wateja.wallet.models import (
     TransferStatus,
     WalletSettings,
 )
+from wateja.wallet.statements import (
+    db_value,
+    execute,
+    fetch,
+    for_update,
+    insert,
+    insert_returning_pk,
+)
 
 
 class InsufficientBalance(Conflict):
@@ -64,83 +72,6 @@ class AmountInvalid(ValidationFailed):
 class WalletNotAllowed(DomainError):
     code = "not_allowed"
     status = 409
-
-
-# ---------------------------------------------------------------- SQL of the posting path
-#
-# Every earn and spend runs the statements below. Django's ORM spends 150–400 µs of CPU to
-# build one statement, several times what the database needs to run it (benchmarks/README.md,
-# `ledger.py`), so they are written out: reads go through `Model.objects.raw`, which still
-# turns rows into model instances with Django's conversions, and inserts take each column's
-# value from its field as `save()` does (defaults, auto_now_add, the database's formats for
-# dates and JSON). The SQL is plain and the same on PostgreSQL and SQLite.
-
-
-def _for_update() -> str:
-    """Row locks where the database has them. SQLite has none: its IMMEDIATE transaction
-    already holds the write lock (Django's select_for_update() does nothing there either)."""
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
-
-
-def _execute(sql: str, params: Sequence[Any]) -> int:
-    """Run one statement; the number of rows it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
-
-
-def _db_value(model: type[Model], name: str, value: Any) -> Any:
-    """`value` as the database stores it in `model.name` (a date's format, JSON…)."""
-    field: Any = model._meta.get_field(name)
-    return field.get_db_prep_save(value, connection)
-
-
-@functools.cache
-def _insert_parts(model: type[Model], vendor: str) -> tuple[str, str, list[Any]]:
-    """For `model`: "INSERT INTO table (columns) VALUES ", one row's placeholders, and the
-    fields in column order (every concrete field but the generated id)."""
-    quote = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    return head, "(" + ", ".join(["%s"] * len(fields)) + ")", fields
-
-
-def _insert_sql(objs: Sequence[Model]) -> tuple[str, list[Any]]:
-    head, row, fields = _insert_parts(type(objs[0]), connection.vendor)
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        for obj in objs
-        for field in fields
-    ]
-    return head + ", ".join([row] * len(objs)), params
-
-
-def _saved(objs: Iterable[Model]) -> None:
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-def _insert(*objs: Model) -> None:
-    """One INSERT of objects of one model; their ids are not read back."""
-    _execute(*_insert_sql(objs))
-    _saved(objs)
-
-
-def _insert_returning_pk(obj: Model, on_conflict: str = "") -> bool:
-    """INSERT one object and set its pk from RETURNING (PostgreSQL, SQLite 3.35 or later).
-    False, with no pk, when `on_conflict` (an ON CONFLICT … DO NOTHING clause) skipped it."""
-    sql, params = _insert_sql([obj])
-    pk = connection.ops.quote_name(str(obj._meta.pk.column))
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} {on_conflict} RETURNING {pk}", params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    obj.pk = row[0]
-    _saved([obj])
-    return True
 
 
 # ---------------------------------------------------------------- settings and accounts
@@ -187,12 +118,12 @@ def wallet_settings(business: Business | int) -> WalletSettings:
 def _load_settings(business_id: int) -> WalletSettings:
     """The business's wallet settings, created with the defaults on first use. The business's
     time zone comes in the same statement (as `timezone_name`), for the expiry arithmetic."""
-    rows = WalletSettings.objects.raw(
+    found = fetch(
+        WalletSettings,
         "SELECT s.*, b.timezone AS timezone_name FROM wallet_walletsettings s"
         " JOIN tenants_business b ON b.id = s.business_id WHERE s.business_id = %s",
         [business_id],
     )
-    found = list(rows)
     if found:
         return found[0]
     try:
@@ -289,7 +220,7 @@ def _read_accounts(
     sql += " ORDER BY id"
     by_customer: _CustomerAccounts = {}
     by_system: _SystemAccounts = {}
-    for account in Account.objects.raw(sql, params):
+    for account in fetch(Account, sql, params):
         if account.customer_id is None:
             by_system[(account.system, account.kind)] = account
         else:
@@ -351,9 +282,10 @@ def _lock_customers(business_id: int, customer_ids: list[int]) -> _CustomerAccou
     the ones the operation posts to: its result reports every balance of its customers, read
     here under the lock rather than again at the end."""
     marks = ", ".join(["%s"] * len(customer_ids))
-    rows = Account.objects.raw(
+    rows = fetch(
+        Account,
         "SELECT * FROM wallet_account"  # noqa: S608 - placeholders only
-        f" WHERE business_id = %s AND customer_id IN ({marks}) ORDER BY id{_for_update()}",
+        f" WHERE business_id = %s AND customer_id IN ({marks}) ORDER BY id{for_update()}",
         [business_id, *customer_ids],
     )
     return {(a.customer_id, a.kind): a for a in rows}
@@ -393,10 +325,10 @@ def _cached_add(
     params: list[Any] = [delta for delta in deltas.values() if delta]
     if activity_at is not None:
         sets.append("last_activity_at = %s")
-        params.append(_db_value(Account, "last_activity_at", activity_at))
+        params.append(db_value(Account, "last_activity_at", activity_at))
     if sets:
         sql = f"UPDATE wallet_account SET {', '.join(sets)} WHERE id = %s"  # noqa: S608
-        _execute(sql, [*params, account.pk])
+        execute(sql, [*params, account.pk])
 
 
 def system_balance(account: Account) -> int:
@@ -485,7 +417,7 @@ def _insert_unless_key_used(operation: Operation) -> bool:
     uncommitted insert of the same key makes it wait for that transaction; if it commits, no
     row comes back and the caller reads the winner's result. SQLite runs the same SQL, and
     its IMMEDIATE transactions never overlap."""
-    return _insert_returning_pk(operation, on_conflict="ON CONFLICT (business_id, key) DO NOTHING")
+    return insert_returning_pk(operation, on_conflict="ON CONFLICT (business_id, key) DO NOTHING")
 
 
 def _finish_held(operation: Operation, posting: Posting, held: _Held) -> Posting:
@@ -494,9 +426,9 @@ def _finish_held(operation: Operation, posting: Posting, held: _Held) -> Posting
     for (customer_id, kind), account in held.customers.items():
         posting.balances[f"{customer_id}:{kind}"] = account.balance
     operation.result = posting.as_dict()
-    _execute(
+    execute(
         "UPDATE wallet_operation SET result = %s WHERE id = %s",
-        [_db_value(Operation, "result", operation.result), operation.pk],
+        [db_value(Operation, "result", operation.result), operation.pk],
     )
     return posting
 
@@ -567,7 +499,7 @@ def _transfer(
         reverses=reverses,
         resolved_at=None if pending else now,
     )
-    _insert_returning_pk(transfer)
+    insert_returning_pk(transfer)
     if pending:
         debit.pending_debits += amount
         credit.pending_credits += amount
@@ -596,7 +528,7 @@ def _apply_posted(
     now: dt.datetime,
 ) -> None:
     amount, business_id = transfer.amount, transfer.business_id
-    _insert(
+    insert(
         Entry(business_id=business_id, account=debit, transfer=transfer, amount=-amount),
         Entry(business_id=business_id, account=credit, transfer=transfer, amount=amount),
     )
@@ -611,8 +543,8 @@ def _apply_posted(
 
 
 def _consume_lots(transfer: Transfer, account: Account, amount: int) -> None:
-    lots = Lot.objects.raw(
-        "SELECT * FROM wallet_lot WHERE account_id = %s AND remaining > 0", [account.pk]
+    lots = fetch(
+        Lot, "SELECT * FROM wallet_lot WHERE account_id = %s AND remaining > 0", [account.pk]
     )
     views = [ledger.LotView(lot.pk, lot.remaining, lot.expires_at) for lot in lots]
     available = sum(v.remaining for v in views)
@@ -621,7 +553,7 @@ def _consume_lots(transfer: Transfer, account: Account, amount: int) -> None:
         return
     taken = ledger.consume(views, take)
     _take_from_lots(taken)
-    _insert(
+    insert(
         *(
             LotUse(business_id=transfer.business_id, lot_id=lot_id, transfer=transfer, amount=part)
             for lot_id, part in taken
@@ -635,7 +567,7 @@ def _take_from_lots(taken: list[tuple[int, int]]) -> None:
     cases = " ".join(["WHEN %s THEN %s"] * len(taken))
     enough = " OR ".join(["(id = %s AND remaining >= %s)"] * len(taken))
     pairs = list(itertools.chain.from_iterable(taken))
-    updated = _execute(
+    updated = execute(
         f"UPDATE wallet_lot SET remaining = remaining - CASE id {cases} END"  # noqa: S608
         f" WHERE {enough}",
         [*pairs, *pairs],
@@ -659,7 +591,7 @@ def _add_lot(
         expires = None
     else:
         expires = lot_expiry
-    _insert(
+    insert(
         Lot(
             business_id=transfer.business_id,
             account=account,
