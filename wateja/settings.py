@@ -124,6 +124,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The ledger's posting path prepares its statements on PostgreSQL (wallet/statements.py).
+# Set WATEJA_PG_PREPARE=0 behind a pooler that cannot keep prepared statements (PgBouncer in
+# transaction mode before 1.21, or without max_prepared_statements).
+PG_PREPARE = os.environ.get("WATEJA_PG_PREPARE", "1") != "0"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

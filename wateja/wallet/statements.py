@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.sql import Query
@@ -30,9 +31,26 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+def posting_cursor() -> Any:
+    """A cursor for the posting path. On PostgreSQL it binds parameters on the server and its
+    connection prepares each statement the first time it runs, so the server parses and plans
+    each of the path's dozen statements once per connection instead of on every operation
+    (Django's own cursors bind on the client and never prepare). Wrapped as Django wraps its
+    cursors, so query logging and execute wrappers see these statements too. Off with
+    settings.PG_PREPARE (WATEJA_PG_PREPARE=0), for poolers that lose prepared statements."""
+    if connection.vendor != "postgresql" or not settings.PG_PREPARE:
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.prepare_threshold = 0
+    return connection._prepare_cursor(psycopg.Cursor(raw))  # type: ignore[attr-defined]
+
+
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run one statement; the number of rows it changed."""
-    with connection.cursor() as cursor:
+    with posting_cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
@@ -83,7 +101,7 @@ def _reader(model: type[Model], sql: str, cursor: Any) -> _Reader:
 def fetch(model: type[_M], sql: str, params: Sequence[Any]) -> list[_M]:
     """The rows of `sql` (which selects the model's columns, and may add others: they become
     attributes) as instances of `model`."""
-    with connection.cursor() as cursor:
+    with posting_cursor() as cursor:
         cursor.execute(sql, params)
         rows: Iterable[Any] = cursor.fetchall()
         names, positions, extras, convert = _reader(model, sql, cursor)
@@ -166,7 +184,7 @@ def insert_returning_pk(obj: Model, on_conflict: str = "") -> bool:
     False, with no pk, when `on_conflict` (an ON CONFLICT … DO NOTHING clause) skipped it."""
     sql, params = insert_sql([obj])
     pk = connection.ops.quote_name(str(obj._meta.pk.column))
-    with connection.cursor() as cursor:
+    with posting_cursor() as cursor:
         cursor.execute(f"{sql} {on_conflict} RETURNING {pk}", params)
         row = cursor.fetchone()
     if row is None:

@@ -1,0 +1,56 @@
+"""On PostgreSQL the posting path prepares its statements once per connection (fewer parses
+and plans on the server); WATEJA_PG_PREPARE=0 turns that off for poolers that lose them. Both
+ways post the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.wallet.conftest import balance
+from wateja.wallet import services as wallet
+from wateja.wallet.services import ledger_check
+
+pytestmark = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="prepared statements are PostgreSQL's"
+)
+
+
+def prepared_wallet_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%wallet_%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def earn_and_spend(customer, key) -> None:
+    wallet.points_earn(customer=customer, amount=120, idempotency_key=key("e"))
+    wallet.balance_spend(customer=customer, amount=45, idempotency_key=key("s"))
+    wallet.points_earn(customer=customer, amount=10, idempotency_key=key("e"))
+    wallet.balance_spend(customer=customer, amount=80, idempotency_key=key("s"))
+
+
+@pytest.mark.django_db
+def test_the_posting_path_prepares_its_statements(customer, key):
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    earn_and_spend(customer, key)
+    prepared = prepared_wallet_statements()
+    assert any('INSERT INTO "wallet_operation"' in text for text in prepared)
+    assert any("FROM wallet_lot" in text for text in prepared)
+    assert any("FOR UPDATE" in text for text in prepared)
+    assert balance(customer) == 5
+    assert ledger_check() == []
+
+
+@pytest.mark.django_db
+def test_with_preparing_off_nothing_is_prepared_and_the_ledger_is_the_same(customer, key, settings):
+    settings.PG_PREPARE = False
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    earn_and_spend(customer, key)
+    assert prepared_wallet_statements() == []
+    assert balance(customer) == 5
+    assert ledger_check() == []
