@@ -31,28 +31,35 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+_cursors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
 def posting_cursor() -> Any:
-    """A cursor for the posting path. On PostgreSQL it binds parameters on the server and its
-    connection prepares each statement the first time it runs, so the server parses and plans
-    each of the path's dozen statements once per connection instead of on every operation
-    (Django's own cursors bind on the client and never prepare). Wrapped as Django wraps its
-    cursors, so query logging and execute wrappers see these statements too. Off with
-    settings.PG_PREPARE (WATEJA_PG_PREPARE=0), for poolers that lose prepared statements."""
+    """A cursor for the posting path, left open (one per connection is kept and reused). On
+    PostgreSQL it binds parameters on the server and its connection prepares each statement
+    the first time it runs, so the server parses and plans each of the path's dozen
+    statements once per connection instead of on every operation (Django's own cursors bind
+    on the client and never prepare). Wrapped as Django wraps its cursors, so query logging
+    and execute wrappers see these statements too. Off with settings.PG_PREPARE
+    (WATEJA_PG_PREPARE=0), for poolers that lose prepared statements."""
     if connection.vendor != "postgresql" or not settings.PG_PREPARE:
         return connection.cursor()
     import psycopg
 
     connection.ensure_connection()
     raw = connection.connection
-    raw.prepare_threshold = 0
-    return connection._prepare_cursor(psycopg.Cursor(raw))  # type: ignore[attr-defined]
+    kept = _cursors.get(raw)
+    if kept is None or kept.closed:
+        raw.prepare_threshold = 0
+        kept = _cursors[raw] = psycopg.Cursor(raw)
+    return connection._prepare_cursor(kept)  # type: ignore[attr-defined]
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run one statement; the number of rows it changed."""
-    with posting_cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    cursor = posting_cursor()
+    cursor.execute(sql, params)
+    return int(cursor.rowcount)
 
 
 def db_value(model: type[Model], name: str, value: Any) -> Any:
@@ -101,10 +108,10 @@ def _reader(model: type[Model], sql: str, cursor: Any) -> _Reader:
 def fetch(model: type[_M], sql: str, params: Sequence[Any]) -> list[_M]:
     """The rows of `sql` (which selects the model's columns, and may add others: they become
     attributes) as instances of `model`."""
-    with posting_cursor() as cursor:
-        cursor.execute(sql, params)
-        rows: Iterable[Any] = cursor.fetchall()
-        names, positions, extras, convert = _reader(model, sql, cursor)
+    cursor = posting_cursor()
+    cursor.execute(sql, params)
+    rows: Iterable[Any] = cursor.fetchall()
+    names, positions, extras, convert = _reader(model, sql, cursor)
     if convert is not None:
         rows = convert(list(rows))
     found = []
@@ -184,9 +191,9 @@ def insert_returning_pk(obj: Model, on_conflict: str = "") -> bool:
     False, with no pk, when `on_conflict` (an ON CONFLICT … DO NOTHING clause) skipped it."""
     sql, params = insert_sql([obj])
     pk = connection.ops.quote_name(str(obj._meta.pk.column))
-    with posting_cursor() as cursor:
-        cursor.execute(f"{sql} {on_conflict} RETURNING {pk}", params)
-        row = cursor.fetchone()
+    cursor = posting_cursor()
+    cursor.execute(f"{sql} {on_conflict} RETURNING {pk}", params)
+    row = cursor.fetchone()
     if row is None:
         return False
     obj.pk = row[0]
