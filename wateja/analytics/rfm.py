@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wateja.analytics import queries
-from wateja.analytics.rollups import local_start, local_today, scope_for
+from wateja.analytics.rollups import scope_for
 from wateja.core.errors import ValidationFailed
+from wateja.core.localtime import local_start, local_today
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Customer
 from wateja.customers.selectors import active_customers

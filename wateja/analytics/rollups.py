@@ -21,17 +21,16 @@ the last days, plus every month whose orders or postings changed since it was ro
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from wateja.analytics import queries
 from wateja.analytics.models import CohortCell, DailyRollup, RollupMonth
 from wateja.analytics.queries import ORDER_SUM_FIELDS, WALLET_FIELDS, Scope
+from wateja.core.localtime import local_date, local_start, local_today
 from wateja.tenants.models import Business, Location
 
 RECENCY_CAP = 730  # days of recency kept per day; older last visits are counted, not placed
@@ -52,15 +51,6 @@ class Day:
 
 def scope_for(business: Business, **kwargs: Any) -> Scope:
     return Scope(business.pk, business.timezone, **kwargs)
-
-
-def local_start(tz: str, day: dt.date) -> dt.datetime:
-    """The UTC moment a business-local day starts."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(tz)).astimezone(dt.UTC)
-
-
-def local_today(tz: str, now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -264,7 +254,7 @@ def first_activity_day(business: Business) -> dt.date | None:
     moments = [m for m in queries.activity_bounds(scope_for(business)) if m is not None]
     if not moments:
         return None
-    return min(m.astimezone(zoneinfo.ZoneInfo(business.timezone)).date() for m in moments)
+    return min(local_date(m, business.timezone) for m in moments)
 
 
 def missing_days(business: Business, first: dt.date, last: dt.date) -> list[dt.date]:

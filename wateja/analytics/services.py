@@ -56,10 +56,11 @@ from wateja.analytics import queries, rollups
 from wateja.analytics.models import AnalyticsSettings, CohortCell, CustomerRfm, DailyRollup
 from wateja.analytics.queries import CustomerSet, Scope
 from wateja.analytics.rfm import rfm_check, rfm_customers, rfm_label, rfm_score
-from wateja.analytics.rollups import RECENCY_CAP, SUM_FIELDS, Day, local_start, local_today
+from wateja.analytics.rollups import RECENCY_CAP, SUM_FIELDS, Day
 from wateja.analytics.value import clv_refit
 from wateja.core import metrics
 from wateja.core.errors import ValidationFailed
+from wateja.core.localtime import local_start, local_today
 from wateja.customers.models import Customer, Segment
 from wateja.customers.segments import segment_customers
 from wateja.promotions.models import Audience, Promotion, Tier
@@ -1416,11 +1417,11 @@ def promotion_uplift_get(
     tz = business.timezone
     today = local_today(tz)
     ran_from = (
-        rollups.local_today(tz, promotion.starts_at)
+        local_today(tz, promotion.starts_at)
         if promotion.starts_at
-        else rollups.local_today(tz, promotion.created_at)
+        else local_today(tz, promotion.created_at)
     )
-    ran_to = min(rollups.local_today(tz, promotion.ends_at) if promotion.ends_at else today, today)
+    ran_to = min(local_today(tz, promotion.ends_at) if promotion.ends_at else today, today)
     if period is not None:
         ran_from, ran_to = max(ran_from, period.start), min(ran_to, period.end)
     if ran_to < ran_from:

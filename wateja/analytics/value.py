@@ -23,8 +23,8 @@ from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import TruncDate
 
 from wateja.analytics.models import ClvFit, CustomerValue
-from wateja.analytics.rollups import local_start
 from wateja.core import clv
+from wateja.core.localtime import local_date, local_start
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
 from wateja.tenants.models import Business
@@ -61,7 +61,7 @@ def clv_history(business: Business, as_of: dt.date) -> History:
     )
     ids, frequency, recency, age, spend = [], [], [], [], []
     for customer_id, days, first, last, orders, paid in rows.iterator(chunk_size=10_000):
-        first_day, last_day = first.astimezone(tz).date(), last.astimezone(tz).date()
+        first_day, last_day = local_date(first, tz), local_date(last, tz)
         ids.append(customer_id)
         frequency.append(days - 1)
         recency.append((last_day - first_day).days if days > 1 else 0)

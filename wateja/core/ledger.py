@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wateja.core.localtime import local_date, local_start
 from wateja.core.money import allocate
 
 
@@ -102,8 +103,7 @@ class ExpiryPolicy:
 
 def end_of_local_day(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     """The first instant after `day` ends in `tz`, as UTC: lots expire at local midnight."""
-    next_day = day + dt.timedelta(days=1)
-    return dt.datetime.combine(next_day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+    return local_start(tz, day + dt.timedelta(days=1))
 
 
 def expiry_for(
@@ -113,7 +113,7 @@ def expiry_for(
     business's local dates, so "30 days" ends at local midnight, not at a UTC hour."""
     if earned_at.tzinfo is None:
         raise LedgerError("earned_at must be timezone-aware")
-    local = earned_at.astimezone(tz).date()
+    local = local_date(earned_at, tz)
     if policy.rule == ExpiryRule.NEVER:
         return None
     if policy.rule in (ExpiryRule.DAYS, ExpiryRule.ROLLING):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wateja.core.errors import ValidationFailed
+from wateja.core.localtime import local_today
 from wateja.core.money import currency_exponent
 from wateja.core.spreadsheet import cell_text, safe_cell, yes_no_word
 from wateja.customers.models import Card, CardStatus, Channel, Customer, CustomerTag, Source
@@ -279,7 +280,7 @@ def customers_export(
         api_key=api_key,
         details={"format": fmt, "filters": filters or {}, "rows": customers.count()},
     )
-    stamp = timezone.now().astimezone(zoneinfo.ZoneInfo(business.timezone)).date().isoformat()
+    stamp = local_today(business.timezone, timezone.now()).isoformat()
     language = translation.get_language() or "en"
 
     def rows() -> Iterator[list[object]]:

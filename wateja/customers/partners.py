@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import NotFound, ValidationFailed
+from wateja.core.localtime import local_today
 from wateja.customers.exporting import PARTNER_COLUMNS, ExportFile, check_format, table_file
 from wateja.customers.models import Channel, Consent, Customer
 from wateja.customers.selectors import active_customers
@@ -97,7 +98,7 @@ def partner_share_export(
         api_key=api_key,
         details={"partner": partner_name, "purpose": purpose, "format": fmt, "rows": count},
     )
-    stamp = timezone.now().astimezone(zoneinfo.ZoneInfo(business.timezone)).date().isoformat()
+    stamp = local_today(business.timezone, timezone.now()).isoformat()
     language = translation.get_language() or "en"
 
     def rows() -> Iterator[list[Any]]:

@@ -10,7 +10,6 @@ occasion. New automations start from the moment they are created: no blast of ol
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import ValidationFailed
+from wateja.core.localtime import local_today
 from wateja.customers.models import Customer
 from wateja.customers.selectors import active_customers
 from wateja.messaging.models import (
@@ -248,15 +248,11 @@ def _run_cart(
     return counts
 
 
-def _local_today(business: Business, now: dt.datetime) -> dt.date:
-    return now.astimezone(zoneinfo.ZoneInfo(business.timezone)).date()
-
-
 def _run_daily(automation: Automation, now: dt.datetime) -> Counter[str]:
     business = automation.business
-    today = _local_today(business, now)
+    today = local_today(business.timezone, now)
     last = automation.scanned_until
-    if last is not None and _local_today(business, last) == today:
+    if last is not None and local_today(business.timezone, last) == today:
         return Counter()  # already ran today
     kind = automation.kind
     people = active_customers(business)

@@ -62,6 +62,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wateja.core.localtime import local_date
 from wateja.core.rules.model import Cart, Context, CustomerFacts
 
 __all__ = [
@@ -135,11 +136,6 @@ def zone(name: str) -> dt.tzinfo:
 def aware(moment: dt.datetime) -> dt.datetime:
     """``moment`` itself if it has a timezone, else the same wall time taken as UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def local_date(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
-    """The calendar date of ``moment`` in ``tz`` (a naive moment is taken as UTC)."""
-    return aware(moment).astimezone(tz).date()
 
 
 def _anniversary(year: int, month: int, day: int) -> dt.date | None:
