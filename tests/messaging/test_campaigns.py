@@ -175,7 +175,8 @@ def test_preferred_channel_then_both(business) -> None:
         campaign=_campaign(business, sms, email_template_id=mail.pk, channel="both", name="B"),
         now=NOON + dt.timedelta(days=1),
     )
-    assert both.counts["queued"] == 4
+    assert both.counts["queued"] == 4  # two messages each
+    assert both.counts["audience"] == 2  # the audience is people, not messages
 
 
 def test_holdout_group_is_kept_back_and_measured(business) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -271,14 +272,22 @@ def campaign_enqueue(*, campaign: Campaign, now: dt.datetime | None = None) -> C
     an interruption adds only what is missing (dedupe key per customer and channel)."""
     now = now or timezone.now()
     plan = _plan(campaign)
+    audience = 0
+
+    def customers() -> Iterator[Customer]:
+        nonlocal audience
+        for customer in campaign_audience(campaign).iterator(chunk_size=2000):
+            audience += 1
+            yield customer
+
     counts = messages_queue(
         plan,
-        campaign_audience(campaign).iterator(chunk_size=2000),
+        customers(),
         dedupe=lambda customer, channel: f"c{campaign.pk}:{customer.pk}:{channel}",
         now=now,
         batch_size=2000,
     )
-    campaign.counts = {"audience": sum(counts.values()), **counts_as_dict(counts)}
+    campaign.counts = {"audience": audience, **counts_as_dict(counts)}
     campaign.status = CampaignStatus.SENT
     campaign.started_at = campaign.started_at or now
     campaign.finished_at = timezone.now()
