@@ -251,8 +251,7 @@ def write_ceiling(url: str, business_id: int) -> float:
         with conn.transaction():
             for table in tables:
                 conn.execute(
-                    f"INSERT INTO ceiling_{table} SELECT * FROM {table}"  # noqa: S608
-                    " WHERE business_id = %s",
+                    f"INSERT INTO ceiling_{table} SELECT * FROM {table} WHERE business_id = %s",
                     [business_id],
                 )
         seconds = time.perf_counter() - started
