@@ -17,7 +17,6 @@ Filter keys (all optional, combined with AND):
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
+from wateja.core.localtime import local_start, local_today
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
@@ -111,7 +111,7 @@ def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
 
 def _start_of_day(business: Business, iso: str) -> dt.datetime:
     day = dt.date.fromisoformat(iso)
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(business.timezone))
+    return local_start(business.timezone, day)
 
 
 def _consent_subquery(channel: str) -> Subquery:
@@ -157,7 +157,7 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
     if "birthday_month" in f:
         month = f["birthday_month"]
         if month == "this":
-            month = timezone.now().astimezone(zoneinfo.ZoneInfo(business.timezone)).month
+            month = local_today(business.timezone, timezone.now()).month
         qs = qs.filter(birth_month=month)
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:

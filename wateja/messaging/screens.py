@@ -6,7 +6,6 @@ business's settings row on first use."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from wateja.core import sms
+from wateja.core.localtime import local_date
 from wateja.core.templating import PLACEHOLDERS, TemplateProblem, check_template
 from wateja.customers.links import public_url
 from wateja.customers.models import Customer
@@ -49,8 +49,7 @@ def languages_for(business: Business) -> list[str]:
 
 def sample_values(business: Business, language: str) -> dict[str, object]:
     """Placeholder values for previews: plain examples of realistic length, in `language`."""
-    tz = zoneinfo.ZoneInfo(business.timezone)
-    expiry = (timezone.now() + dt.timedelta(days=14)).astimezone(tz).date()
+    expiry = local_date(timezone.now() + dt.timedelta(days=14), business.timezone)
     with translation.override(language):
         offer = _("10% off your next visit")
         expiry_date = formats.date_format(expiry, "SHORT_DATE_FORMAT")

@@ -22,7 +22,6 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
-import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,6 +45,7 @@ from wateja.analytics.services import (
     PeriodFigures,
     PointsFigures,
 )
+from wateja.core.localtime import local_date, local_start, local_today
 from wateja.core.money import Money, MoneyError, format_money
 from wateja.customers import printing
 from wateja.customers.exporting import (
@@ -440,17 +440,14 @@ def cohort_period(period: Period) -> Period:
 
 
 def _bounds(business: Business, period: Period) -> tuple[dt.datetime, dt.datetime]:
-    zone = zoneinfo.ZoneInfo(business.timezone)
-    start = dt.datetime.combine(period.start, dt.time(), zone)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), zone)
-    return start, end
+    start = local_start(business.timezone, period.start)
+    return start, local_start(business.timezone, period.end + dt.timedelta(days=1))
 
 
 def campaigns_get(*, business: Business, period: Period) -> list[CampaignRow]:
     """Campaigns that started sending in the period (business-local days), newest first, with
     their results so far."""
     start, end = _bounds(business, period)
-    zone = zoneinfo.ZoneInfo(business.timezone)
     found: list[Campaign] = list(
         campaigns_list(business.pk).filter(started_at__gte=start, started_at__lt=end)[
             :MAX_CAMPAIGNS
@@ -460,7 +457,7 @@ def campaigns_get(*, business: Business, period: Period) -> list[CampaignRow]:
         CampaignRow(
             campaign_id=campaign.pk,
             name=campaign.name,
-            started=timezone.localtime(campaign.started_at, zone).date()
+            started=local_date(campaign.started_at, business.timezone)
             if campaign.started_at
             else None,
             results=campaign_results(campaign),
@@ -821,7 +818,7 @@ def month_period(*, business: Business, month: str, today: dt.date | None = None
             _("The month is not valid."), {"month": _("Enter a month as YYYY-MM.")}
         ) from None
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    today = today or timezone.localtime(timezone=zoneinfo.ZoneInfo(business.timezone)).date()
+    today = today or local_today(business.timezone)
     if first > today:
         raise MonthInvalid(
             _("This month has not started yet: choose %(month)s or earlier.")
