@@ -159,16 +159,19 @@ def xlsx_value(value: object) -> object:
     return value
 
 
-def _xlsx_chunks(
-    header: Sequence[object], rows: Iterable[Sequence[object]], title: str
-) -> Iterator[bytes]:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
+def sheet_write(
+    workbook: Any, title: str, header: Sequence[object], rows: Iterable[Sequence[object]]
+) -> None:
+    """A sheet of `workbook` (write-only) with the header and rows, cells made safe."""
+    sheet = workbook.create_sheet(title=title)
     sheet.append([xlsx_value(h) for h in header])
     for row in rows:
         sheet.append([xlsx_value(v) for v in row])
+
+
+def workbook_chunks(workbook: Any) -> Iterator[bytes]:
+    """The saved workbook's bytes: a write-only workbook is saved through a temporary file,
+    which is read back in chunks and removed."""
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -179,6 +182,16 @@ def _xlsx_chunks(
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
+
+
+def _xlsx_chunks(
+    header: Sequence[object], rows: Iterable[Sequence[object]], title: str
+) -> Iterator[bytes]:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet_write(workbook, title[:31] or "Sheet", header, rows)
+    yield from workbook_chunks(workbook)
 
 
 def table_file(

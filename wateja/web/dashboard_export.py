@@ -18,10 +18,7 @@ Every figure comes from `wateja.analytics.services` (and campaign results from
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,8 +50,9 @@ from wateja.customers.exporting import (
     ExportFile,
     check_format,
     major_units,
+    sheet_write,
     table_file,
-    xlsx_value,
+    workbook_chunks,
 )
 from wateja.messaging.models import Campaign
 from wateja.messaging.selectors import campaign_results, campaigns_list
@@ -782,21 +780,11 @@ def workbook_export(tables: Sequence[Table], *, business: Business, period: Peri
         if title in used:
             title = table.key[:31]
         used.add(title)
-        sheet = workbook.create_sheet(title=title)
-        sheet.append([xlsx_value(h) for h in table.export_header(currency)])
-        for row in table.export_rows(currency):
-            sheet.append([xlsx_value(v) for v in row])
-    handle, name = tempfile.mkstemp(suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(name)
-        with open(name, "rb") as saved:
-            content = saved.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+        sheet_write(workbook, title, table.export_header(currency), table.export_rows(currency))
     return ExportFile(
-        f"{_stem('report', business, period)}.xlsx", CONTENT_TYPES["xlsx"], iter([content])
+        f"{_stem('report', business, period)}.xlsx",
+        CONTENT_TYPES["xlsx"],
+        workbook_chunks(workbook),
     )
 
 
