@@ -205,25 +205,30 @@ def prepare_child(env: dict[str, str], customers: int, out: Any) -> None:
     out.put(prepare(env, customers))
 
 
-def service_rate(
-    env: dict[str, str], ids: list[int], seconds: float, workers: int, profile: bool
-) -> dict:
-    barrier = SPAWN.Barrier(workers + 1)
+def run_workers(target: Any, worker_args: list[tuple[Any, ...]]) -> tuple[list[Any], float]:
+    """One process per argument tuple, each running `target(*args, barrier, out)`; timed from
+    the moment every one of them is ready (has connected) to the last result. The results
+    and the seconds."""
+    barrier = SPAWN.Barrier(len(worker_args) + 1)
     out = SPAWN.Queue()
-    processes = [
-        SPAWN.Process(
-            target=service_worker, args=(env, w, ids, seconds, profile and w == 0, barrier, out)
-        )
-        for w in range(workers)
-    ]
+    processes = [SPAWN.Process(target=target, args=(*args, barrier, out)) for args in worker_args]
     for process in processes:
         process.start()
-    barrier.wait()  # every worker has set up Django and connected
+    barrier.wait()
     started = time.monotonic()
     results = [out.get() for _ in processes]
     elapsed = time.monotonic() - started
     for process in processes:
         process.join()
+    return results, elapsed
+
+
+def service_rate(
+    env: dict[str, str], ids: list[int], seconds: float, workers: int, profile: bool
+) -> dict:
+    results, elapsed = run_workers(
+        service_worker, [(env, w, ids, seconds, profile and w == 0) for w in range(workers)]
+    )
     ops = sum(r[0] for r in results)
     servers = [r[3] for r in results]
     return {
@@ -369,21 +374,10 @@ def sql_replay_worker(
 
 
 def sql_replay_rate(env: dict[str, str], business_id: int, seconds: float, workers: int) -> float:
-    barrier = SPAWN.Barrier(workers + 1)
-    out = SPAWN.Queue()
-    processes = [
-        SPAWN.Process(target=sql_replay_worker, args=(env, w, business_id, seconds, barrier, out))
-        for w in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.monotonic()
-    done = sum(out.get() for _ in processes)
-    elapsed = time.monotonic() - started
-    for process in processes:
-        process.join()
-    return done / elapsed
+    results, elapsed = run_workers(
+        sql_replay_worker, [(env, w, business_id, seconds) for w in range(workers)]
+    )
+    return sum(results) / elapsed
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -508,21 +502,10 @@ def sqlite_bare_rate(path: str, accounts: int, seconds: float, workers: int) -> 
     )
     db.execute("COMMIT")
     db.close()
-    barrier = SPAWN.Barrier(workers + 1)
-    out = SPAWN.Queue()
-    processes = [
-        SPAWN.Process(target=sqlite_bare_worker, args=(path, w, accounts, seconds, barrier, out))
-        for w in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.monotonic()
-    done = sum(out.get() for _ in processes)
-    elapsed = time.monotonic() - started
-    for process in processes:
-        process.join()
-    return {"ops": done, "seconds": elapsed}
+    results, elapsed = run_workers(
+        sqlite_bare_worker, [(path, w, accounts, seconds) for w in range(workers)]
+    )
+    return {"ops": sum(results), "seconds": elapsed}
 
 
 def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
