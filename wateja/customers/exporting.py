@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -293,7 +293,7 @@ def customers_export(
         api_key=api_key,
         details={"format": fmt, "filters": filters or {}, "rows": customers.count()},
     )
-    stamp = local_today(business.timezone, timezone.now()).isoformat()
+    stamp = local_today(business.timezone).isoformat()
     language = translation.get_language() or "en"
 
     def rows() -> Iterator[list[object]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -98,7 +98,7 @@ def partner_share_export(
         api_key=api_key,
         details={"partner": partner_name, "purpose": purpose, "format": fmt, "rows": count},
     )
-    stamp = local_today(business.timezone, timezone.now()).isoformat()
+    stamp = local_today(business.timezone).isoformat()
     language = translation.get_language() or "en"
 
     def rows() -> Iterator[list[Any]]:

@@ -21,7 +21,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
@@ -157,7 +156,7 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
     if "birthday_month" in f:
         month = f["birthday_month"]
         if month == "this":
-            month = local_today(business.timezone, timezone.now()).month
+            month = local_today(business.timezone).month
         qs = qs.filter(birth_month=month)
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:

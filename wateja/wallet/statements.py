@@ -35,13 +35,13 @@ _cursors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def posting_cursor() -> Any:
-    """A cursor for the posting path, left open (one per connection is kept and reused). On
-    PostgreSQL it binds parameters on the server and its connection prepares each statement
-    the first time it runs, so the server parses and plans each of the path's dozen
-    statements once per connection instead of on every operation (Django's own cursors bind
-    on the client and never prepare). Wrapped as Django wraps its cursors, so query logging
-    and execute wrappers see these statements too. Off with settings.PG_PREPARE
-    (WATEJA_PG_PREPARE=0), for poolers that lose prepared statements."""
+    """A cursor for the posting path; callers leave it open. On PostgreSQL it is one cursor
+    kept per connection and reused, binding parameters on the server, and its connection
+    prepares each statement the first time it runs, so the server parses and plans each of
+    the path's dozen statements once per connection instead of on every operation (Django's
+    own cursors bind on the client and never prepare). Wrapped as Django wraps its cursors,
+    so query logging and execute wrappers see these statements too. Off with
+    settings.PG_PREPARE (WATEJA_PG_PREPARE=0), for poolers that lose prepared statements."""
     if connection.vendor != "postgresql" or not settings.PG_PREPARE:
         return connection.cursor()
     import psycopg
