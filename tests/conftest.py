@@ -1,12 +1,16 @@
-"""Shared fixtures: businesses, staff, API-key clients."""
+"""Shared fixtures: businesses, staff, API-key clients; and `--clock`, which runs the whole
+suite with the clock moved to another date to prove no test depends on today's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
 from wateja.i18n import compile_catalogues
@@ -16,6 +20,32 @@ from wateja.tenants.services import apikey_create, business_create, staff_add
 
 compile_catalogues()
 _counter = itertools.count(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("WATEJA_TEST_CLOCK") or None,
+        help="start the clock of every test process at this time (ISO 8601, UTC unless an "
+        "offset is given) and let it run from there; tests that travel in time still do",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock = config.getoption("--clock")
+    if not clock:
+        return
+    start = dt.datetime.fromisoformat(clock)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    traveller = time_machine.travel(start, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    clock = config.getoption("--clock")
+    return f"clock moved to {clock}" if clock else None
 
 
 @pytest.fixture

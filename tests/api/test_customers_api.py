@@ -3,6 +3,10 @@ timeline and tasks, consents, segments, merge, export and erasure."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import time_machine
+
 from wateja.core.cards import luhn_valid
 from wateja.customers.models import Customer
 from wateja.orders.services import order_record
@@ -139,6 +143,26 @@ def test_segments_filter_by_city_spend_and_consent(api, business):
     bad = api.post("/segments", {"name": "Bad", "filters": {"colour": "red", "spent_min": -1}})
     assert bad.status_code == 422
     assert set(bad.json()["details"]["fields"]) == {"colour", "spent_min"}
+
+
+def test_a_lapsed_segment_counts_its_days_from_today_every_day(api, business):
+    start = dt.datetime(2027, 5, 10, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        buyer = _create(api).json()
+        order_record(
+            business=business, number="L-1", total_minor=50_000,
+            customer=Customer.objects.get(pk=buyer["id"]), placed_at=start,
+        )  # fmt: skip
+        _create(api, name="Never Bought", phone="0722000999")
+        lapsed = api.post(
+            "/segments", {"name": "Lapsed 60 days", "filters": {"no_purchase_days": 60}}
+        ).json()
+        assert lapsed["size"] == 1  # the one who never bought
+    with time_machine.travel(start + dt.timedelta(days=61), tick=False):
+        assert api.get(f"/segments/{lapsed['id']}").json()["size"] == 2
+    huge = api.post("/segments", {"name": "Huge", "filters": {"no_purchase_days": 10**30}})
+    assert huge.status_code == 422
+    assert huge.json()["details"]["fields"] == {"no_purchase_days": ["The number is too large."]}
 
 
 def test_merge_keeps_history_cards_and_orders(api, business):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from tests.messaging.factories import NIGHT, NOON, email_template, person, sms_template
 from wateja.core.errors import Conflict, ValidationFailed
@@ -298,7 +299,8 @@ def test_preview_counts_the_frequency_cap_like_the_send(business) -> None:
     campaign_launch(campaign=first, now=NOON)
     Message.objects.exclude(customer=tired).delete()
     second = _campaign(business, template, name="Second")
-    preview = campaign_preview(second)
-    sent = campaign_launch(campaign=second)
+    with time_machine.travel(NOON + dt.timedelta(days=2), tick=False):  # inside the 7-day cap
+        preview = campaign_preview(second)
+        sent = campaign_launch(campaign=second)
     assert preview["skipped"] == {"frequency_cap": 1}
     assert preview["sms"] == sent.counts["queued"] == 1

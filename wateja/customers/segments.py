@@ -9,6 +9,8 @@ Filter keys (all optional, combined with AND):
   purchases_min                           at least this many purchases
   last_purchase_before, last_purchase_after   ISO dates (YYYY-MM-DD), in the business's time zone
   no_purchase_since                       ISO date: customers who did not buy since (incl. never)
+  no_purchase_days                        no purchase in the last N days, counted from today
+                                          (incl. never): a saved segment that stays true
   birthday_month                          1–12, or "this" for the current month
   consent_sms, consent_email              true/false: current marketing consent for the channel
   created_after, created_before           ISO dates
@@ -30,7 +32,8 @@ from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
 from wateja.tenants.models import Business
 
-INT_KEYS = ("spent_min", "spent_max", "purchases_min")
+INT_KEYS = ("spent_min", "spent_max", "purchases_min", "no_purchase_days")
+INT_LIMIT = 10**15  # above any amount or count a business holds; keeps the SQL in range
 DATE_KEYS = (
     "last_purchase_before",
     "last_purchase_after",
@@ -75,6 +78,9 @@ def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
                     raise ValueError
             except (TypeError, ValueError):
                 errors[key] = _("Enter a whole number, 0 or more.")
+            else:
+                if cleaned[key] > INT_LIMIT:
+                    errors[key] = _("The number is too large.")
         elif key in DATE_KEYS:
             try:
                 cleaned[key] = dt.date.fromisoformat(str(value)).isoformat()
@@ -148,6 +154,11 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         qs = qs.filter(last_purchase_at__gte=_start_of_day(business, f["last_purchase_after"]))
     if "no_purchase_since" in f:
         since = _start_of_day(business, f["no_purchase_since"])
+        qs = qs.filter(Q(last_purchase_at__lt=since) | Q(last_purchase_at__isnull=True))
+    if "no_purchase_days" in f:
+        today = local_today(business.timezone)
+        days = min(f["no_purchase_days"], (today - dt.date.min).days)
+        since = local_start(business.timezone, today - dt.timedelta(days=days))
         qs = qs.filter(Q(last_purchase_at__lt=since) | Q(last_purchase_at__isnull=True))
     if "created_after" in f:
         qs = qs.filter(created_at__gte=_start_of_day(business, f["created_after"]))

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from wateja.core.localtime import local_today
 from wateja.customers.models import Channel, ConsentSource, Customer, InteractionKind, Source
 from wateja.customers.segments import segment_save
 from wateja.customers.services import (
@@ -180,7 +181,7 @@ def _order_totals(business: Business, rng: random.Random) -> int:
 
 def _visit_days(business: Business, rng: random.Random) -> list[dt.date]:
     """Dates of one customer's visits in the last year: regulars, occasionals and lapsed."""
-    today = timezone.now().date()
+    today = local_today(business.timezone)
     kind = rng.random()
     if business.currency == "KES":
         every = 3 if kind < 0.25 else 14 if kind < 0.6 else 45
@@ -193,10 +194,17 @@ def _visit_days(business: Business, rng: random.Random) -> list[dt.date]:
         days.append(day)
         day += dt.timedelta(days=max(1, int(rng.expovariate(1 / every))))
     if business.currency == "AMD":  # 8 March and 14 February bring everyone in
-        for holiday in (dt.date(today.year, 3, 8), dt.date(today.year, 2, 14)):
+        for holiday_month, holiday_day in ((3, 8), (2, 14)):
+            holiday = _last_before(today, holiday_month, holiday_day)
             if start <= holiday <= today and rng.random() < 0.4:
                 days.append(holiday)
     return days
+
+
+def _last_before(today: dt.date, month: int, day: int) -> dt.date:
+    """The latest `day` of `month` on or before today (this year's, or last year's)."""
+    this_year = dt.date(today.year, month, day)
+    return this_year if this_year <= today else dt.date(today.year - 1, month, day)
 
 
 def seed_customers(business: Business, *, rng: random.Random, scale: float = 1.0) -> dict[str, int]:
@@ -280,16 +288,12 @@ def seed_customers(business: Business, *, rng: random.Random, scale: float = 1.0
     for name, filters in (
         ("Regulars", {"purchases_min": 10}),
         ("Birthdays this month", {"birthday_month": "this"}),
-        ("Lapsed: no visit for 60 days", {"no_purchase_since": _days_ago(60)}),
+        ("Lapsed: no visit for 60 days", {"no_purchase_days": 60}),
         ("SMS audience", {"consent_sms": True}),
         ("VIP", {"tag": "vip"}),
     ):
         segment_save(business=business, name=name, filters=filters)
     return {"customers": len(customers), "orders": order_seq - 1000}
-
-
-def _days_ago(days: int) -> str:
-    return (timezone.now().date() - dt.timedelta(days=days)).isoformat()
 
 
 def _duplicates(business: Business, rng: random.Random, customers: list[Customer]) -> None:

@@ -171,11 +171,11 @@ def seed_messaging(
     texts = CAFE_TEXTS if cafe else FLOWER_TEXTS
     templates = {key: _template(business, key.capitalize(), spec) for key, spec in texts.items()}
     offer_texts = (
-        {"en": "Black Friday: {offer} with code {code}. {link}",
-         "sw": "Ijumaa Nyeusi: {offer} kwa nambari {code}. {link}"}
+        {"en": "This week: {offer} with code {code}. {link}",
+         "sw": "Wiki hii: {offer} kwa nambari {code}. {link}"}
         if cafe else
-        {"hy": "Սև ուրբաթ՝ {offer}, կոդ {code}։ {link}",
-         "ru": "Чёрная пятница: {offer}, код {code}. {link}"}
+        {"hy": "Այս շաբաթ՝ {offer}, կոդ {code}։ {link}",
+         "ru": "На этой неделе: {offer}, код {code}. {link}"}
     )  # fmt: skip
     offer_b = (
         {"en": "{name}, only for members: {offer}! Code {code}",
@@ -186,7 +186,7 @@ def seed_messaging(
     )  # fmt: skip
     promo = template_save(
         business=business,
-        name="Black Friday",
+        name="Offer of the week",
         channel="sms",
         variants=[
             {"label": "A", "weight": 1, "texts": {k: {"body": v} for k, v in offer_texts.items()}},
@@ -260,7 +260,7 @@ def _campaigns(
     )
     past = campaign_save(
         business=business,
-        name="Black Friday 2026" if cafe else "Սև ուրբաթ 2026",
+        name="Two for one coffee week" if cafe else "Վարդերի շաբաթ",
         channel="sms",
         sms_template_id=promo.pk,
         offer="2 for 1 on all coffee" if cafe else "20% զեղչ բոլոր վարդերի համար",

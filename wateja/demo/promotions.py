@@ -144,7 +144,7 @@ def _cafe(business: Business) -> None:
     codes_issue(
         promotion=welcome,
         count=50,
-        batch="flyers-november",
+        batch=f"flyers-{timezone.now():%Y-%m}",
         valid_until=timezone.now() + dt.timedelta(days=60),
     )
     next_visit = _offer(
@@ -182,7 +182,7 @@ def _flowers(business: Business) -> None:
     now = timezone.now()
     _offer(
         business,
-        "Black Friday: 20% for card holders",
+        "Members' days: 20% for card holders",
         "percent_off_order",
         {"percent_bp": 2000},
         audience="members",

@@ -152,6 +152,9 @@ class SegmentForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    no_purchase_days = forms.IntegerField(
+        label=_("No purchase in the last (days)"), required=False, min_value=1, max_value=36500
+    )
     birthday_month = forms.ChoiceField(
         label=_("Birthday in"),
         choices=[("", "—"), ("this", _("this month")), *MONTHS[1:]],

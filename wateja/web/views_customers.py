@@ -308,7 +308,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
 def _segment_filters(form: SegmentForm, business: Business) -> dict[str, Any]:
     data = form.cleaned_data
     filters: dict[str, Any] = {}
-    for key in ("city", "tag", "birthday_month"):
+    for key in ("city", "tag", "birthday_month", "no_purchase_days"):
         if data.get(key):
             filters[key] = data[key]
     for key in ("last_purchase_after", "last_purchase_before"):

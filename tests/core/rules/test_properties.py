@@ -209,6 +209,26 @@ def test_index_gives_the_same_result_and_fewer_rejections(cart, customer, promos
     assert all(r in plain.rejected for r in indexed.rejected)
 
 
+def test_a_group_member_the_cart_cannot_trigger_does_not_move_when_the_group_is_decided():
+    # found by the property above: an items offer with no item in the cart is left out by the
+    # index, so the group must be decided where its first member that can apply is reached,
+    # after the 0.04% ungrouped offer; the 0.64% offer then takes 10.50 -> 10 off 1,640
+    def offer(pid, kind, params, group):
+        return Promotion(id=pid, name=f"P{pid}", type=kind, params=params, exclusive_group=group)
+
+    promos = [
+        offer(1, "percent_off_items", {"skus": ["a"], "percent_bp": 1}, "g1"),
+        offer(2, "percent_off_order", {"percent_bp": 4}, ""),
+        offer(3, "percent_off_order", {"percent_bp": 64}, "g1"),
+    ]
+    cart = Cart("KES", (), total_only_minor=1641)
+    context = Context(now=dt.datetime(2026, 3, 10, 12, tzinfo=NAIROBI), timezone=TZ)
+    plain = evaluate(cart, None, promos, context)
+    indexed = evaluate(cart, None, PromotionIndex(promos), context)
+    assert [(a.promotion_id, a.discount_minor) for a in plain.applied] == [(2, 1), (3, 10)]
+    assert dataclasses.replace(indexed, rejected=()) == dataclasses.replace(plain, rejected=())
+
+
 odd_line = st.builds(
     Line,
     sku=sku,

@@ -125,6 +125,7 @@ class ExportFilters(Schema):
     last_purchase_before: str | None = None
     last_purchase_after: str | None = None
     no_purchase_since: str | None = None
+    no_purchase_days: str | None = None
     birthday_month: str | None = None
     consent_sms: str | None = None
     consent_email: str | None = None

@@ -28,10 +28,12 @@ The steps, for a cart, a customer (None: anonymous), promotions and a context:
 
 Stacking:
 
-* **Exclusive groups.** When the first member of a group is reached, every eligible member is
-  valued on the cart as it stands; the best for the customer applies there and the others are
-  rejected ``lower_value_in_group {winner_id}``. Value is (money: discount + cashback + value
-  of free items, then points); a tie goes to the member first in order.
+* **Exclusive groups.** When the first member of a group that the cart can trigger is reached
+  (one whose items, if it needs any, are in the cart: a member that cannot give anything does
+  not move the moment, so the index's candidates decide exactly as the whole list), every
+  eligible member is valued on the cart as it stands; the best for the customer applies there
+  and the others are rejected ``lower_value_in_group {winner_id}``. Value is (money: discount
+  + cashback + value of free items, then points); a tie goes to the member first in order.
 * **Non-stackable promotions** (``stackable=False``) apply alone. The engine runs the
   combination of all stackable ones, and each non-stackable one alone; the best non-stackable
   one wins if it is worth strictly more to the customer than the combination (or the same while
@@ -453,6 +455,15 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
         if c.exempt:
             exempt.append(c)
     base_rules = [c.params for c in exempt]
+    skus, categories = facts.sku_qty, facts.category_qty
+
+    def triggered(c: CompiledPromotion) -> bool:
+        trigger = c.trigger
+        return (
+            trigger is None
+            or any(sku in skus for sku in trigger.skus)
+            or any(category in categories for category in trigger.categories)
+        )
 
     def decide(group: str, book: PointsBook | None) -> None:
         decided.add(group)
@@ -493,7 +504,7 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
         pid = c.id
         if pid in done:
             continue
-        if c.group and c.group not in decided:
+        if c.group and c.group not in decided and triggered(c):
             decide(c.group, None)
             if pid in done:
                 continue
@@ -521,7 +532,7 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
         pid = c.id
         if pid in done:
             continue
-        if c.group and c.group not in decided:
+        if c.group and c.group not in decided and triggered(c):
             decide(c.group, book)
             if pid in done:
                 continue

@@ -1,0 +1,95 @@
+"""The demo tells the same story whatever day it is seeded on: a year of history ending today,
+campaigns with measured results, points about to expire, automations that ran, segments that
+still describe who they say, and a ledger that balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db.models import Max, Min
+
+from wateja.core.localtime import local_date, local_today
+from wateja.customers.models import Segment
+from wateja.customers.segments import segment_customers
+from wateja.demo import seed
+from wateja.messaging.models import Automation, Campaign, CampaignStatus, Message
+from wateja.messaging.selectors import campaign_results
+from wateja.orders.models import Order
+from wateja.promotions.models import Promotion
+from wateja.tenants.models import Business
+from wateja.wallet.models import Lot
+from wateja.wallet.services import ledger_check
+
+# far apart, and each on an awkward day: the last evening of January in UTC is already
+# February in Nairobi and Yerevan; a leap day; the last hour of a year
+DAYS = [
+    dt.datetime(2027, 1, 31, 22, 30, tzinfo=dt.UTC),
+    dt.datetime(2032, 2, 29, 9, 0, tzinfo=dt.UTC),
+    dt.datetime(2034, 12, 31, 21, 45, tzinfo=dt.UTC),
+]
+
+
+@pytest.mark.parametrize("now", DAYS, ids=lambda d: d.date().isoformat())
+def test_demo_seeded_on_any_day_shows_the_same_picture(db, now):
+    with time_machine.travel(now, tick=False):
+        seed(scale=0.08)
+
+        for business in Business.objects.all():
+            tz = business.timezone
+            today = local_today(tz)
+            orders = Order.objects.for_business(business).aggregate(
+                first=Min("placed_at"), last=Max("placed_at")
+            )
+            assert orders["last"] <= now, "no order in the future"
+            assert (today - local_date(orders["last"], tz)).days <= 3, "sales up to today"
+            assert (today - local_date(orders["first"], tz)).days >= 300, "a year of history"
+
+            campaigns = Campaign.objects.filter(business=business)
+            sent = [c for c in campaigns if c.status == CampaignStatus.SENT]
+            assert any(campaign_results(c)["orders"] > 0 for c in sent), "a campaign that paid"
+            scheduled = campaigns.get(status=CampaignStatus.SCHEDULED)
+            assert now < scheduled.scheduled_at <= now + dt.timedelta(days=3)
+
+            recent = Message.objects.filter(
+                business=business,
+                automation__in=Automation.objects.filter(business=business),
+                created_at__gte=now - dt.timedelta(days=21),
+            )
+            assert recent.exists(), "automations ran in the last three weeks"
+
+            live = Promotion.objects.filter(business=business, status="active")
+            assert live.exists()
+            lapsed = Segment.objects.get(business=business, name__startswith="Lapsed")
+            assert segment_customers(business, lapsed.filters).exists()
+            birthdays = Segment.objects.get(business=business, name="Birthdays this month")
+            assert all(
+                c.birth_month == today.month for c in segment_customers(business, birthdays.filters)
+            )
+
+        cafe = Business.objects.get(slug="kahawa-corner")
+        soon = Lot.objects.filter(
+            business=cafe,
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + dt.timedelta(days=30),
+        )
+        assert soon.exists(), "some points expire within a month"
+        members = Promotion.objects.get(
+            business__slug="vardanots-flowers", name__startswith="Members' days"
+        )
+        assert members.starts_at <= now < members.ends_at
+        assert ledger_check() == []
+
+    later = now + dt.timedelta(days=90)
+    with time_machine.travel(later, tick=False):  # a saved segment keeps meaning its name
+        lapsed = Segment.objects.get(business=cafe, name__startswith="Lapsed")
+        members_now = list(segment_customers(cafe, lapsed.filters))
+        assert members_now
+        assert all(
+            c.last_purchase_at is None or c.last_purchase_at < later - dt.timedelta(days=59)
+            for c in members_now
+        )
+        assert any(c.last_purchase_at and c.last_purchase_at > now - dt.timedelta(days=10)
+                   for c in members_now)  # fmt: skip
