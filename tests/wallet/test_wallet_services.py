@@ -316,3 +316,35 @@ def test_erased_customer_wallet_is_closed(customer, key):
     with pytest.raises(WalletNotAllowed) as info:
         wallet.balance_spend(customer=customer, amount=5, idempotency_key=key())
     assert info.value.code == "customer_inactive"
+
+
+def test_refunds_never_give_back_more_than_was_spent_nor_take_more_than_was_earned(
+    business, customer, key
+):
+    settings_for(business, clawback="negative")
+    wallet.points_earn(customer=customer, amount=200, idempotency_key=key())
+    wallet.balance_spend(customer=customer, amount=80, idempotency_key=key(), reference="o:9")
+    wallet.points_earn(customer=customer, amount=30, idempotency_key=key(), reference="o:9")
+    whole = {"refunded_before": 0, "refunded_now": 2000, "order_total": 2000}
+    # a caller with wrong figures refunds the whole order under three keys
+    for n in range(3):
+        wallet.order_refund_reverse(
+            business=business, order_reference="o:9", refund_key=f"r{n}", **whole
+        )
+    assert balance(customer) == 200  # 80 given back once, 30 taken back once
+    returned = Transfer.objects.filter(code="refund_return").values_list("amount", flat=True)
+    reversed_ = Transfer.objects.filter(code="refund_reverse").values_list("amount", flat=True)
+    assert sum(returned) == 80 and sum(reversed_) == 30
+    assert ledger_check() == []
+
+
+def test_ledger_check_finds_a_refund_that_gave_back_more_than_was_spent(business, customer, key):
+    wallet.points_earn(customer=customer, amount=100, idempotency_key=key())
+    spent = wallet.balance_spend(customer=customer, amount=40, idempotency_key=key(),
+                                 reference="o:1")  # fmt: skip
+    wallet.order_refund_reverse(business=business, order_reference="o:1", refund_key="r",
+                                refunded_before=0, refunded_now=10, order_total=10)  # fmt: skip
+    original = Transfer.objects.get(pk=spent.transfers[0]["id"])
+    Transfer.objects.filter(code="refund_return").update(amount=41)  # tampered in the database
+    problems = ledger_check()
+    assert f"transfer {original.pk}: 41 given back by refunds, more than its 40" in problems

@@ -408,9 +408,10 @@ def checkout_reserve(
     points the customer pays with. The same key again returns the same reservation."""
     now = now or timezone.now()
     key = (key or "").strip()
-    if not key or len(key) > 200:
+    if not key or len(key) > wallet.CLIENT_KEY_MAX:
         raise ValidationFailed(
-            _("Send a checkout key (Idempotency-Key) of 1 to 200 characters."),
+            _("Send a checkout key (Idempotency-Key) of 1 to %(count)s characters.")
+            % {"count": wallet.CLIENT_KEY_MAX},
             code="idempotency_key_required",
             status=400,
         )

@@ -243,34 +243,40 @@ def order_refund(
     *, order: Order, amount_minor: int, refund_id: str, now: dt.datetime | None = None
 ) -> Order:
     """Refund part or all of an order: record it and reverse, in proportion, the points it
-    earned and the balance it spent (through the wallet). `refund_id` makes it happen once."""
-    from wateja.wallet.services import order_refund_reverse
+    earned and the balance it spent (through the wallet), from the order's own figures read
+    under its lock. `refund_id` makes it happen once: a retry returns the order as the first
+    call left it; the same id for another order or amount is refused (409)."""
+    from wateja.wallet.services import AmountInvalid, order_refund_reverse
 
-    if amount_minor <= 0:
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise ValidationFailed.fields(
             _("Some fields are not valid."),
             {"amount_minor": _("The amount must be more than zero.")},
         )
     with transaction.atomic():
         locked: Order = Order.objects.select_for_update().get(pk=order.pk)
-        from wateja.wallet.models import Operation
-
-        if Operation.objects.filter(business_id=locked.business_id, key=refund_id).exists():
-            return locked
-        if locked.refunded_minor + amount_minor > locked.total_minor:
+        if amount_minor > locked.total_minor:
             raise ValidationFailed.fields(
                 _("Some fields are not valid."),
                 {"amount_minor": _("The refund is more than was paid.")},
             )
-        order_refund_reverse(
-            business=locked.business,
-            order_reference=f"order:{locked.pk}",
-            refund_key=refund_id,
-            refunded_before=locked.refunded_minor,
-            refunded_now=amount_minor,
-            order_total=locked.total_minor,
-            now=now,
-        )
+        try:
+            posting = order_refund_reverse(
+                business=locked.business,
+                order_reference=f"order:{locked.pk}",
+                refund_key=refund_id,
+                refunded_before=locked.refunded_minor,
+                refunded_now=amount_minor,
+                order_total=locked.total_minor,
+                now=now,
+            )
+        except AmountInvalid:
+            raise ValidationFailed.fields(
+                _("Some fields are not valid."),
+                {"amount_minor": _("The refund is more than was paid.")},
+            ) from None
+        if posting.replayed:
+            return locked
         locked.refunded_minor += amount_minor
         locked.status = (
             OrderStatus.REFUNDED

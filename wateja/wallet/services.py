@@ -359,6 +359,33 @@ class Posting:
         }
 
 
+CLIENT_KEY_PREFIX = "client:"
+CLIENT_KEY_MAX = 150  # leaves room for the prefixes and suffixes of derived keys (200 stored)
+
+
+def client_key(key: str) -> str:
+    """A key a client sent (the API's Idempotency-Key), in its own namespace: no client key
+    can ever name an operation the product runs for itself (the expiry of a lot, a
+    checkout's points), whatever it looks like."""
+    return f"{CLIENT_KEY_PREFIX}{key}"
+
+
+def operation_posting(business: Business, key: str) -> Posting | None:
+    """The stored result of the operation with this key, as a replay (None if none)."""
+    found = Operation.objects.filter(business=business, key=key).first()
+    if found is None:
+        return None
+    stored = found.result or {}
+    return Posting(
+        operation_id=found.pk,
+        action=found.action,
+        transfers=stored.get("transfers", []),
+        balances=stored.get("balances", {}),
+        notes=stored.get("notes", {}),
+        replayed=True,
+    )
+
+
 def _request_hash(payload: dict[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -1099,19 +1126,19 @@ def order_refund_reverse(
 ) -> Posting:
     """Reverse, in proportion to the refunded amount, what an order earned (all its earn
     operations) and give back what it spent (its spend operations). Cumulative arithmetic
-    keeps partial refunds exact; the refund key makes it happen once. If earned points were
-    already spent, the program's clawback policy decides."""
+    keeps partial refunds exact; the refund key makes it happen once (the same key for
+    another order or amount is refused). If earned points were already spent, the
+    program's clawback policy decides. Whatever the figures, no original transfer is ever
+    given back or taken back beyond its own amount.
+
+    The figures come from the server's own order record (orders.services.order_refund, under
+    the order's lock), never from a client."""
     now = now or timezone.now()
     operation, replay = _begin(
         business.pk,
         refund_key,
         "refund",
-        {
-            "reference": order_reference,
-            "before": refunded_before,
-            "now": refunded_now,
-            "total": order_total,
-        },
+        {"reference": order_reference, "amount": refunded_now},
         reference=order_reference,
     )
     if replay:
@@ -1192,6 +1219,9 @@ def _reverse_earn(
     """Take back `delta` of what `original` earned (`cumulative` over all refunds so far)."""
     source = _current_account(original.credit_account)  # customer → issuer
     target = original.debit_account
+    delta = min(delta, original.amount - _already(original, "refund_reverse"))
+    if delta <= 0:
+        return
     chain = [original, *original.reversals.filter(code="earn_remainder").order_by("id")]
     current = chain[-1]
     if current.status == TransferStatus.PENDING:
@@ -1259,9 +1289,11 @@ def _reverse_earn(
         posting.notes["absorbed_points"] = posting.notes.get("absorbed_points", 0) + shortfall
 
 
-def _already_returned(original: Transfer) -> int:
-    returned = original.reversals.filter(code="refund_return").aggregate(total=Sum("amount"))
-    return int(returned["total"] or 0)
+def _already(original: Transfer, code: str) -> int:
+    """How much of `original` earlier refunds took back (refund_reverse) or gave back
+    (refund_return)."""
+    done = original.reversals.filter(code=code).aggregate(total=Sum("amount"))
+    return int(done["total"] or 0)
 
 
 def _give_back(
@@ -1276,9 +1308,10 @@ def _give_back(
         return
     locked = _lock([customer_acc, redemption])
     uses = list(original.lot_uses.select_related("lot").order_by("-lot__expires_at", "-id"))
-    returned_before = _already_returned(original)
-    # skip what earlier refunds already gave back, then refill in reverse order
-    skip, left = returned_before, delta
+    returned_before = _already(original, "refund_return")
+    # skip what earlier refunds already gave back, then refill in reverse order; never more
+    # than was spent
+    skip, left = returned_before, min(delta, original.amount - returned_before)
     for use in uses:
         part = use.amount
         if skip >= part:
@@ -1474,6 +1507,30 @@ def ledger_check(business: Business | None = None) -> list[str]:
     for (business_id, kind), total in sorted(totals.items()):
         if total != 0:
             problems.append(f"business {business_id} {kind}: accounts sum to {total}, not 0")
+    problems.extend(_refund_problems(business))
+    return problems
+
+
+def _refund_problems(business: Business | None) -> list[str]:
+    """Refunds never give back more than a transfer spent, nor take back more than it
+    earned: per original transfer, the sum of its refund transfers is at most its amount."""
+    reversals = Transfer.objects.filter(
+        reverses__isnull=False, code__in=["refund_return", "refund_reverse"]
+    )
+    if business is not None:
+        reversals = reversals.filter(business=business)
+    problems = []
+    for original_id, code, amount, total in (
+        reversals.values("reverses", "code", "reverses__amount")
+        .annotate(total=Sum("amount"))
+        .values_list("reverses", "code", "reverses__amount", "total")
+        .order_by("reverses", "code")
+    ):
+        if total > amount:
+            what = "given back" if code == "refund_return" else "taken back"
+            problems.append(
+                f"transfer {original_id}: {total} {what} by refunds, more than its {amount}"
+            )
     return problems
 
 

@@ -38,6 +38,7 @@ from wateja.promotions.services import (
 from wateja.tenants.models import Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.wallet.services import client_key
 
 router = Router(tags=["checkout"])
 
@@ -360,9 +361,7 @@ def order_refund_post(
     request: HttpRequest, order_id: int, payload: RefundIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
-    key = required_key(idempotency_key)
+    key = client_key(required_key(idempotency_key))
     order = get_owned(Order, current_business(request), pk=order_id)
-    refunded = order_refund(
-        order=order, amount_minor=payload.amount_minor, refund_id=f"refund:{key}"
-    )
+    refunded = order_refund(order=order, amount_minor=payload.amount_minor, refund_id=key)
     return _order_out(refunded)

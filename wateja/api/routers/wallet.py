@@ -15,9 +15,11 @@ from pydantic import Field
 from wateja.api.auth import current_business, require_role
 from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
-from wateja.core.errors import ValidationFailed
+from wateja.core.errors import DomainError, ValidationFailed
 from wateja.customers.models import Customer
-from wateja.tenants.models import ApiKey
+from wateja.orders.models import Order
+from wateja.orders.services import order_refund
+from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.wallet import services as wallet
@@ -106,10 +108,14 @@ class DonateIn(StrictSchema):
 
 
 class RefundIn(StrictSchema):
-    order_reference: str = Field(min_length=1, max_length=100)
-    refunded_before: int = Field(ge=0)
-    refunded_now: int = Field(ge=1)
-    order_total: int = Field(ge=1)
+    order_reference: str = Field(
+        min_length=1,
+        max_length=100,
+        description='the order\'s number, or "order:<id>" as its wallet operations name it',
+    )
+    amount_minor: int = Field(
+        ge=1, le=10**13, description="how much of the order's total is refunded now"
+    )
 
 
 class CheckOut(Schema):
@@ -161,7 +167,7 @@ def wallet_earn(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             kind=payload.kind,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
             reference=payload.reference,
             reason=payload.reason,
             pending_days=payload.pending_days,
@@ -179,7 +185,7 @@ def wallet_spend(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             kind=payload.kind,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
             reference=payload.reference,
             hold_minutes=payload.hold_minutes,
         )
@@ -190,7 +196,9 @@ def wallet_spend(
 def wallet_post(request: HttpRequest, key: str) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
     return _out(
-        wallet.pending_resolve(business=current_business(request), operation_key=key, post=True)
+        wallet.pending_resolve(
+            business=current_business(request), operation_key=wallet.client_key(key), post=True
+        )
     )
 
 
@@ -198,7 +206,9 @@ def wallet_post(request: HttpRequest, key: str) -> dict[str, Any]:
 def wallet_void(request: HttpRequest, key: str) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
     return _out(
-        wallet.pending_resolve(business=current_business(request), operation_key=key, post=False)
+        wallet.pending_resolve(
+            business=current_business(request), operation_key=wallet.client_key(key), post=False
+        )
     )
 
 
@@ -214,7 +224,7 @@ def wallet_adjust(
             amount=payload.amount,
             kind=payload.kind,
             reason=payload.reason,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
             api_key=api_key,
         )
     )
@@ -230,7 +240,7 @@ def wallet_gift(
             sender=_customer(request, customer_id),
             receiver=_customer(request, payload.to_customer_id),
             amount=payload.amount,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
         )
     )
 
@@ -247,7 +257,7 @@ def wallet_topup(
             amount_minor=payload.amount_minor,
             bonus_bp=payload.bonus_bp,
             reference=payload.reference,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
         )
     )
 
@@ -263,7 +273,7 @@ def wallet_payout(
             customer=_customer(request, customer_id),
             amount_minor=payload.amount_minor,
             reference=payload.reference,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
         )
     )
 
@@ -278,7 +288,7 @@ def wallet_donate(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             cause=payload.cause,
-            idempotency_key=required_key(idempotency_key),
+            idempotency_key=wallet.client_key(required_key(idempotency_key)),
         )
     )
 
@@ -287,17 +297,34 @@ def wallet_donate(
 def wallet_refund(
     request: HttpRequest, payload: RefundIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
+    """Refund part of an order the server recorded: what it earned is taken back and what it
+    spent given back in proportion, from the order's own figures (as POST
+    /orders/{id}/refunds, which shares its keys)."""
     require_role(request, Role.CASHIER)
-    return _out(
-        wallet.order_refund_reverse(
-            business=current_business(request),
-            order_reference=payload.order_reference,
-            refund_key=required_key(idempotency_key),
-            refunded_before=payload.refunded_before,
-            refunded_now=payload.refunded_now,
-            order_total=payload.order_total,
-        )
-    )
+    business = current_business(request)
+    key = wallet.client_key(required_key(idempotency_key))
+    order = _order(business, payload.order_reference)
+    earlier = wallet.operation_posting(business, key)
+    order_refund(order=order, amount_minor=payload.amount_minor, refund_id=key)
+    posting = wallet.operation_posting(business, key)
+    assert posting is not None  # the refund above stored it, or an earlier call did
+    return {**posting.as_dict(), "replayed": earlier is not None}
+
+
+def _order(business: Business, reference: str) -> Order:
+    """The order a reference names: its number, or "order:<id>"; 404 when there is none."""
+    reference = reference.strip()
+    found = Order.objects.for_business(business).filter(number=reference).first()
+    if (
+        found is None
+        and reference.startswith("order:")
+        and reference[6:].isdigit()
+        and len(reference) < 24
+    ):
+        found = Order.objects.for_business(business).filter(pk=int(reference[6:])).first()
+    if found is None:
+        raise DomainError(_("No order with this reference."), code="not_found", status=404)
+    return found  # type: ignore[no-any-return]
 
 
 @router.get("/wallet/check", response=CheckOut)
