@@ -106,3 +106,83 @@ def test_client_keys_cannot_name_the_products_own_operations(api, customer):
     order = api.post("/checkout/till-7/commit")
     assert order.status_code == 200
     assert points(api, customer)["balance"] == 100 - 30 - 1
+
+
+def _every_ten_kes_earns_a_point(api):
+    params = {"points": 1, "per_amount_minor": 1_000}
+    created = api.post(
+        "/promotions", {"name": "Base", "type": "points_per_amount", "params": params}
+    )
+    assert created.status_code == 201
+    api.post(f"/promotions/{created.json()['id']}/status", {"status": "active"})
+
+
+def _gift(api, customer, amount, kind="points", key="gift"):
+    response = post(api, f"/customers/{customer.pk}/wallet/adjust",
+                    {"amount": amount, "kind": kind, "reason": "opening balance"}, key)  # fmt: skip
+    assert response.status_code == 200, response.json()
+
+
+def test_points_are_earned_on_the_money_actually_paid(api, customer):
+    _every_ten_kes_earns_a_point(api)
+    _gift(api, customer, 1_000)
+    body = {"customer": {"id": customer.pk}, "currency": "KES", "total_minor": 20_500,
+            "points_to_spend": 5}  # fmt: skip
+    evaluation = api.post("/checkout/evaluate", body).json()
+    assert evaluation["payment"]["money_minor"] == 20_000
+    assert evaluation["points_to_earn"] == 20  # floor(200.00 / 10.00), not 20 × 200/205 = 19
+    order = sale(api, customer, "s", 20_500, points_to_spend=5)
+    assert order["payment"] == {"money_minor": 20_000, "points": 5, "points_minor": 500,
+                                "cashback_minor": 0, "store_credit_minor": 0}  # fmt: skip
+    assert points(api, customer)["balance"] == 1_000 - 5 + 20
+
+
+def test_points_to_spend_are_capped_at_the_balance_and_the_bill(api, customer):
+    _every_ten_kes_earns_a_point(api)
+    _gift(api, customer, 300)
+    body = {"customer": {"id": customer.pk}, "currency": "KES", "total_minor": 20_550,
+            "points_to_spend": 99_999}  # fmt: skip
+    evaluation = api.post("/checkout/evaluate", body).json()
+    payment = evaluation["payment"]
+    assert payment["points_requested"] == 99_999
+    assert payment["points_max"] == payment["points"] == 205  # 205 × 1.00 ≤ 205.50
+    assert payment["money_minor"] == 50 and evaluation["points_to_earn"] == 0
+    order = sale(api, customer, "s", 20_550, points_to_spend=99_999)
+    assert order["payment"]["points"] == 205
+    assert points(api, customer) == {"balance": 95, "available": 95, "pending_in": 0}
+    poor = {**body, "total_minor": 1_000_000}
+    assert api.post("/checkout/evaluate", poor).json()["payment"]["points"] == 95
+
+    half = post(api, f"/orders/{order['id']}/refunds", {"amount_minor": 10_275}, "r1").json()
+    assert half["refunded_money_minor"] == 25
+    rest = post(api, f"/orders/{order['id']}/refunds", {"amount_minor": 10_275}, "r2").json()
+    assert rest["refunded_money_minor"] == 50 and rest["status"] == "refunded"
+    assert points(api, customer)["balance"] == 300
+    assert api.get("/wallet/check").json()["ok"] is True
+
+
+def test_a_sale_paid_four_ways_is_refunded_four_ways(api, customer):
+    _gift(api, customer, 50)
+    _gift(api, customer, 3_000, kind="cashback", key="cb")
+    topped = post(api, f"/customers/{customer.pk}/wallet/topup",
+                  {"amount_minor": 2_500, "currency": "KES"}, "top")  # fmt: skip
+    assert topped.status_code == 200
+    body = {"customer": {"id": customer.pk}, "currency": "KES", "total_minor": 20_500,
+            "points_to_spend": 50, "cashback_to_spend_minor": 3_000,
+            "store_credit_to_spend_minor": 9_999}  # fmt: skip
+    assert post(api, "/checkout/reserve", body, "four").status_code == 201
+    order = api.post("/checkout/four/commit").json()
+    assert order["payment"] == {"money_minor": 10_000, "points": 50, "points_minor": 5_000,
+                                "cashback_minor": 3_000, "store_credit_minor": 2_500}  # fmt: skip
+    wallet = api.get(f"/customers/{customer.pk}/wallet").json()["balances"]
+    assert [wallet[k]["balance"] for k in ("points", "cashback", "store_credit")] == [0, 0, 0]
+
+    refunded = post(api, f"/orders/{order['id']}/refunds", {"amount_minor": 20_500}, "r").json()
+    assert refunded["refunded_money_minor"] == 10_000  # never more than the money paid
+    wallet = api.get(f"/customers/{customer.pk}/wallet").json()["balances"]
+    assert [wallet[k]["balance"] for k in ("points", "cashback", "store_credit")] == [
+        50,
+        3_000,
+        2_500,
+    ]
+    assert api.get("/wallet/check").json()["ok"] is True

@@ -74,6 +74,8 @@ class SaleInput:
     channel: str = "store"
     location_id: int | None = None
     points_to_spend: int = 0
+    cashback_to_spend_minor: int = 0
+    store_credit_to_spend_minor: int = 0
 
     def fingerprint(self, customer_id: int | None) -> str:
         data = {**dataclasses.asdict(self), "customer": customer_id}
@@ -125,8 +127,12 @@ def build_cart(business: Business, sale: SaleInput) -> Cart:
         and not 0 <= sale.total_minor <= MAX_AMOUNT_MINOR
     ):
         errors["total_minor"] = _("The amount cannot be negative.")
-    if not isinstance(sale.points_to_spend, int) or sale.points_to_spend < 0:
-        errors["points_to_spend"] = _("Enter a whole number, 0 or more.")
+    for name in ("points_to_spend", "cashback_to_spend_minor", "store_credit_to_spend_minor"):
+        value = getattr(sale, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors[name] = _("Enter a whole number, 0 or more.")
+        elif value > MAX_AMOUNT_MINOR:
+            errors[name] = _("The number is too large.")
     if errors:
         raise ValidationFailed.fields(_("Some fields are not valid."), errors)
     return Cart(
@@ -243,18 +249,95 @@ def _code_promotions(
     return engine, rejected, code_of
 
 
+@dataclasses.dataclass(frozen=True)
+class Payment:
+    """What the customer pays from their balances, each part capped at what they have and at
+    what the bill still costs (points first, then cashback, then store credit); the rest is
+    money. The requested and largest possible points are kept for the till to show."""
+
+    points: int = 0
+    points_minor: int = 0
+    cashback_minor: int = 0
+    store_credit_minor: int = 0
+    points_requested: int = 0
+    points_max: int = 0
+
+    @property
+    def rewards_minor(self) -> int:
+        """The part paid with rewards, which earns nothing."""
+        return self.points_minor + self.cashback_minor
+
+    @property
+    def balances_minor(self) -> int:
+        return self.rewards_minor + self.store_credit_minor
+
+
+# what each balance paid, the wallet kind it is spent from and the key of its hold
+PAYMENT_PARTS = (
+    ("points", Kind.POINTS, "points"),
+    ("cashback_minor", Kind.CASHBACK, "pay:cashback"),
+    ("store_credit_minor", Kind.STORE_CREDIT, "pay:store_credit"),
+)
+
+
+def payment_holds(key: str, payment: dict[str, int]) -> list[tuple[str, int, str]]:
+    """(wallet kind, amount, operation key) of each balance a checkout pays with."""
+    return [
+        (kind, int(payment.get(part, 0)), f"checkout:{key}:{suffix}")
+        for part, kind, suffix in PAYMENT_PARTS
+        if payment.get(part, 0)
+    ]
+
+
+def _payment(
+    business: Business, customer: Customer | None, sale: SaleInput, total_minor: int
+) -> Payment:
+    wanted = {
+        "points_to_spend": sale.points_to_spend,
+        "cashback_to_spend_minor": sale.cashback_to_spend_minor,
+        "store_credit_to_spend_minor": sale.store_credit_to_spend_minor,
+    }
+    if not any(wanted.values()):
+        return Payment()
+    if customer is None:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {
+                name: _("Identify the customer to pay from their balance.")
+                for name, value in wanted.items()
+                if value
+            },
+        )
+    have = {kind: max(0, row["available"]) for kind, row in wallet.balances(customer).items()}
+    value_each = wallet.wallet_settings(business).point_value_minor
+    left = total_minor
+    points_max = min(have.get(Kind.POINTS, 0), left // value_each) if value_each > 0 else 0
+    points = min(sale.points_to_spend, points_max)
+    left -= points * value_each
+    cashback = min(sale.cashback_to_spend_minor, have.get(Kind.CASHBACK, 0), left)
+    left -= cashback
+    store_credit = min(sale.store_credit_to_spend_minor, have.get(Kind.STORE_CREDIT, 0), left)
+    return Payment(
+        points=points,
+        points_minor=points * value_each,
+        cashback_minor=cashback,
+        store_credit_minor=store_credit,
+        points_requested=sale.points_to_spend,
+        points_max=points_max,
+    )
+
+
 @dataclasses.dataclass
 class Priced:
     cart: Cart
     evaluation: Evaluation
     extra_rejections: list[Rejection]
     code_of: dict[int, str]
-    points_to_spend: int
-    points_value_minor: int
+    payment: Payment
 
     @property
     def payable_minor(self) -> int:
-        return self.evaluation.total_minor - self.points_value_minor
+        return self.evaluation.total_minor - self.payment.balances_minor
 
 
 def price(
@@ -284,23 +367,18 @@ def price(
         dataclasses.replace(c, budget=budgets[c.id]) if c.id in budgets else c for c in candidates
     ]
     code_promos, code_rejections, code_of = _code_promotions(business, sale, cart, customer, now)
-    evaluation = evaluate(cart, customer_facts(customer), [*engine, *code_promos], context)
-    points_value = 0
-    if sale.points_to_spend:
-        if customer is None:
-            raise ValidationFailed.fields(
-                _("Some fields are not valid."),
-                {"points_to_spend": _("Identify the customer to pay with points.")},
-            )
-        value_each = wallet.wallet_settings(business).point_value_minor
-        points_value = min(sale.points_to_spend * value_each, evaluation.total_minor)
+    facts = customer_facts(customer)
+    evaluation = evaluate(cart, facts, [*engine, *code_promos], context)
+    payment = _payment(business, customer, sale, evaluation.total_minor)
+    if payment.rewards_minor:  # again, so points and cashback follow the money paid
+        cart = dataclasses.replace(cart, rewards_paid_minor=payment.rewards_minor)
+        evaluation = evaluate(cart, facts, [*engine, *code_promos], context)
     return Priced(
         cart=cart,
         evaluation=evaluation,
         extra_rejections=code_rejections,
         code_of=code_of,
-        points_to_spend=sale.points_to_spend,
-        points_value_minor=points_value,
+        payment=payment,
     )
 
 
@@ -326,14 +404,16 @@ def describe(business: Business, customer: Customer | None, priced: Priced) -> d
         "discount_minor": ev.discount_minor,
         "total_minor": ev.total_minor,
         "points_payment": {
-            "points": priced.points_to_spend,
-            "value_minor": priced.points_value_minor,
+            "points": priced.payment.points,
+            "value_minor": priced.payment.points_minor,
+        },
+        "payment": {
+            **dataclasses.asdict(priced.payment),
+            "money_minor": priced.payable_minor,
         },
         "payable_minor": priced.payable_minor,
-        # the part paid with points earns nothing: points follow the money actually paid
-        "points_to_earn": (
-            ev.points * priced.payable_minor // ev.total_minor if ev.total_minor else 0
-        ),
+        # what points and cashback pay for earns nothing (the engine counts the money paid)
+        "points_to_earn": ev.points,
         "cashback_minor": ev.cashback_minor,
         "lines": lines,
         "applied": [
@@ -455,7 +535,7 @@ def checkout_reserve(
         status=CheckoutStatus.RESERVED,
         request={"fingerprint": fingerprint, "sale": dataclasses.asdict(sale)},
         evaluation=describe(business, customer, priced),
-        points_to_spend=priced.points_to_spend,
+        points_to_spend=priced.payment.points,
         expires_at=now + dt.timedelta(minutes=RESERVATION_MINUTES),
     )
     for applied in priced.evaluation.applied:
@@ -486,16 +566,17 @@ def checkout_reserve(
                 _("The code %(code)s has just been used.") % {"code": code_text},
                 details={"code": code_text},
             ) from None
-    if priced.points_to_spend and customer is not None:
-        wallet.balance_spend(
-            customer=customer,
-            amount=priced.points_to_spend,
-            kind=Kind.POINTS,
-            idempotency_key=f"checkout:{key}:points",
-            reference=f"checkout:{key}",
-            hold_minutes=RESERVATION_MINUTES,
-            now=now,
-        )
+    if customer is not None:
+        for kind, amount, hold_key in payment_holds(key, checkout.evaluation["payment"]):
+            wallet.balance_spend(
+                customer=customer,
+                amount=amount,
+                kind=kind,
+                idempotency_key=hold_key,
+                reference=f"checkout:{key}",
+                hold_minutes=RESERVATION_MINUTES,
+                now=now,
+            )
     return checkout
 
 
@@ -522,6 +603,7 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
         )
     ev = checkout.evaluation
     customer = checkout.customer
+    paid = _payment_of(ev)
     order = Order.objects.create(
         business=business,
         customer=customer,
@@ -531,6 +613,10 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
         subtotal_minor=ev["subtotal_minor"],
         discount_minor=ev["discount_minor"],
         total_minor=ev["total_minor"],
+        paid_points=paid.get("points", 0),
+        paid_points_minor=paid.get("points_minor", 0),
+        paid_cashback_minor=paid.get("cashback_minor", 0),
+        paid_store_credit_minor=paid.get("store_credit_minor", 0),
         placed_at=now,
         channel=checkout.request["sale"].get("channel", "store"),
     )
@@ -549,13 +635,12 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
         ]
     )
     reference = f"order:{order.pk}"
-    if checkout.points_to_spend and customer is not None:
-        wallet.pending_resolve(business=business, operation_key=f"checkout:{key}:points", post=True)
+    if customer is not None:
         from wateja.wallet.models import Operation
 
-        Operation.objects.filter(business=business, key=f"checkout:{key}:points").update(
-            reference=reference
-        )
+        for _kind, _amount, hold_key in payment_holds(key, paid):
+            wallet.pending_resolve(business=business, operation_key=hold_key, post=True, now=now)
+            Operation.objects.filter(business=business, key=hold_key).update(reference=reference)
     redemptions = Redemption.objects.filter(business=business, checkout_key=key)
     for redemption in redemptions:
         Promotion.objects.filter(pk=redemption.promotion_id).update(
@@ -695,6 +780,16 @@ def _issue_coupon(
     )
 
 
+def _payment_of(evaluation: dict[str, Any]) -> dict[str, int]:
+    """The balances a stored checkout pays with (checkouts reserved before the split knew
+    only points)."""
+    payment = evaluation.get("payment")
+    if payment is not None:
+        return payment  # type: ignore[no-any-return]
+    old = evaluation.get("points_payment") or {}
+    return {"points": old.get("points", 0), "points_minor": old.get("value_minor", 0)}
+
+
 # ---------------------------------------------------------------- release and expiry
 
 
@@ -706,13 +801,10 @@ def _release(checkout: Checkout, now: dt.datetime) -> None:
         checkout_key=checkout.key,
         status=RedemptionStatus.RESERVED,
     ).update(status=RedemptionStatus.RELEASED)
-    if checkout.points_to_spend:
+    for _kind, _amount, hold_key in payment_holds(checkout.key, _payment_of(checkout.evaluation)):
         with contextlib.suppress(DomainError):  # no hold was placed
             wallet.pending_resolve(
-                business=checkout.business,
-                operation_key=f"checkout:{checkout.key}:points",
-                post=False,
-                now=now,
+                business=checkout.business, operation_key=hold_key, post=False, now=now
             )
     checkout.status = CheckoutStatus.RELEASED
     checkout.save(update_fields=["status"])

@@ -28,6 +28,12 @@ class Order(BusinessOwned):
     discount_minor = models.BigIntegerField(_("discount"), default=0)
     total_minor = models.BigIntegerField(_("total paid"))
     refunded_minor = models.BigIntegerField(_("refunded"), default=0)
+    # how the total was paid: the customer's balances below, the rest in money
+    paid_points = models.BigIntegerField(_("points paid"), default=0)
+    paid_points_minor = models.BigIntegerField(_("paid with points"), default=0)
+    paid_cashback_minor = models.BigIntegerField(_("paid with cashback"), default=0)
+    paid_store_credit_minor = models.BigIntegerField(_("paid with store credit"), default=0)
+    refunded_money_minor = models.BigIntegerField(_("money refunded"), default=0)
     status = models.CharField(
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.COMPLETED
     )
@@ -50,6 +56,16 @@ class Order(BusinessOwned):
     @property
     def net_minor(self) -> int:
         return self.total_minor - self.refunded_minor
+
+    @property
+    def paid_money_minor(self) -> int:
+        """What the customer paid in money (cash, card, M-Pesa), after their balances."""
+        return (
+            self.total_minor
+            - self.paid_points_minor
+            - self.paid_cashback_minor
+            - self.paid_store_credit_minor
+        )
 
 
 class OrderLine(BusinessOwned):

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
+from wateja.core.ledger import refund_delta
 from wateja.core.money import Money, format_money
 from wateja.customers.models import Customer, Interaction, InteractionKind
 from wateja.customers.services import interaction_add
@@ -277,13 +278,19 @@ def order_refund(
             ) from None
         if posting.replayed:
             return locked
+        # each part of the payment comes back in proportion: the balances through the wallet
+        # (above), the money here; cumulative, so the money refunded never exceeds the money
+        # paid and a whole refund returns exactly all of it
+        locked.refunded_money_minor += refund_delta(
+            locked.paid_money_minor, locked.refunded_minor, amount_minor, locked.total_minor
+        )
         locked.refunded_minor += amount_minor
         locked.status = (
             OrderStatus.REFUNDED
             if locked.refunded_minor == locked.total_minor
             else OrderStatus.PARTIALLY_REFUNDED
         )
-        locked.save(update_fields=["refunded_minor", "status"])
+        locked.save(update_fields=["refunded_minor", "refunded_money_minor", "status"])
         if locked.customer_id:
             customer_stats_recompute(business=locked.business, customer_ids=[locked.customer_id])
     return locked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -594,3 +595,31 @@ def test_welcome_message():
     )
     result = evaluate(cart(line("a", 1, 100)), customer(), [hello], ctx())
     assert [m.data["template"] for m in result.messages] == ["thanks_first_order"]
+
+
+# --------------------------------------------------------------------------------------------
+# Points follow the money actually paid: what points or cashback pay for earns nothing
+
+
+def test_a_bill_partly_paid_with_points_earns_on_the_money_paid():
+    every_ten = promo(900, "points_per_amount", {"points": 1, "per_amount_minor": 1000})
+    full = evaluate(cart(total=20_500), customer(), [every_ten], ctx())
+    assert full.points == 20  # 205.00 earns floor(205 / 10)
+    paid = dataclasses.replace(cart(total=20_500), rewards_paid_minor=500)
+    part = evaluate(paid, customer(), [every_ten], ctx())
+    assert part.points == 20  # on 200.00: floor(200 / 10), not 20 × 200 / 205 = 19
+    assert part.total_minor == 20_500 and part.discount_minor == 0
+
+
+def test_rewards_paid_are_spread_over_the_lines_and_leave_the_discounts_alone():
+    cashback = promo(5, "cashback_percent", {"percent_bp": 1000})
+    half_off_tea = promo(6, "percent_off_items", {"skus": ["tea"], "percent_bp": 5000})
+    basket = dataclasses.replace(
+        cart(line("tea", 2, 5_000), line("cake", 1, 10_000)), rewards_paid_minor=5_000
+    )
+    result = evaluate(basket, customer(), [cashback, half_off_tea], ctx())
+    assert result.line_discounts_minor == (5_000, 0)
+    assert result.total_minor == 15_000
+    assert result.cashback_minor == 1_000  # 10% of the 10,000 paid in money
+    everything = dataclasses.replace(basket, rewards_paid_minor=10**9)
+    assert evaluate(everything, customer(), [cashback, half_off_tea], ctx()).cashback_minor == 0

@@ -135,7 +135,9 @@ class SaleIn(StrictSchema):
     flags: list[str] = Field(default_factory=list, max_length=20)
     channel: str = Field("store", max_length=20)
     location_id: int | None = None
-    points_to_spend: int = 0
+    points_to_spend: int = Field(0, ge=0, description="capped at the balance and the bill")
+    cashback_to_spend_minor: int = Field(0, ge=0, description="capped like points")
+    store_credit_to_spend_minor: int = Field(0, ge=0, description="capped like points")
 
 
 class RefundIn(StrictSchema):
@@ -178,6 +180,8 @@ def _sale(request: HttpRequest, payload: SaleIn) -> tuple[SaleInput, Customer | 
         channel=payload.channel,
         location_id=payload.location_id,
         points_to_spend=payload.points_to_spend,
+        cashback_to_spend_minor=payload.cashback_to_spend_minor,
+        store_credit_to_spend_minor=payload.store_credit_to_spend_minor,
     )
     return sale, customer
 
@@ -192,6 +196,14 @@ def _order_out(order: Order) -> dict[str, Any]:
         "discount_minor": order.discount_minor,
         "total_minor": order.total_minor,
         "refunded_minor": order.refunded_minor,
+        "payment": {
+            "money_minor": order.paid_money_minor,
+            "points": order.paid_points,
+            "points_minor": order.paid_points_minor,
+            "cashback_minor": order.paid_cashback_minor,
+            "store_credit_minor": order.paid_store_credit_minor,
+        },
+        "refunded_money_minor": order.refunded_money_minor,
         "status": order.status,
         "placed_at": order.placed_at.isoformat(),
         "lines": [

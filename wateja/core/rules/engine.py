@@ -20,7 +20,9 @@ The steps, for a cart, a customer (None: anonymous), promotions and a context:
    when a line discount or the result next needs the lines (see `benefits.Basket`), so their
    per-line split is reported only in total (``line_discounts_minor``). A total-only cart has
    no line discounts.
-4. **Rewards**, on the net amounts after every discount: base points (``points_per_amount``),
+4. **Rewards**, on the net amounts after every discount, less what the customer pays with
+   rewards (``Cart.rewards_paid_minor``, spread over the lines in proportion, so what points
+   or cashback pay for earns nothing): base points (``points_per_amount``),
    then bonus points, cashback and points multipliers in order. On a line the highest
    multiplier wins (multipliers never multiply each other; a tie goes to the one first in
    order) and multiplies the base points of that line; each multiplier's effect carries the
@@ -420,6 +422,7 @@ class _Run:
     basket: Basket
     trials: dict[int, _Trial] = field(default_factory=dict)
     failures: dict[int, Failure] = field(default_factory=dict)
+    after_discounts: list[int] | None = None  # the lines before rewards paid for some
 
     @property
     def value(self) -> tuple[int, int]:
@@ -516,6 +519,10 @@ def _run(selection: Sequence[CompiledPromotion], facts: Facts) -> _Run:
             basket.take(result.per_line, result.order_amount)  # as `_commit`
             trials[pid] = result
 
+    paid_with_rewards = min(max(0, facts.cart.rewards_paid_minor), basket.remaining_total)
+    if paid_with_rewards:
+        run.after_discounts = list(basket.remaining)
+        basket.take(None, paid_with_rewards)
     book = PointsBook(basket, base_rules)
     for c in exempt:
         pid = c.id
@@ -657,7 +664,7 @@ def _evaluation(
         )
     subtotal = facts.subtotal
     # every discount was committed to the basket, line by line
-    left = run.basket.remaining
+    left = run.basket.remaining if run.after_discounts is None else run.after_discounts
     line_discounts = tuple(map(operator.sub, facts.line_totals, left))  # as many of each
     return Evaluation(
         facts.cart.currency,

@@ -31,11 +31,14 @@ class Line:
 @dataclass(frozen=True, slots=True)
 class Cart:
     """A cart with lines, or only a total (many shops ring up a total): then `lines` is empty
-    and `total_only_minor` holds the amount."""
+    and `total_only_minor` holds the amount. `rewards_paid_minor` is the part of the bill
+    the customer pays with rewards (points, cashback): it earns nothing, so points and
+    cashback follow the money actually paid."""
 
     currency: str
     lines: tuple[Line, ...] = ()
     total_only_minor: int | None = None
+    rewards_paid_minor: int = 0
 
     @property
     def subtotal_minor(self) -> int:
