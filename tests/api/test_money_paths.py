@@ -4,11 +4,15 @@ retry or an odd body tries."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from wateja.customers.services import customer_create
 from wateja.orders.models import Order
 from wateja.tenants.roles import Role
+from wateja.wallet.models import Transfer
 
 
 @pytest.fixture
@@ -186,3 +190,22 @@ def test_a_sale_paid_four_ways_is_refunded_four_ways(api, customer):
         2_500,
     ]
     assert api.get("/wallet/check").json()["ok"] is True
+
+
+def test_an_expired_hold_stops_holding_before_the_worker_runs(api, customer):
+    start = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+    base = f"/customers/{customer.pk}/wallet"
+    with time_machine.travel(start, tick=False):
+        _gift(api, customer, 100)
+        held = post(api, f"{base}/spend", {"amount": 70, "hold_minutes": 10}, "hold-1")
+        assert held.status_code == 200
+        assert points(api, customer)["available"] == 30
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        assert points(api, customer) == {"balance": 100, "available": 100, "pending_in": 0}
+        late = api.post("/wallet/operations/hold-1/post")
+        assert late.status_code == 409 and late.json()["code"] == "hold_expired"
+        assert post(api, f"{base}/spend", {"amount": 100}, "all").status_code == 200
+        assert points(api, customer) == {"balance": 0, "available": 0, "pending_in": 0}
+        assert api.get("/wallet/check").json() == {"ok": True, "problems": []}
+    hold = Transfer.objects.get(operation__key="client:hold-1")
+    assert hold.status == "voided"  # for the record, by the spend that found it expired

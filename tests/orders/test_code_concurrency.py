@@ -56,3 +56,23 @@ def test_budget_is_never_exceeded_by_parallel_checkouts(business, promo):
         Redemption.objects.filter(promotion__name="Launch week").exclude(status="released").count()
         >= 2
     )
+
+
+def test_one_reservation_retried_by_eight_requests_at_once_is_made_once(business, customer):
+    from wateja.orders.models import Checkout
+    from wateja.wallet.services import balances, points_earn
+
+    points_earn(customer=customer, amount=500, idempotency_key="opening")
+    sale_input = sale(total_minor=50_000, points_to_spend=100)
+
+    def reserve(i: int):
+        fresh = Business.objects.get(pk=business.pk)
+        return checkout_reserve(business=fresh, key="till-9", sale=sale_input,
+                                customer=type(customer).objects.get(pk=customer.pk)).pk  # fmt: skip
+
+    results = race(8, reserve)
+
+    assert unexpected(results) == []
+    assert len({value for _state, value in results}) == 1  # every caller got the one checkout
+    assert Checkout.objects.filter(business=business, key="till-9").count() == 1
+    assert balances(customer)["points"]["available"] == 400  # held once

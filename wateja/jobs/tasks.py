@@ -18,31 +18,16 @@ def sessions_clear() -> None:
     call_command("clearsessions")
 
 
-@db_periodic_task(crontab(minute="*/15"))
-def wallet_housekeeping() -> None:
-    """Post points whose return window ended, void expired holds, expire due lots. Expiry
-    is at local midnight of each business, so a quarter-hour run is never far off."""
-    from wateja.tenants.models import Business
-    from wateja.wallet.services import expire_due, pending_timeouts
+@db_periodic_task(crontab(minute="*/5"))
+def housekeeping() -> None:
+    """Every business, each in its own transaction: points past their return window posted,
+    expired holds voided, lots expired, reservations released, referrals counted."""
+    from wateja.orders.housekeeping import housekeeping_run
 
-    for business in Business.objects.all():
-        pending_timeouts(business=business)
-        expire_due(business=business)
+    housekeeping_run()
 
 
 from wateja.jobs.import_tasks import *  # noqa: E402, F403
-
-
-@db_periodic_task(crontab(minute="*/5"))
-def checkout_housekeeping() -> None:
-    """Release reservations whose time ran out; count referrals past their return window."""
-    from wateja.orders.checkout import checkout_expire_due
-    from wateja.orders.loyalty import referrals_qualify
-    from wateja.tenants.models import Business
-
-    for business in Business.objects.all():
-        checkout_expire_due(business=business)
-        referrals_qualify(business=business)
 
 
 @db_periodic_task(crontab(hour="2", minute="30"))

@@ -497,14 +497,8 @@ def checkout_reserve(
         )
     _check_customer(business, customer)
     fingerprint = sale.fingerprint(customer.pk if customer else None)
-    existing = Checkout.objects.for_business(business).filter(key=key).first()
-    if existing is not None:
-        if existing.request.get("fingerprint") != fingerprint:
-            raise Conflict(
-                _("This Idempotency-Key was already used for a different request."),
-                code="idempotency_key_reused",
-            )
-        return existing  # type: ignore[no-any-return]
+    if Checkout.objects.for_business(business).filter(key=key).exists():
+        return _same_reservation(business, key, fingerprint)
     priced = price(business=business, sale=sale, customer=customer, now=now)
     applied_ids = sorted(a.promotion_id for a in priced.evaluation.applied if a.promotion_id > 0)
     # lock the promotions whose budgets this sale uses, in id order (no deadlocks)
@@ -527,17 +521,23 @@ def checkout_reserve(
                 _("The offer “%(name)s” has just run out.") % {"name": applied.name},
                 details={"promotion_id": applied.promotion_id},
             )
-    checkout = Checkout.objects.create(
-        business=business,
-        key=key,
-        customer=customer,
-        location=location,
-        status=CheckoutStatus.RESERVED,
-        request={"fingerprint": fingerprint, "sale": dataclasses.asdict(sale)},
-        evaluation=describe(business, customer, priced),
-        points_to_spend=priced.payment.points,
-        expires_at=now + dt.timedelta(minutes=RESERVATION_MINUTES),
-    )
+    try:
+        with transaction.atomic():
+            checkout = Checkout.objects.create(
+                business=business,
+                key=key,
+                customer=customer,
+                location=location,
+                status=CheckoutStatus.RESERVED,
+                request={"fingerprint": fingerprint, "sale": dataclasses.asdict(sale)},
+                evaluation=describe(business, customer, priced),
+                points_to_spend=priced.payment.points,
+                expires_at=now + dt.timedelta(minutes=RESERVATION_MINUTES),
+            )
+    except IntegrityError:
+        # the same key reserved by a parallel request, which committed first (PostgreSQL
+        # made this insert wait for it): its reservation is the answer
+        return _same_reservation(business, key, fingerprint)
     for applied in priced.evaluation.applied:
         if applied.promotion_id <= 0:  # tiers: no stored promotion, no budget
             continue
@@ -578,6 +578,16 @@ def checkout_reserve(
                 now=now,
             )
     return checkout
+
+
+def _same_reservation(business: Business, key: str, fingerprint: str) -> Checkout:
+    existing: Checkout = Checkout.objects.for_business(business).get(key=key)
+    if existing.request.get("fingerprint") != fingerprint:
+        raise Conflict(
+            _("This Idempotency-Key was already used for a different request."),
+            code="idempotency_key_reused",
+        )
+    return existing
 
 
 # ---------------------------------------------------------------- commit

@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -259,6 +259,7 @@ def _hold(
     *,
     customers: Iterable[tuple[Customer, str]],
     systems: Iterable[tuple[str, str]],
+    now: dt.datetime | None = None,
 ) -> _Held:
     """Two statements once the accounts exist (one on SQLite): a read of the system accounts
     and of the customers' accounts, which shows whether one is missing (it is then created,
@@ -269,11 +270,35 @@ def _hold(
     if not connection.features.has_select_for_update:
         # SQLite: the IMMEDIATE transaction keeps every other writer out until it ends, so
         # what was just read cannot change meanwhile; it is as good as a locked read
-        return _Held(customers=unlocked, systems=system_accounts)
-    return _Held(
-        systems=system_accounts,
-        customers=_lock_customers(business_id, sorted({c for c, _kind in wanted})),
+        held = _Held(customers=unlocked, systems=system_accounts)
+    else:
+        held = _Held(
+            systems=system_accounts,
+            customers=_lock_customers(business_id, sorted({c for c, _kind in wanted})),
+        )
+    _void_expired_holds(held, now or timezone.now())
+    return held
+
+
+def _expired_holds(account_ids: Iterable[int], now: dt.datetime) -> QuerySet[Transfer]:
+    """Holds on these accounts whose time ran out (they no longer count, voided or not)."""
+    return Transfer.objects.filter(
+        debit_account_id__in=list(account_ids),
+        status=TransferStatus.PENDING,
+        on_timeout="void",
+        timeout_at__lt=now,
     )
+
+
+def _void_expired_holds(held: _Held, now: dt.datetime) -> None:
+    """An expired hold stops holding at once: the operation that finds one voids it before it
+    checks the balance, so a spend never waits for the worker."""
+    holding = {a.pk: a for a in held.customers.values() if a.pending_debits > 0}
+    if not holding:
+        return
+    for transfer in _expired_holds(holding, now).order_by("id"):
+        _resolve_pending(transfer, post=False, now=now)
+        holding[transfer.debit_account_id].pending_debits -= transfer.amount
 
 
 def _lock_customers(business_id: int, customer_ids: list[int]) -> _CustomerAccounts:
@@ -733,7 +758,7 @@ def points_earn(
         return replay
     _check_customer_active(customer)
     days = wallet_settings(business).pending_days if pending_days is None else pending_days
-    held = _hold(business.pk, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)])
+    held = _hold(business.pk, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)], now=now)
     posting = Posting(operation_id=operation.pk, action="earn")
     _transfer(
         operation,
@@ -782,7 +807,7 @@ def balance_spend(
         return replay
     _check_customer_active(customer)
     redemption = (SystemAccount.REDEMPTION, kind)
-    held = _hold(business.pk, customers=[(customer, kind)], systems=[redemption])
+    held = _hold(business.pk, customers=[(customer, kind)], systems=[redemption], now=now)
     posting = Posting(operation_id=operation.pk, action=operation.action)
     _transfer(
         operation,
@@ -811,7 +836,15 @@ def pending_resolve(
     if operation is None:
         raise DomainError(_("No operation with this key."), code="not_found", status=404)
     now = now or timezone.now()
-    for transfer in operation.transfers.filter(status=TransferStatus.PENDING):
+    pending = list(operation.transfers.filter(status=TransferStatus.PENDING))
+    if post and any(
+        t.on_timeout == "void" and t.timeout_at is not None and t.timeout_at < now for t in pending
+    ):
+        raise Conflict(
+            _("This hold has expired and no longer holds anything; spend again."),
+            code="hold_expired",
+        )
+    for transfer in pending:
         _resolve_pending(transfer, post, now)
     posting = Posting(operation_id=operation.pk, action=operation.action)
     posting.transfers = [
@@ -1534,10 +1567,26 @@ def _refund_problems(business: Business | None) -> list[str]:
     return problems
 
 
-def balances(customer: Customer) -> dict[str, dict[str, int]]:
+def balances(customer: Customer, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+    """Each balance of a customer: posted, available now (holds whose time ran out no longer
+    count, whether or not the worker has voided them yet) and pending in."""
+    accounts = list(Account.objects.filter(customer=customer))
+    released: dict[int, int] = {}
+    holding = [a.pk for a in accounts if a.pending_debits > 0]
+    if holding:
+        released = dict(
+            _expired_holds(holding, now or timezone.now())
+            .values("debit_account")
+            .annotate(total=Sum("amount"))
+            .values_list("debit_account", "total")
+        )
     return {
-        a.kind: {"balance": a.balance, "available": a.available, "pending_in": a.pending_credits}
-        for a in Account.objects.filter(customer=customer)
+        a.kind: {
+            "balance": a.balance,
+            "available": a.available + int(released.get(a.pk) or 0),
+            "pending_in": a.pending_credits,
+        }
+        for a in accounts
     }
 
 
