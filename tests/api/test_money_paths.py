@@ -11,8 +11,10 @@ import time_machine
 
 from wateja.customers.services import customer_create
 from wateja.orders.models import Order
+from wateja.tenants.models import AuditEvent
 from wateja.tenants.roles import Role
-from wateja.wallet.models import Transfer
+from wateja.wallet.models import Operation, Transfer
+from wateja.wallet.services import wallet_settings_update
 
 
 @pytest.fixture
@@ -209,3 +211,88 @@ def test_an_expired_hold_stops_holding_before_the_worker_runs(api, customer):
         assert api.get("/wallet/check").json() == {"ok": True, "problems": []}
     hold = Transfer.objects.get(operation__key="client:hold-1")
     assert hold.status == "voided"  # for the record, by the spend that found it expired
+
+
+def test_a_cashier_cannot_mint_value_by_hand(api, api_for, customer):
+    cashier = api_for(customer.business, Role.CASHIER)
+    base = f"/customers/{customer.pk}/wallet"
+    for kind in ("points", "cashback"):
+        minted = post(cashier, f"{base}/earn", {"amount": 50_000, "kind": kind,
+                                                "reason": "friend"}, f"c-{kind}")  # fmt: skip
+        assert minted.status_code == 403
+    bonus = post(cashier, f"{base}/topup", {"amount_minor": 100_000, "currency": "KES",
+                                            "bonus_bp": 10_000, "reason": "friend"}, "t1")  # fmt: skip
+    assert bonus.status_code == 403
+    own = post(cashier, f"{base}/topup", {"amount_minor": 100_000, "currency": "KES"}, "t2")
+    assert own.status_code == 200 and own.json()["notes"] == {"bonus": 0}
+    no_reason = post(api, f"{base}/earn", {"amount": 10}, "m1")
+    assert no_reason.status_code == 422
+    assert no_reason.json()["details"]["fields"] == {
+        "reason": ["Say why: value given by hand needs a reason."]
+    }
+    wallet = api.get(base).json()["balances"]
+    assert "points" not in wallet and "cashback" not in wallet
+    assert wallet["store_credit"]["balance"] == 100_000
+    assert wallet["bonus_credit"]["balance"] == 0
+
+
+def test_value_given_by_hand_is_audited_and_shows_who_did_it(api, business, customer):
+    post(api, f"/customers/{customer.pk}/wallet/earn",
+         {"amount": 40, "kind": "cashback", "reason": "broken cup"}, "g")  # fmt: skip
+    post(api, f"/customers/{customer.pk}/wallet/topup",
+         {"amount_minor": 10_000, "currency": "KES", "bonus_bp": 2_000, "reason": "launch"}, "t")  # fmt: skip
+    events = AuditEvent.objects.filter(business=business).order_by("id")
+    assert [(e.action, e.details["reason"]) for e in events] == [
+        ("wallet.grant", "broken cup"),
+        ("wallet.topup_bonus", "launch"),
+    ]
+    assert all(e.api_key is not None and e.api_key.role == Role.OWNER for e in events)
+    history = api.get(f"/customers/{customer.pk}/wallet").json()["history"]
+    assert {(h["label"], h["by"]) for h in history} == {
+        ("Given by hand", "test owner"),
+        ("Top-up", "test owner"),
+        ("Top-up bonus", "test owner"),
+    }
+
+
+def test_a_manager_gives_by_hand_only_up_to_the_daily_limit(api, api_for, business, customer):
+    settings = api_for(business, Role.OWNER)
+    wallet_settings_update(business=business, manager_daily_points=100,
+                           manager_daily_money_minor=5_000)  # fmt: skip
+    manager = api_for(business, Role.MANAGER)
+    base = f"/customers/{customer.pk}/wallet"
+    assert post(manager, f"{base}/earn", {"amount": 60, "reason": "a"}, "1").status_code == 200
+    assert post(manager, f"{base}/adjust", {"amount": 30, "reason": "b"}, "2").status_code == 200
+    over = post(manager, f"{base}/earn", {"amount": 11, "reason": "c"}, "3")
+    assert over.status_code == 409 and over.json()["code"] == "daily_limit_reached"
+    assert over.json()["details"]["left"] == 10
+    assert over.json()["message"] == "A manager may give 100 by hand in a day; 10 is left today."
+    # taking back is not giving; money is counted apart; the owner has no limit
+    assert post(manager, f"{base}/adjust", {"amount": -20, "reason": "d"}, "4").status_code == 200
+    cash = post(manager, f"{base}/earn", {"amount": 5_001, "kind": "cashback", "reason": "e"}, "5")
+    assert cash.status_code == 409
+    assert post(settings, f"{base}/earn", {"amount": 5_000, "reason": "f"}, "6").status_code == 200
+    assert points(api, customer)["balance"] == 60 + 30 - 20 + 5_000
+
+
+def test_posting_points_before_their_return_window_is_a_managers_call(api, api_for, business,
+                                                                      customer):  # fmt: skip
+    wallet_settings_update(business=business, pending_days=14)
+    _every_ten_kes_earns_a_point(api)
+    sale(api, customer, "s1", 10_000)
+    assert points(api, customer) == {"balance": 0, "available": 0, "pending_in": 10}
+    earn_key = Operation.objects.get(action="earn").key
+    cashier = api_for(business, Role.CASHIER)
+    # the product's own operation cannot be named by a client at all
+    assert cashier.post(f"/wallet/operations/{earn_key}/post").status_code == 404
+    granted = post(api, f"/customers/{customer.pk}/wallet/earn",
+                   {"amount": 25, "reason": "welcome", "pending_days": 14}, "w")  # fmt: skip
+    assert granted.status_code == 200
+    early = cashier.post("/wallet/operations/w/post", {"reason": "asked nicely"})
+    assert early.status_code == 403
+    bare = api.post("/wallet/operations/w/post")
+    assert bare.status_code == 422 and "reason" in bare.json()["details"]["fields"]
+    done = api.post("/wallet/operations/w/post", {"reason": "customer leaves the country"})
+    assert done.status_code == 200
+    assert points(api, customer)["available"] == 25
+    assert AuditEvent.objects.get(action="wallet.post_early").details["amount"] == 25

@@ -21,21 +21,21 @@ def post(api, path, body, key):
 
 def test_earn_spend_and_read_the_wallet(api, customer):
     base = f"/customers/{customer.pk}/wallet"
-    earned = post(api, f"{base}/earn", {"amount": 150, "reference": "order:1"}, "e1")
+    earned = post(api, f"{base}/earn", {"amount": 150, "reason": "opening balance"}, "e1")
     assert earned.status_code == 200
     assert earned.json()["balances"][f"{customer.pk}:points"] == 150
     assert post(api, f"{base}/spend", {"amount": 50}, "s1").status_code == 200
     body = api.get(base).json()
     assert body["balances"]["points"] == {"balance": 100, "available": 100, "pending_in": 0}
-    assert [(h["code"], h["amount"]) for h in body["history"]] == [("spend", -50), ("earn", 150)]
+    assert [(h["code"], h["amount"]) for h in body["history"]] == [("spend", -50), ("grant", 150)]
 
 
 def test_retry_returns_the_first_result_and_a_changed_body_is_409(api, customer):
     path = f"/customers/{customer.pk}/wallet/earn"
-    first = post(api, path, {"amount": 10}, "same").json()
-    again = post(api, path, {"amount": 10}, "same").json()
+    first = post(api, path, {"amount": 10, "reason": "r"}, "same").json()
+    again = post(api, path, {"amount": 10, "reason": "r"}, "same").json()
     assert again["operation_id"] == first["operation_id"] and again["replayed"] is True
-    conflict = post(api, path, {"amount": 11}, "same")
+    conflict = post(api, path, {"amount": 11, "reason": "r"}, "same")
     assert conflict.status_code == 409
     assert conflict.json()["code"] == "idempotency_key_reused"
     assert Transfer.objects.count() == 1
@@ -44,12 +44,13 @@ def test_retry_returns_the_first_result_and_a_changed_body_is_409(api, customer)
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"amount": 0}, 422, "invalid_amount"),
-        ({"amount": -3}, 422, "invalid_amount"),
-        ({"amount": 10**13}, 422, "invalid_amount"),
-        ({"amount": "ten"}, 422, "validation_error"),
-        ({"amount": 5, "kind": "gold"}, 422, "validation_error"),
-        ({"amount": 5, "kind": "store_credit"}, 422, "validation_error"),
+        ({"amount": 0, "reason": "r"}, 422, "invalid_amount"),
+        ({"amount": -3, "reason": "r"}, 422, "invalid_amount"),
+        ({"amount": 10**13, "reason": "r"}, 422, "invalid_amount"),
+        ({"amount": "ten", "reason": "r"}, 422, "validation_error"),
+        ({"amount": 5, "kind": "gold", "reason": "r"}, 422, "validation_error"),
+        ({"amount": 5, "kind": "store_credit", "reason": "r"}, 422, "validation_error"),
+        ({"amount": 5}, 422, "validation_error"),
     ],
 )
 def test_bad_earn_requests_are_typed_and_write_nothing(api, customer, body, status, code):
@@ -76,7 +77,8 @@ def test_topup_in_the_wrong_currency_is_refused(api, customer):
     path = f"/customers/{customer.pk}/wallet/topup"
     wrong = post(api, path, {"amount_minor": 1_000_000, "currency": "USD"}, "t1")
     assert wrong.status_code == 422 and wrong.json()["code"] == "currency_mismatch"
-    right = post(api, path, {"amount_minor": 1_000_000, "currency": "KES", "bonus_bp": 500}, "t2")
+    right = post(api, path, {"amount_minor": 1_000_000, "currency": "KES", "bonus_bp": 500,
+                             "reason": "launch week"}, "t2")  # fmt: skip
     assert right.json()["notes"] == {"bonus": 50_000}
 
 
@@ -92,7 +94,7 @@ def test_adjust_is_for_managers_and_payout_only_for_cashback(api, api_for, busin
 
 def test_hold_then_post_by_operation_key(api, customer):
     base = f"/customers/{customer.pk}/wallet"
-    post(api, f"{base}/earn", {"amount": 100}, "e")
+    post(api, f"{base}/earn", {"amount": 100, "reason": "opening balance"}, "e")
     post(api, f"{base}/spend", {"amount": 70, "hold_minutes": 10}, "hold-1")
     assert api.get(base).json()["balances"]["points"]["available"] == 30
     assert api.post("/wallet/operations/hold-1/post").status_code == 200
@@ -101,11 +103,11 @@ def test_hold_then_post_by_operation_key(api, customer):
 
 
 def test_ledger_check_endpoint(api, customer):
-    post(api, f"/customers/{customer.pk}/wallet/earn", {"amount": 100}, "e9")
+    post(api, f"/customers/{customer.pk}/wallet/earn", {"amount": 100, "reason": "x"}, "e9")
     assert api.get("/wallet/check").json() == {"ok": True, "problems": []}
 
 
 def test_erased_customer_cannot_spend(api, customer):
     api.post(f"/customers/{customer.pk}/erase")
-    response = post(api, f"/customers/{customer.pk}/wallet/earn", {"amount": 5}, "x")
+    response = post(api, f"/customers/{customer.pk}/wallet/earn", {"amount": 5, "reason": "x"}, "x")
     assert response.status_code == 409 and response.json()["code"] == "customer_inactive"

@@ -125,7 +125,11 @@ def test_gifting_follows_the_program(business, customer, friend, key):
 
 def test_topup_with_five_percent_bonus_kept_apart(customer, key):
     posting = wallet.store_credit_topup(
-        customer=customer, amount_minor=1_000_000, idempotency_key=key(), bonus_bp=500
+        customer=customer,
+        amount_minor=1_000_000,
+        idempotency_key=key(),
+        bonus_bp=500,
+        reason="launch week",
     )
     assert posting.notes == {"bonus": 50_000}
     assert balance(customer, "store_credit") == 1_000_000

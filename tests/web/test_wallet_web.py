@@ -49,7 +49,8 @@ def test_cashier_cannot_adjust(business, staff_client):
 def test_customer_card_page_shows_balance_without_login(business, staff_client):
     customer = customer_create(business=business, name="Achieng", phone="0722111222")
     points_earn(customer=customer, amount=120, idempotency_key="e1")
-    store_credit_topup(customer=customer, amount_minor=100_000, idempotency_key="t1", bonus_bp=500)
+    store_credit_topup(customer=customer, amount_minor=100_000, idempotency_key="t1", bonus_bp=500,
+                       reason="launch week")  # fmt: skip
     staff_page = staff_client(business, Role.VIEWER).get(f"/customers/{customer.pk}/", headers=EN)
     link = re.search(r'href="(http://[^"]+/my/[^"]+)"', staff_page.content.decode()).group(1)
     path = link.split("testserver", 1)[1]
@@ -84,11 +85,14 @@ def test_owner_sets_loyalty_rules_and_cashier_donates_points(business, staff_cli
         "clawback": "absorb",
         "topup_bonus": "5",
         "point_value": "100",
+        "manager_daily_points": "2000",
+        "manager_daily_money": "1,500.50",
     }
-    owner.post("/settings/loyalty/", rules)
+    owner.post("/settings/loyalty/", rules, headers=EN)
     row = wallet_settings(business)
     assert (row.expiry_rule, row.expiry_n, row.pending_days) == ("days", 180, 7)
     assert (row.topup_bonus_bp, row.clawback, row.allow_gifting) == (500, "absorb", True)
+    assert (row.manager_daily_points, row.manager_daily_money_minor) == (2000, 150_050)
     bad = owner.post("/settings/loyalty/", {**rules, "expiry_n": "0"}, headers=EN)
     assert "expiry" in owner.get(bad["Location"], headers=EN).content.decode().lower()
     assert wallet_settings(business).expiry_n == 180

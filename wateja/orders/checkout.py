@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
@@ -38,7 +39,7 @@ from wateja.promotions.models import (
 )
 from wateja.promotions.selectors import budgets_for, cached_active, to_engine
 from wateja.promotions.services import codes_issue, normalize_code, referral_progress
-from wateja.tenants.models import Business, Location
+from wateja.tenants.models import ApiKey, Business, Location
 from wateja.wallet import services as wallet
 from wateja.wallet.models import Kind
 
@@ -483,6 +484,8 @@ def checkout_reserve(
     customer: Customer | None,
     location: Location | None = None,
     now: dt.datetime | None = None,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
 ) -> Checkout:
     """Hold what the sale needs for RESERVATION_MINUTES: one-time codes, budgets and the
     points the customer pays with. The same key again returns the same reservation."""
@@ -575,6 +578,9 @@ def checkout_reserve(
                 idempotency_key=hold_key,
                 reference=f"checkout:{key}",
                 hold_minutes=RESERVATION_MINUTES,
+                actor=actor,
+                api_key=api_key,
+                location_id=location.pk if location else None,
                 now=now,
             )
     return checkout
@@ -594,7 +600,14 @@ def _same_reservation(business: Business, key: str, fingerprint: str) -> Checkou
 
 
 @transaction.atomic
-def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = None) -> Order:
+def checkout_commit(
+    *,
+    business: Business,
+    key: str,
+    now: dt.datetime | None = None,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+) -> Order:
     """Record the sale: the order and its lines, the points paid (posted from the hold) and
     earned, the cashback, code and budget use, next-order coupons, referral progress and the
     customer's timeline. Committing twice returns the same order."""
@@ -661,7 +674,7 @@ def checkout_commit(*, business: Business, key: str, now: dt.datetime | None = N
             PromoCode.objects.filter(pk=redemption.code_id).update(uses_count=F("uses_count") + 1)
     redemptions.update(status=RedemptionStatus.COMMITTED, order_id=order.pk)
     if customer is not None:
-        _reward(business, customer, checkout, order, reference, now)
+        _reward(business, customer, checkout, order, reference, now, (actor, api_key))
     checkout.status, checkout.order = CheckoutStatus.COMMITTED, order
     checkout.save(update_fields=["status", "order", "evaluation"])
     return order
@@ -674,25 +687,25 @@ def _reward(
     order: Order,
     reference: str,
     now: dt.datetime,
+    by: tuple[User | None, ApiKey | None],
 ) -> None:
     ev = checkout.evaluation
-    if ev["points_to_earn"] > 0:
-        wallet.points_earn(
-            customer=customer,
-            amount=ev["points_to_earn"],
-            idempotency_key=f"checkout:{checkout.key}:earn",
-            reference=reference,
-            now=now,
-        )
-    if ev["cashback_minor"] > 0:
-        wallet.points_earn(
-            customer=customer,
-            amount=ev["cashback_minor"],
-            kind=Kind.CASHBACK,
-            idempotency_key=f"checkout:{checkout.key}:cashback",
-            reference=reference,
-            now=now,
-        )
+    for kind, amount, suffix in (
+        (Kind.POINTS, ev["points_to_earn"], "earn"),
+        (Kind.CASHBACK, ev["cashback_minor"], "cashback"),
+    ):
+        if amount > 0:
+            wallet.points_earn(
+                customer=customer,
+                amount=amount,
+                kind=kind,
+                idempotency_key=f"checkout:{checkout.key}:{suffix}",
+                reference=reference,
+                now=now,
+                actor=by[0],
+                api_key=by[1],
+                location_id=order.location_id,
+            )
     for applied in ev["applied"]:
         for n, effect in enumerate(applied["effects"]):
             if effect["kind"] == "issue_coupon":

@@ -241,7 +241,13 @@ def orders_export_section(customer: Customer) -> tuple[str, Any]:
 
 
 def order_refund(
-    *, order: Order, amount_minor: int, refund_id: str, now: dt.datetime | None = None
+    *,
+    order: Order,
+    amount_minor: int,
+    refund_id: str,
+    now: dt.datetime | None = None,
+    actor: Any = None,
+    api_key: Any = None,
 ) -> Order:
     """Refund part or all of an order: record it and reverse, in proportion, the points it
     earned and the balance it spent (through the wallet), from the order's own figures read
@@ -270,6 +276,9 @@ def order_refund(
                 refunded_now=amount_minor,
                 order_total=locked.total_minor,
                 now=now,
+                actor=actor,
+                api_key=api_key,
+                location_id=locked.location_id,
             )
         except AmountInvalid:
             raise ValidationFailed.fields(

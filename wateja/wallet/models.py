@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
+from wateja.tenants.models import ApiKey, Location
 from wateja.tenants.scoping import BusinessOwned
 
 
@@ -76,6 +77,26 @@ class Account(BusinessOwned):
         return self.balance - self.pending_debits
 
 
+# what each kind of transfer is called where people read a wallet's history
+TRANSFER_LABELS = {
+    "earn": _("Earned on a purchase"),
+    "grant": _("Given by hand"),
+    "spend": _("Spent"),
+    "adjust": _("Correction"),
+    "gift": _("Gift between customers"),
+    "topup": _("Top-up"),
+    "topup_bonus": _("Top-up bonus"),
+    "payout": _("Paid out"),
+    "donate": _("Donated"),
+    "expire": _("Expired"),
+    "refund_reverse": _("Taken back by a refund"),
+    "refund_reverse_cashback": _("Taken from cashback by a refund"),
+    "refund_return": _("Given back by a refund"),
+    "earn_remainder": _("Earned, less a refund"),
+    "merge": _("Moved when two records were merged"),
+}
+
+
 class TransferStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     POSTED = "posted", _("Posted")
@@ -90,8 +111,15 @@ class Operation(BusinessOwned):
     action = models.CharField(max_length=30)
     request_hash = models.CharField(max_length=64)
     result = models.JSONField(default=dict)
+    # who did it (a staff member or an API key; neither: the product itself) and where
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
@@ -193,6 +221,16 @@ class WalletSettings(BusinessOwned):
     max_money_minor_per_operation = models.BigIntegerField(default=100_000_000)
     topup_bonus_bp = models.PositiveIntegerField(
         default=0, help_text=_("bonus store credit on top-ups, in basis points (500 = 5%)")
+    )
+    manager_daily_points = models.BigIntegerField(
+        default=50_000,
+        help_text=_("points one manager may give by hand in a day (owners have no limit)"),
+    )
+    manager_daily_money_minor = models.BigIntegerField(
+        default=5_000_000,
+        help_text=_(
+            "cashback and store credit one manager may give by hand in a day, in minor units"
+        ),
     )
     point_value_minor = models.PositiveIntegerField(
         default=100, help_text=_("what one point is worth when paying, in minor units")

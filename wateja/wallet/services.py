@@ -33,6 +33,7 @@ from wateja.core.money import percent_of
 from wateja.customers.models import Customer
 from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.services import audit_record
+from wateja.wallet import manual
 from wateja.wallet.models import (
     MONEY_KINDS,
     Account,
@@ -423,6 +424,8 @@ def _begin(
     payload: dict[str, Any],
     *,
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
     reason: str = "",
     reference: str = "",
 ) -> tuple[Operation, Posting | None]:
@@ -441,6 +444,8 @@ def _begin(
         action=action,
         request_hash=digest,
         actor=actor if actor is not None and actor.is_authenticated else None,
+        api_key=api_key,
+        location_id=location_id,
         reason=reason,
         reference=reference,
     )
@@ -737,29 +742,134 @@ def points_earn(
     reference: str = "",
     pending_days: int | None = None,
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Posting:
-    """Credit points (or cashback) to a customer. With a return window the credit stays
-    pending and posts itself when the window ends."""
+    """Credit points (or cashback) that a sale earned. With a return window the credit stays
+    pending and posts itself when the window ends. Value given by hand is `points_grant`."""
+    return _earn(
+        customer=customer,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        action="earn",
+        reason=reason,
+        reference=reference,
+        pending_days=pending_days,
+        actor=actor,
+        api_key=api_key,
+        location_id=location_id,
+        now=now,
+    )
+
+
+@_operation
+@transaction.atomic
+def points_grant(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    reason: str,
+    kind: str = Kind.POINTS,
+    reference: str = "",
+    pending_days: int | None = None,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Posting:
+    """Points or cashback given by hand, outside a sale: a manager's action with a reason,
+    within the daily limit, audited. A refund of an order never takes a grant back."""
+    business = customer.business
+    reason = manual.reason_required(reason)
+    manual.manager_required(business, actor, api_key)
+    now = now or timezone.now()
+    posting = _earn(
+        customer=customer,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        action="grant",
+        reason=reason,
+        reference=reference,
+        pending_days=0 if pending_days is None else pending_days,
+        actor=actor,
+        api_key=api_key,
+        location_id=location_id,
+        now=now,
+        limit_check=True,
+    )
+    if not posting.replayed:
+        audit_record(
+            business=business,
+            action="wallet.grant",
+            object_type="customer",
+            object_id=customer.pk,
+            actor=actor,
+            api_key=api_key,
+            details={
+                "kind": kind,
+                "amount": amount,
+                "reason": reason,
+                "operation": posting.operation_id,
+            },
+        )
+    return posting
+
+
+def _earn(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    kind: str,
+    action: str,
+    reason: str,
+    reference: str,
+    pending_days: int | None,
+    actor: User | None,
+    location_id: int | None,
+    now: dt.datetime | None,
+    api_key: ApiKey | None = None,
+    limit_check: bool = False,
+) -> Posting:
     kind = _kind(kind)
+    if kind not in (Kind.POINTS, Kind.CASHBACK):
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"kind": _("Earn points or cashback only.")}
+        )
     business = customer.business
     amount = _amount(business, kind, amount)
     now = now or timezone.now()
     operation, replay = _begin(
         business.pk,
         idempotency_key,
-        "earn",
+        action,
         {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reason=reason,
         reference=reference,
     )
     if replay:
         return replay
     _check_customer_active(customer)
-    days = wallet_settings(business).pending_days if pending_days is None else pending_days
     held = _hold(business.pk, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)], now=now)
-    posting = Posting(operation_id=operation.pk, action="earn")
+    if limit_check:  # under the lock of the customer's accounts
+        manual.daily_limit_check(
+            business=business,
+            limits=wallet_settings(business),
+            actor=actor,
+            api_key=api_key,
+            kind=kind,
+            amount=amount,
+            now=now,
+        )
+    days = wallet_settings(business).pending_days if pending_days is None else pending_days
+    posting = Posting(operation_id=operation.pk, action=action)
     _transfer(
         operation,
         posting,
@@ -767,7 +877,7 @@ def points_earn(
         held.system(ISSUER[kind], kind),
         held.customer(customer, kind),
         amount,
-        "earn",
+        "grant" if action == "grant" else "earn",
         pending=days > 0,
         timeout_at=now + dt.timedelta(days=days) if days > 0 else None,
         on_timeout="post",
@@ -787,6 +897,8 @@ def balance_spend(
     reference: str = "",
     hold_minutes: int | None = None,
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Posting:
     """Spend from a customer's balance (points at checkout, store credit, cashback). With
@@ -801,6 +913,8 @@ def balance_spend(
         "hold" if hold_minutes else "spend",
         {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reference=reference,
     )
     if replay:
@@ -828,15 +942,44 @@ def balance_spend(
 @_operation
 @transaction.atomic
 def pending_resolve(
-    *, business: Business, operation_key: str, post: bool, now: dt.datetime | None = None
+    *,
+    business: Business,
+    operation_key: str,
+    post: bool,
+    now: dt.datetime | None = None,
+    reason: str = "",
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
 ) -> Posting:
     """Post or void every pending transfer of an earlier operation (a checkout hold, or
-    points waiting for the return window). Resolving twice changes nothing."""
+    points waiting for the return window). Resolving twice changes nothing. Posting points
+    before their return window ends is a manager's action with a reason, audited."""
     operation = Operation.objects.filter(business=business, key=operation_key).first()
     if operation is None:
         raise DomainError(_("No operation with this key."), code="not_found", status=404)
     now = now or timezone.now()
     pending = list(operation.transfers.filter(status=TransferStatus.PENDING))
+    early = [
+        t
+        for t in pending
+        if post and t.on_timeout == "post" and t.timeout_at is not None and t.timeout_at > now
+    ]
+    if early:
+        reason = manual.reason_required(reason)
+        manual.manager_required(business, actor, api_key)
+        audit_record(
+            business=business,
+            action="wallet.post_early",
+            object_type="operation",
+            object_id=operation.pk,
+            actor=actor,
+            api_key=api_key,
+            details={
+                "amount": sum(t.amount for t in early),
+                "reason": reason,
+                "window_ended_at": min(t.timeout_at for t in early).isoformat(),
+            },
+        )
     if post and any(
         t.on_timeout == "void" and t.timeout_at is not None and t.timeout_at < now for t in pending
     ):
@@ -885,15 +1028,19 @@ def balance_adjust(
     kind: str = Kind.POINTS,
     actor: User | None = None,
     api_key: ApiKey | None = None,
+    location_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Posting:
-    """A manager's correction: positive credits, negative debits. A reason is required and
-    the change is audited."""
+    """A manager's correction: positive credits, negative debits. A reason is required, the
+    change is audited and credits count toward the manager's daily limit."""
     kind = _kind(kind)
     business = customer.business
     if not reason or not reason.strip():
         raise ValidationFailed.fields(
             _("Some fields are not valid."), {"reason": _("Say why the balance changes.")}
         )
+    manual.manager_required(business, actor, api_key)
+    now = now or timezone.now()
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise AmountInvalid.fields(
             _("The amount is not valid."), {"amount": _("Enter a non-zero whole number.")}
@@ -905,14 +1052,29 @@ def balance_adjust(
         "adjust",
         {"customer": customer.pk, "amount": amount, "kind": kind, "reason": reason},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reason=reason,
     )
     if replay:
         return replay
     _check_customer_active(customer)
     held = _hold(
-        business.pk, customers=[(customer, kind)], systems=[(SystemAccount.ADJUSTMENT, kind)]
+        business.pk,
+        customers=[(customer, kind)],
+        systems=[(SystemAccount.ADJUSTMENT, kind)],
+        now=now,
     )
+    if amount > 0:
+        manual.daily_limit_check(
+            business=business,
+            limits=wallet_settings(business),
+            actor=actor,
+            api_key=api_key,
+            kind=kind,
+            amount=size,
+            now=now,
+        )
     system, account = held.system(SystemAccount.ADJUSTMENT, kind), held.customer(customer, kind)
     posting = Posting(operation_id=operation.pk, action="adjust")
     debit, credit = (system, account) if amount > 0 else (account, system)
@@ -932,7 +1094,14 @@ def balance_adjust(
 @_operation
 @transaction.atomic
 def points_gift(
-    *, sender: Customer, receiver: Customer, amount: int, idempotency_key: str
+    *,
+    sender: Customer,
+    receiver: Customer,
+    amount: int,
+    idempotency_key: str,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
 ) -> Posting:
     business = sender.business
     if not wallet_settings(business).allow_gifting:
@@ -947,6 +1116,9 @@ def points_gift(
         idempotency_key,
         "gift",
         {"from": sender.pk, "to": receiver.pk, "amount": amount},
+        actor=actor,
+        api_key=api_key,
+        location_id=location_id,
     )
     if replay:
         return replay
@@ -971,22 +1143,37 @@ def store_credit_topup(
     bonus_bp: int | None = None,
     reference: str = "",
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
 ) -> Posting:
     """A prepaid top-up: the money paid becomes store credit, and the program's bonus
-    (e.g. 5% → 500 on 10,000) is credited apart as bonus credit, which is never paid out."""
+    (e.g. 5% → 500 on 10,000) is credited apart as bonus credit, which is never paid out.
+    A bonus other than the program's is value given by hand: a manager's, with a reason,
+    within the daily limit, audited."""
     business = customer.business
     amount = _amount(business, Kind.STORE_CREDIT, amount_minor)
-    rate = wallet_settings(business).topup_bonus_bp if bonus_bp is None else bonus_bp
+    own_rate = wallet_settings(business).topup_bonus_bp
+    rate = own_rate if bonus_bp is None else bonus_bp
     if not 0 <= rate <= 10_000:
         raise ValidationFailed.fields(
             _("Some fields are not valid."), {"bonus_bp": _("Between 0 and 10000.")}
         )
+    chosen = rate != own_rate
+    if chosen:
+        reason = manual.reason_required(reason)
+        manual.manager_required(business, actor, api_key)
+    now = now or timezone.now()
     operation, replay = _begin(
         business.pk,
         idempotency_key,
         "topup",
         {"customer": customer.pk, "amount": amount, "bonus_bp": rate, "reference": reference},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
+        reason=reason if chosen else "",
         reference=reference,
     )
     if replay:
@@ -998,6 +1185,7 @@ def store_credit_topup(
         business.pk,
         customers=[(customer, Kind.STORE_CREDIT), (customer, Kind.BONUS_CREDIT)],
         systems=[paid_in, bonus_source],
+        now=now,
     )
     credit, bonus = (
         held.customer(customer, Kind.STORE_CREDIT),
@@ -1007,9 +1195,35 @@ def store_credit_topup(
     _transfer(operation, posting, held.by_pk, held.system(*paid_in), credit, amount, "topup")
     bonus_amount = percent_of(amount, rate, "down")
     if bonus_amount > 0:
+        if chosen:
+            manual.daily_limit_check(
+                business=business,
+                limits=wallet_settings(business),
+                actor=actor,
+                api_key=api_key,
+                kind=Kind.BONUS_CREDIT,
+                amount=bonus_amount,
+                now=now,
+            )
         source = held.system(*bonus_source)
         _transfer(operation, posting, held.by_pk, source, bonus, bonus_amount, "topup_bonus")
     posting.notes = {"bonus": bonus_amount}
+    if chosen:
+        audit_record(
+            business=business,
+            action="wallet.topup_bonus",
+            object_type="customer",
+            object_id=customer.pk,
+            actor=actor,
+            api_key=api_key,
+            details={
+                "bonus_bp": rate,
+                "program_bp": own_rate,
+                "bonus": bonus_amount,
+                "reason": reason,
+                "operation": operation.pk,
+            },
+        )
     return _finish_held(operation, posting, held)
 
 
@@ -1022,6 +1236,8 @@ def cashback_payout(
     idempotency_key: str,
     reference: str = "",
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
 ) -> Posting:
     """Cashback is money: pay it out (e.g. to M-Pesa). Points and bonus credit cannot."""
     return _to_system(
@@ -1033,6 +1249,8 @@ def cashback_payout(
         system=SystemAccount.PAYOUT,
         payload={"reference": reference},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reference=reference,
     )
 
@@ -1047,6 +1265,8 @@ def _to_system(
     system: str,
     payload: dict[str, Any],
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
     reason: str = "",
     reference: str = "",
 ) -> Posting:
@@ -1060,6 +1280,8 @@ def _to_system(
         action,
         {"customer": customer.pk, "amount": amount, **payload},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reason=reason,
         reference=reference,
     )
@@ -1156,6 +1378,9 @@ def order_refund_reverse(
     refunded_now: int,
     order_total: int,
     now: dt.datetime | None = None,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
 ) -> Posting:
     """Reverse, in proportion to the refunded amount, what an order earned (all its earn
     operations) and give back what it spent (its spend operations). Cumulative arithmetic
@@ -1172,6 +1397,9 @@ def order_refund_reverse(
         refund_key,
         "refund",
         {"reference": order_reference, "amount": refunded_now},
+        actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reference=order_reference,
     )
     if replay:
@@ -1615,6 +1843,8 @@ def points_donate(
     cause: str,
     idempotency_key: str,
     actor: User | None = None,
+    api_key: ApiKey | None = None,
+    location_id: int | None = None,
 ) -> Posting:
     """Turn points into a donation in the customer's name to a cause the business chose; the
     donation account shows what the business owes the cause."""
@@ -1632,6 +1862,8 @@ def points_donate(
         system=SystemAccount.DONATION,
         payload={"cause": cause},
         actor=actor,
+        api_key=api_key,
+        location_id=location_id,
         reason=cause,
     )
     if not posting.replayed:
@@ -1656,6 +1888,8 @@ WALLET_SETTING_FIELDS = (
     "clawback",
     "topup_bonus_bp",
     "point_value_minor",
+    "manager_daily_points",
+    "manager_daily_money_minor",
 )
 
 
@@ -1675,6 +1909,10 @@ def wallet_settings_update(*, business: Business, **values: Any) -> WalletSettin
         errors["clawback"] = _("Unknown value.")
     if not 0 <= row.topup_bonus_bp <= 10_000:
         errors["topup_bonus_bp"] = _("Between 0 and 10000.")
+    for name in ("manager_daily_points", "manager_daily_money_minor"):
+        value = getattr(row, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**15:
+            errors[name] = _("Enter a whole number, 0 or more.")
     if errors:
         raise ValidationFailed.fields(_("Some fields are not valid."), errors)
     row.save()

@@ -281,3 +281,9 @@ class WalletSettingsForm(forms.Form):
         label=_("Top-up bonus (%)"), min_value=0, max_value=100, decimal_places=2
     )
     point_value = forms.IntegerField(label=_("Value of a point (minor units)"), min_value=0)
+    manager_daily_points = forms.IntegerField(
+        label=_("Points a manager may give by hand in a day"), min_value=0, max_value=10**12
+    )
+    manager_daily_money = forms.CharField(
+        label=_("Cashback and store credit a manager may give by hand in a day"), max_length=30
+    )

@@ -7,11 +7,13 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
+from wateja.core.money import Money, MoneyError, format_money, parse_money
 from wateja.tenants.middleware import SESSION_KEY
 from wateja.tenants.models import ApiKey, Business, Location, Staff
 from wateja.tenants.roles import Role, role_at_least
@@ -79,6 +81,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _stored_currency(business: Business) -> str:
+    return str(Business.objects.values_list("currency", flat=True).get(pk=business.pk))
+
+
 def _wallet_form(business: Business, data: object = None) -> WalletSettingsForm:
     row = wallet_settings(business)
     initial = {
@@ -90,6 +96,13 @@ def _wallet_form(business: Business, data: object = None) -> WalletSettingsForm:
         "clawback": row.clawback,
         "topup_bonus": Decimal(row.topup_bonus_bp) / 100,
         "point_value": row.point_value_minor,
+        "manager_daily_points": row.manager_daily_points,
+        "manager_daily_money": format_money(
+            # the stored currency: a settings form being corrected may hold a bad one
+            Money(row.manager_daily_money_minor, _stored_currency(business)),
+            translation.get_language() or "en",
+            with_currency=False,
+        ),
     }
     return WalletSettingsForm(data, initial=initial)  # type: ignore[arg-type]
 
@@ -102,8 +115,19 @@ def wallet_rules(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
+            daily_money = parse_money(
+                data["manager_daily_money"],
+                _stored_currency(business),
+                translation.get_language() or "en",
+            ).amount_minor
+        except MoneyError:
+            messages.error(request, _("The amount is not valid."))
+            return redirect("web:settings")
+        try:
             wallet_settings_update(
                 business=business,
+                manager_daily_points=data["manager_daily_points"],
+                manager_daily_money_minor=daily_money,
                 expiry_rule=data["expiry_rule"],
                 expiry_n=data["expiry_n"] or 0,
                 expiry_date=data["expiry_date"],

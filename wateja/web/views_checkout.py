@@ -149,8 +149,20 @@ def pos_complete(request: HttpRequest) -> HttpResponse:
     key = f"pos:{request.POST.get('checkout_key', '')}"
     if not problems:
         try:
-            checkout_reserve(business=business, key=key, sale=sale, customer=customer)
-            order = checkout_commit(business=business, key=key)
+            staff = request.staff  # type: ignore[attr-defined]
+            checkout_reserve(
+                business=business,
+                key=key,
+                sale=sale,
+                customer=customer,
+                location=staff.location if staff else None,
+                actor=request.user,  # type: ignore[arg-type]
+            )
+            order = checkout_commit(
+                business=business,
+                key=key,
+                actor=request.user,  # type: ignore[arg-type]
+            )
         except DomainError as error:
             problems += error_lines(error)
         else:

@@ -53,6 +53,11 @@ def wallet_context(customer: Customer) -> dict[str, object]:
     }
 
 
+def _location_id(request: HttpRequest) -> int | None:
+    staff = getattr(request, "staff", None)
+    return staff.location_id if staff is not None else None
+
+
 @require_POST
 @staff_required(Role.MANAGER)
 def adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -75,6 +80,7 @@ def adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             idempotency_key=f"web-adjust:{request.POST.get('key', '')}",
             actor=request.user,  # type: ignore[arg-type]
+            location_id=_location_id(request),
         )
     except (ValueError, MoneyError):
         messages.error(request, _("The amount is not valid."))
@@ -99,6 +105,7 @@ def donate(request: HttpRequest, customer_id: int) -> HttpResponse:
             cause=request.POST.get("cause", ""),
             idempotency_key=f"web-donate:{request.POST.get('key', '')}",
             actor=request.user,  # type: ignore[arg-type]
+            location_id=_location_id(request),
         )
     except ValueError:
         messages.error(request, _("Points must be a whole number."))

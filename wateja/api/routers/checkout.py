@@ -336,6 +336,7 @@ def sale_reserve(
         sale=sale,
         customer=customer,
         location=location,
+        api_key=request.auth,  # type: ignore[attr-defined]
     )
     return Status(201, _checkout_out(checkout))
 
@@ -353,7 +354,11 @@ def _checkout_out(checkout: Checkout) -> dict[str, Any]:
 @router.post("/checkout/{key}/commit")
 def sale_commit(request: HttpRequest, key: str) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
-    order = checkout_commit(business=current_business(request), key=key)
+    order = checkout_commit(
+        business=current_business(request),
+        key=key,
+        api_key=request.auth,  # type: ignore[attr-defined]
+    )
     return _order_out(order)
 
 
@@ -375,5 +380,10 @@ def order_refund_post(
     require_role(request, Role.CASHIER)
     key = client_key(required_key(idempotency_key))
     order = get_owned(Order, current_business(request), pk=order_id)
-    refunded = order_refund(order=order, amount_minor=payload.amount_minor, refund_id=key)
+    refunded = order_refund(
+        order=order,
+        amount_minor=payload.amount_minor,
+        refund_id=key,
+        api_key=request.auth,  # type: ignore[attr-defined]
+    )
     return _order_out(refunded)

@@ -54,11 +54,15 @@ class HistoryOut(Schema):
     id: int
     at: datetime
     code: str
+    label: str = Field(description="the code, in the request's language")
     kind: str
     amount: int
     status: str
+    status_label: str
     reason: str
     reference: str
+    by: str = Field(description="the staff member or API key that did it; empty: the product")
+    location: str
 
 
 class WalletOut(Schema):
@@ -99,7 +103,14 @@ class MoneyIn(StrictSchema):
     amount_minor: int
     currency: str = Field(min_length=3, max_length=3)
     reference: str = Field("", max_length=100)
-    bonus_bp: int | None = Field(None, ge=0, le=10_000)
+    bonus_bp: int | None = Field(
+        None, ge=0, le=10_000, description="another bonus than the program's: manager, reason"
+    )
+    reason: str = Field("", max_length=300)
+
+
+class ResolveIn(StrictSchema):
+    reason: str = Field("", max_length=300, description="needed to post points early")
 
 
 class DonateIn(StrictSchema):
@@ -121,6 +132,11 @@ class RefundIn(StrictSchema):
 class CheckOut(Schema):
     ok: bool
     problems: list[str]
+
+
+def _key(request: HttpRequest) -> ApiKey:
+    key: ApiKey = request.auth  # type: ignore[attr-defined]
+    return key
 
 
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
@@ -157,13 +173,11 @@ def wallet_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 def wallet_earn(
     request: HttpRequest, customer_id: int, payload: EarnIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
-    require_role(request, Role.CASHIER)
-    if payload.kind not in (Kind.POINTS, Kind.CASHBACK):
-        raise ValidationFailed.fields(
-            _("Some fields are not valid."), {"kind": _("Earn points or cashback only.")}
-        )
+    """Points or cashback given by hand, outside a sale (a sale earns through the checkout):
+    a manager's action with a reason, within the daily limit, audited."""
+    require_role(request, Role.MANAGER)
     return _out(
-        wallet.points_earn(
+        wallet.points_grant(
             customer=_customer(request, customer_id),
             amount=payload.amount,
             kind=payload.kind,
@@ -171,6 +185,7 @@ def wallet_earn(
             reference=payload.reference,
             reason=payload.reason,
             pending_days=payload.pending_days,
+            api_key=_key(request),
         )
     )
 
@@ -188,16 +203,23 @@ def wallet_spend(
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
             reference=payload.reference,
             hold_minutes=payload.hold_minutes,
+            api_key=_key(request),
         )
     )
 
 
 @router.post("/wallet/operations/{key}/post", response=PostingOut)
-def wallet_post(request: HttpRequest, key: str) -> dict[str, Any]:
+def wallet_post(request: HttpRequest, key: str, payload: ResolveIn | None = None) -> dict[str, Any]:
+    """Post a hold, or points still in their return window (a manager's action, with a
+    reason)."""
     require_role(request, Role.CASHIER)
     return _out(
         wallet.pending_resolve(
-            business=current_business(request), operation_key=wallet.client_key(key), post=True
+            business=current_business(request),
+            operation_key=wallet.client_key(key),
+            post=True,
+            reason=payload.reason if payload else "",
+            api_key=_key(request),
         )
     )
 
@@ -207,7 +229,10 @@ def wallet_void(request: HttpRequest, key: str) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
     return _out(
         wallet.pending_resolve(
-            business=current_business(request), operation_key=wallet.client_key(key), post=False
+            business=current_business(request),
+            operation_key=wallet.client_key(key),
+            post=False,
+            api_key=_key(request),
         )
     )
 
@@ -217,7 +242,6 @@ def wallet_adjust(
     request: HttpRequest, customer_id: int, payload: AdjustIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
     require_role(request, Role.MANAGER)
-    api_key: ApiKey = request.auth  # type: ignore[attr-defined]
     return _out(
         wallet.balance_adjust(
             customer=_customer(request, customer_id),
@@ -225,7 +249,7 @@ def wallet_adjust(
             kind=payload.kind,
             reason=payload.reason,
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
-            api_key=api_key,
+            api_key=_key(request),
         )
     )
 
@@ -241,6 +265,7 @@ def wallet_gift(
             receiver=_customer(request, payload.to_customer_id),
             amount=payload.amount,
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
+            api_key=_key(request),
         )
     )
 
@@ -256,8 +281,10 @@ def wallet_topup(
             customer=_customer(request, customer_id),
             amount_minor=payload.amount_minor,
             bonus_bp=payload.bonus_bp,
+            reason=payload.reason,
             reference=payload.reference,
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
+            api_key=_key(request),
         )
     )
 
@@ -274,6 +301,7 @@ def wallet_payout(
             amount_minor=payload.amount_minor,
             reference=payload.reference,
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
+            api_key=_key(request),
         )
     )
 
@@ -289,6 +317,7 @@ def wallet_donate(
             amount=payload.amount,
             cause=payload.cause,
             idempotency_key=wallet.client_key(required_key(idempotency_key)),
+            api_key=_key(request),
         )
     )
 
@@ -305,7 +334,9 @@ def wallet_refund(
     key = wallet.client_key(required_key(idempotency_key))
     order = _order(business, payload.order_reference)
     earlier = wallet.operation_posting(business, key)
-    order_refund(order=order, amount_minor=payload.amount_minor, refund_id=key)
+    order_refund(
+        order=order, amount_minor=payload.amount_minor, refund_id=key, api_key=_key(request)
+    )
     posting = wallet.operation_posting(business, key)
     assert posting is not None  # the refund above stored it, or an earlier call did
     return {**posting.as_dict(), "replayed": earlier is not None}
