@@ -231,16 +231,32 @@ def _lines(business: Business, rng: random.Random) -> tuple[dict[str, Any], ...]
 
 
 def _sales(business: Business, rng: random.Random, customers: list[Customer]) -> None:
-    """A day of sales at the till through the real checkout."""
+    """A day of sales at the till through the real checkout: some customers pay part of the
+    bill with their points (the café) or their store credit (the flower shop), and the
+    cashier at the first branch rings them up."""
+    from wateja.tenants.models import Location, Staff
+
+    location = Location.objects.for_business(business).order_by("pk").first()
+    cashier = (
+        Staff.objects.for_business(business).filter(role="cashier").select_related("user").first()
+    )
     for n in range(25):
         customer = rng.choice(customers) if rng.random() < 0.8 else None
         codes = ("KARIBU",) if business.currency == "KES" and n % 5 == 0 else ()
+        pays_with_balance = customer is not None and n % 3 == 0
         sale = SaleInput(
             currency=business.currency,
             lines=_lines(business, rng),
             codes=codes,
             flags=("own_cup",) if n % 4 == 0 else (),
+            points_to_spend=100 if pays_with_balance and business.currency == "KES" else 0,
+            store_credit_to_spend_minor=(
+                500_000 if pays_with_balance and business.currency != "KES" else 0
+            ),
         )
         key = f"demo-sale:{business.pk}:{n}"
-        checkout_reserve(business=business, key=key, sale=sale, customer=customer)
-        checkout_commit(business=business, key=key)
+        by = cashier.user if cashier else None
+        checkout_reserve(
+            business=business, key=key, sale=sale, customer=customer, location=location, actor=by
+        )
+        checkout_commit(business=business, key=key, actor=by)

@@ -21,6 +21,7 @@ from wateja.wallet.services import (
     balances,
     expire_due,
     points_earn,
+    points_grant,
     store_credit_topup,
     wallet_settings,
 )
@@ -137,6 +138,22 @@ def wallet_extras(business: Business, rng: random.Random, customers: list[Custom
                 amount_minor=rng.choice([10_000, 20_000, 50_000]) * 100,
                 idempotency_key=f"topup:{customer.pk}",
             )
+    from wateja.tenants.models import Staff
+
+    manager = Staff.objects.for_business(business).filter(role="manager").first()
+    if manager is not None and customers:
+        # value given by hand: a manager's, with a reason, audited and within the daily limit
+        points_grant(
+            customer=customers[0],
+            amount=200 if business.currency == "KES" else 5_000,
+            kind=Kind.POINTS if business.currency == "KES" else Kind.CASHBACK,
+            reason="Sorry for the wait on Saturday"
+            if business.currency == "KES"
+            else "Ներողություն ուշացած առաքման համար",
+            idempotency_key="demo:goodwill",
+            actor=manager.user,
+            location_id=manager.location_id,
+        )
     from wateja.orders.services import order_refund
 
     refunded = Order.objects.for_business(business).filter(customer__isnull=False).order_by("?")[:3]
