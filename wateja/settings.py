@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "wateja.tenants",
+    "wateja.catalog",
     "wateja.customers",
     "wateja.wallet",
     "wateja.promotions",

@@ -215,13 +215,16 @@ def guess_mapping(
     headers: Sequence[object],
     samples: Sequence[Sequence[object]] = (),
     extra_synonyms: Mapping[str, Iterable[str]] | None = None,
+    fields: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[int, str]:
     """{column index: field} for the columns we recognise; each field is used at most once.
 
-    Headers are compared through `normalize_header` against `SYNONYMS` (plus
-    ``extra_synonyms``, e.g. our own export's translated headers). Columns whose header says
-    nothing are guessed from ``samples`` (the first data rows): e-mail or phone values."""
-    synonyms: dict[str, set[str]] = {name: set(words) for name, words in SYNONYMS.items()}
+    Headers are compared through `normalize_header` against `SYNONYMS` (or ``fields``, the
+    synonyms of another kind of sheet, e.g. a product catalogue; plus ``extra_synonyms``,
+    e.g. our own export's translated headers). Columns whose header says nothing are guessed
+    from ``samples`` (the first data rows): e-mail or phone values."""
+    base = SYNONYMS if fields is None else fields
+    synonyms: dict[str, set[str]] = {name: set(words) for name, words in base.items()}
     for name, words in (extra_synonyms or {}).items():
         if name in synonyms:
             synonyms[name].update(w for w in (normalize_header(x) for x in words) if w)
@@ -245,6 +248,8 @@ def guess_mapping(
                 continue
             column = [cell_text(row[index]) if index < len(row) else "" for row in samples]
             for name, pattern, digits in (("email", _EMAIL_LIKE, 0), ("phone", _PHONE_LIKE, 7)):
+                if name not in synonyms:
+                    continue
                 if name not in mapping.values() and _looks_like(column, pattern, digits):
                     mapping[index] = name
                     break
@@ -766,8 +771,10 @@ class SheetReader:
         delimiter: str = "",
         extra_synonyms: Mapping[str, Iterable[str]] | None = None,
         header_row: int | None = None,
+        fields: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.path = path
+        self.fields = fields  # the header synonyms of the sheet's kind (None: customers)
         self.file_format = file_format
         self.encoding = encoding
         self.delimiter = delimiter
@@ -922,7 +929,11 @@ class SheetReader:
             )
         else:
             scores = [
-                len(guess_mapping([cell_text(c) for c in cells], (), self.extra_synonyms))
+                len(
+                    guess_mapping(
+                        [cell_text(c) for c in cells], (), self.extra_synonyms, self.fields
+                    )
+                )
                 for _n, cells in head[:HEADER_SCAN_ROWS]
             ]
             position = scores.index(max(scores)) if max(scores) > 0 else 0
@@ -948,7 +959,7 @@ class SheetReader:
             delimiter=self.delimiter,
             sheet=self.sheet_title,
         )
-        self.guessed = guess_mapping(headers, samples, self.extra_synonyms)
+        self.guessed = guess_mapping(headers, samples, self.extra_synonyms, self.fields)
         self._buffer = data
         self.has_data = bool(data)
 

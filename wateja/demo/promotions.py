@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from wateja.catalog.services import product_save
 from wateja.customers.models import Customer
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_reserve
 from wateja.promotions.models import Promotion
@@ -47,7 +48,43 @@ def _offer(
     return promotion_set_status(promotion=promotion, status="active")
 
 
+# names in the customers' other languages, barcodes of the packed goods, the till's grid
+CATALOGUE_EXTRAS: dict[str, dict[str, Any]] = {
+    "espresso": {"names": {"sw": "Kahawa chungu"}, "favourite": True},
+    "latte": {"names": {"sw": "Kahawa ya maziwa"}, "favourite": True},
+    "chai": {"names": {"en": "Ginger tea"}, "favourite": True},
+    "juice": {"names": {"sw": "Juisi ya pasheni"}, "favourite": True},
+    "mandazi": {"favourite": True},
+    "beans-500": {"barcode": "6161100100012", "names": {"sw": "Kahawa AA gramu 500"}},
+    "rose-red": {"names": {"hy": "Կարմիր վարդ", "ru": "Красная роза"}, "favourite": True},
+    "rose-white": {"names": {"hy": "Սպիտակ վարդ", "ru": "Белая роза"}, "favourite": True},
+    "tulip": {"names": {"hy": "Կակաչ", "ru": "Тюльпан"}, "favourite": True},
+    "bouquet-m": {"names": {"hy": "Ծաղկեփունջ, միջին", "ru": "Букет, средний"}},
+    "vase": {"names": {"hy": "Ապակե ծաղկաման", "ru": "Стеклянная ваза"},
+             "barcode": "4850001000017"},
+}  # fmt: skip
+LOOSE = {
+    "KES": ("beans-loose", "Kenya AA beans, loose", "beans", 220_000,
+            {"sw": "Kahawa AA, kwa kilo"}),
+    "AMD": ("petals", "Rose petals", "roses", 1_200_000,
+            {"hy": "Վարդի թերթիկներ", "ru": "Лепестки роз"}),
+}  # fmt: skip
+
+
+def seed_catalogue(business: Business) -> None:
+    """The menu as the business's catalogue, with one item weighed at the till (per kg)."""
+    menu = CAFE_MENU if business.currency == "KES" else FLOWER_MENU
+    for sku, name, category, price, grams in menu:
+        extras = CATALOGUE_EXTRAS.get(sku, {})
+        product_save(business=business, sku=sku, name=name, category=category.capitalize(),
+                     price_minor=price, weight_grams=grams, **extras)  # fmt: skip
+    sku, name, category, price, names = LOOSE[business.currency]
+    product_save(business=business, sku=sku, name=name, category=category.capitalize(),
+                 price_minor=price, unit="kg", names=names)  # fmt: skip
+
+
 def seed_promotions(business: Business, rng: random.Random, customers: list[Customer]) -> None:
+    seed_catalogue(business)
     if business.currency == "KES":
         _cafe(business)
     else:

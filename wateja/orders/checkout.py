@@ -18,6 +18,8 @@ from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from wateja.catalog.models import Product, Unit
+from wateja.catalog.services import text_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.rules import Cart, Context, CustomerFacts, Evaluation, Line, evaluate
 from wateja.core.rules.model import Budget, Rejection
@@ -46,6 +48,8 @@ from wateja.wallet.models import Kind
 RESERVATION_MINUTES = 15
 MAX_LINES = 500
 MAX_AMOUNT_MINOR = 10**13
+MAX_QUANTITY = 100_000
+MAX_WEIGHT_GRAMS = 10_000_000  # ten tonnes
 
 
 class ReservationExpired(Conflict):
@@ -96,21 +100,32 @@ def build_cart(business: Business, sale: SaleInput) -> Cart:
     if len(sale.lines) > MAX_LINES:
         errors["lines"] = _("At most %(count)s lines.") % {"count": MAX_LINES}
     lines = []
+    products = _catalogue_products(business, sale.lines)
     for n, raw in enumerate(sale.lines):
+        raw = _from_catalogue(raw, products, errors, n)
         quantity, price = raw.get("quantity", 1), raw.get("unit_price_minor")
         weight = raw.get("weight_grams", 0) or 0
         if not str(raw.get("sku", "")).strip():
             errors[f"lines.{n}.sku"] = _("Enter the item code.")
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
             errors[f"lines.{n}.quantity"] = _("The quantity must be a whole number above zero.")
-        if (
-            not isinstance(price, int)
-            or isinstance(price, bool)
-            or not 0 <= price <= MAX_AMOUNT_MINOR
-        ):
+        elif quantity > MAX_QUANTITY:
+            errors[f"lines.{n}.quantity"] = _("The quantity is too large.")
+        if price is None:
+            if not {f"lines.{n}.sku", f"lines.{n}.weight_grams"} & set(errors):
+                errors[f"lines.{n}.unit_price_minor"] = _(
+                    "Enter the price: the item is not in the catalogue."
+                )
+        elif not isinstance(price, int) or isinstance(price, bool) or price < 0:
             errors[f"lines.{n}.unit_price_minor"] = _("The price cannot be negative.")
-        if not isinstance(weight, int) or weight < 0:
+        elif price > MAX_AMOUNT_MINOR or (
+            isinstance(quantity, int) and price * max(quantity, 1) > MAX_AMOUNT_MINOR
+        ):
+            errors[f"lines.{n}.unit_price_minor"] = _("The amount is too large.")
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 0:
             errors[f"lines.{n}.weight_grams"] = _("The weight cannot be negative.")
+        elif weight > MAX_WEIGHT_GRAMS:
+            errors[f"lines.{n}.weight_grams"] = _("The weight is too large.")
         if not errors:
             lines.append(
                 Line(
@@ -141,6 +156,60 @@ def build_cart(business: Business, sale: SaleInput) -> Cart:
         lines=tuple(lines),
         total_only_minor=None if sale.lines else sale.total_minor,
     )
+
+
+def _catalogue_products(
+    business: Business, lines: tuple[dict[str, Any], ...]
+) -> dict[str, Product]:
+    """The catalogue's products for the codes on the lines (barcode or SKU, any case)."""
+    codes = {str(raw.get("sku", "")).strip() for raw in lines} - {""}
+    if not codes:
+        return {}
+    found: dict[str, Product] = {}
+    keys = {text_key(code) for code in codes}
+    for product in (
+        Product.objects.for_business(business)
+        .filter(Q(sku_key__in=keys) | Q(barcode__in=codes))
+        .select_related("category")
+    ):
+        found[product.sku_key] = product
+        if product.barcode:
+            found[product.barcode] = product
+    return found
+
+
+def _from_catalogue(
+    raw: dict[str, Any], products: dict[str, Product], errors: dict[str, Any], n: int
+) -> dict[str, Any]:
+    """A line with what the catalogue knows filled in: its own SKU spelling and category, the
+    name and price unless the line brings them (an outside till keeps its own prices). A
+    product sold by weight is one line of `weight_grams`, priced by its kg or g price."""
+    code = str(raw.get("sku", "")).strip()
+    product = products.get(code) or products.get(text_key(code))
+    if product is None:
+        return raw
+    line = {
+        **raw,
+        "sku": product.sku,
+        "name": raw.get("name") or product.name_in(translation.get_language() or "en"),
+        # the catalogue's category, as offers name it (they are spelled from the catalogue)
+        "category": product.category.name if product.category else raw.get("category", ""),
+    }
+    if product.by_weight:
+        grams = raw.get("weight_grams")
+        if not isinstance(grams, int) or isinstance(grams, bool) or grams <= 0:
+            errors[f"lines.{n}.weight_grams"] = _("Weigh the item: enter its weight in grams.")
+            return line
+        if line.get("unit_price_minor") is None and grams <= MAX_WEIGHT_GRAMS:
+            per = 1000 if product.unit == Unit.KG else 1
+            line["unit_price_minor"] = (product.price_minor * grams + per // 2) // per
+        line["quantity"] = 1
+    else:
+        if line.get("unit_price_minor") is None:
+            line["unit_price_minor"] = product.price_minor
+        if not line.get("weight_grams"):
+            line["weight_grams"] = product.weight_grams
+    return line
 
 
 def customer_facts(customer: Customer | None) -> CustomerFacts | None:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wateja.catalog.services import canonical_categories, canonical_skus
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.rules.model import Promotion as EnginePromotion
 from wateja.customers.models import Customer
@@ -135,9 +136,29 @@ def promotion_save(
         promotion = Promotion(business=business, created_by=created_by)
     for key, value in values.items():
         setattr(promotion, key, value)
+    if isinstance(promotion.params, dict):
+        promotion.params = catalogue_spelling(business, promotion.params)
     _validate(business, promotion)
     promotion.save()
     return promotion
+
+
+def catalogue_spelling(business: Business, params: dict[str, Any]) -> dict[str, Any]:
+    """An offer's item codes and categories as the catalogue spells them (matched in any
+    case), so "LATTE" in an offer and "latte" at the till are one product."""
+    out = dict(params)
+    if isinstance(out.get("skus"), list):
+        out["skus"] = canonical_skus(business, [str(s) for s in out["skus"]])
+    if isinstance(out.get("categories"), list):
+        out["categories"] = canonical_categories(business, [str(c) for c in out["categories"]])
+    if isinstance(out.get("sets"), list):
+        out["sets"] = [
+            {**entry, "skus": canonical_skus(business, [str(s) for s in entry["skus"]])}
+            if isinstance(entry, dict) and isinstance(entry.get("skus"), list)
+            else entry
+            for entry in out["sets"]
+        ]
+    return out
 
 
 def promotion_set_status(*, promotion: Promotion, status: str) -> Promotion:

@@ -118,12 +118,12 @@ class CustomerRef(StrictSchema):
 
 
 class LineIn(StrictSchema):
-    sku: str = Field(min_length=1, max_length=64)
+    sku: str = Field(min_length=1, max_length=64, description="SKU (any case) or barcode")
     name: str = Field("", max_length=200)
     category: str = Field("", max_length=64)
-    quantity: int
-    unit_price_minor: int
-    weight_grams: int = 0
+    quantity: int = 1
+    unit_price_minor: int | None = Field(None, description="default: the catalogue's price")
+    weight_grams: int = Field(0, description="each unit's weight; a weighed item's weight")
 
 
 class SaleIn(StrictSchema):

@@ -1,0 +1,9 @@
+"""Django app configuration for the product catalogue."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CatalogConfig(AppConfig):
+    name = "wateja.catalog"
+    verbose_name = _("Catalogue")
