@@ -43,6 +43,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(traveller.stop)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Counters kept in the cache (a till's wrong PINs) start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     clock = config.getoption("--clock")
     return f"clock moved to {clock}" if clock else None

@@ -166,7 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  Open:      {url}\n"
         f"  Log in:    {DEMO_USERNAME} / {DEMO_PASSWORD}"
         f"  (owner of {', '.join(summary['businesses'])})\n"
-        f"  Cashier:   cashier / cashier\n"
+        f"  Cashier:   cashier / cashier  (till PINs: cashier 2580, wanjiru 3691, manager 1397)\n"
         f"  API key:   {summary['api_key']}\n"
         f"  Try:       curl -H 'Authorization: Bearer {summary['api_key']}' {url}api/v1/business\n"
         f"  API docs:  {url}api/docs\n",
@@ -193,6 +193,33 @@ def cmd_apikey(args: argparse.Namespace) -> int:
         _print_error(error)
         return 2
     print(token)
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wateja.core.errors import DomainError
+    from wateja.tenants.models import Business
+    from wateja.tenants.staff import staff_create
+
+    business = Business.objects.filter(slug=args.business).first()
+    if business is None:
+        print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+        return 2
+    password = args.password or getpass.getpass("Password: ")
+    try:
+        staff = staff_create(
+            business=business,
+            username=args.username,
+            name=args.name or args.username,
+            role=args.role,
+            password=password,
+            pin=args.pin or "",
+        )
+    except DomainError as error:
+        _print_error(error)
+        return 2
+    print(f"{staff.user.get_username()} ({staff.role}) can now sign in to {business.name}.")
     return 0
 
 
@@ -326,6 +353,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="manager", choices=["owner", "manager", "cashier", "viewer"]
     )
     create.set_defaults(func=cmd_apikey)
+
+    staff = sub.add_parser("staff", help="the people who work for a business")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    add = staff_sub.add_parser("add", help="add a staff member who can sign in")
+    add.add_argument("--business", required=True, help="the business's short name (slug)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--name", help="their name as the screens show it")
+    add.add_argument("--role", default="cashier", choices=["manager", "cashier", "viewer"])
+    add.add_argument("--password", help="asked for when left out")
+    add.add_argument("--pin", help="4 to 6 digits, to switch at a shared till")
+    add.set_defaults(func=cmd_staff_add)
 
     stats = sub.add_parser(
         "recompute-stats", help="recompute customers' purchase figures from their orders"

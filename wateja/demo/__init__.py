@@ -14,6 +14,7 @@ from django.db import transaction
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.services import apikey_create, business_create, location_create, staff_add
+from wateja.tenants.staff import staff_pin_set
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
@@ -68,9 +69,19 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
     get_user_model().objects.filter(username=DEMO_USERNAME).update(
         is_staff=True, is_superuser=True, first_name="Amani"
     )
-    staff_add(business=cafe, username="cashier", role=Role.CASHIER, password="cashier")
-    staff_add(business=cafe, username="manager", role=Role.MANAGER, password="manager")
-    staff_add(business=flowers, username="anahit", role=Role.MANAGER, password="anahit")
+    cashier = staff_add(business=cafe, username="cashier", role=Role.CASHIER, password="cashier")
+    second = staff_add(
+        business=cafe,
+        username="wanjiru",
+        role=Role.CASHIER,
+        password="wanjiru",
+        first_name="Wanjiru",
+    )
+    manager = staff_add(business=cafe, username="manager", role=Role.MANAGER, password="manager")
+    anahit = staff_add(business=flowers, username="anahit", role=Role.MANAGER, password="anahit")
+    # till PINs, to switch cashiers at a shared till (printed by `wateja demo`)
+    for member, pin in ((cashier, "2580"), (second, "3691"), (manager, "1397"), (anahit, "4826")):
+        staff_pin_set(staff=member, pin=pin)
 
     _key, token = apikey_create(business=cafe, name="Demo POS", role=Role.MANAGER)
     apikey_create(business=flowers, name="Online shop", role=Role.MANAGER)

@@ -62,6 +62,12 @@ class Staff(BusinessOwned):
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="staff_members", verbose_name=_("works at")
+    )  # none: every location
+    active = models.BooleanField(_("active"), default=True)
+    # the till PIN, as a keyed digest (unique per business, so the PIN alone says who it is)
+    pin_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,7 +75,12 @@ class Staff(BusinessOwned):
         verbose_name_plural = _("staff")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "user"], name="staff_once_per_business")
+            models.UniqueConstraint(fields=["business", "user"], name="staff_once_per_business"),
+            models.UniqueConstraint(
+                fields=["business", "pin_digest"],
+                condition=~models.Q(pin_digest=""),
+                name="staff_pin_once_per_business",
+            ),
         ]
 
     def __str__(self) -> str:

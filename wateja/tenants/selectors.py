@@ -11,5 +11,7 @@ def memberships_for_user(user: Any) -> list[Staff]:
     if not user.is_authenticated:
         return []
     return list(
-        Staff.objects.filter(user=user).select_related("business").order_by("business__name")
+        Staff.objects.filter(user=user, active=True)
+        .select_related("business")
+        .order_by("business__name")
     )
