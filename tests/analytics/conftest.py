@@ -13,7 +13,8 @@ import time_machine
 
 from wateja.analytics.services import analytics_settings_update
 from wateja.customers.services import customer_create
-from wateja.orders.services import order_record, order_refund
+from wateja.orders.refunds import order_refund
+from wateja.orders.services import order_record
 from wateja.tenants.services import location_create
 from wateja.wallet.models import Lot
 from wateja.wallet.services import balance_spend, expire_due, points_earn

@@ -19,7 +19,7 @@ from wateja.orders.checkout import (
 )
 from wateja.orders.loyalty import referrals_qualify
 from wateja.orders.models import Order
-from wateja.orders.services import order_refund
+from wateja.orders.refunds import order_refund
 from wateja.promotions.models import PromoCode, Redemption
 from wateja.promotions.services import codes_issue, referral_attach, referral_code_for
 from wateja.wallet.models import Account

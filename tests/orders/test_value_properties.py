@@ -17,7 +17,7 @@ from wateja.core.ledger import refund_delta
 from wateja.customers.services import customer_create
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_reserve
 from wateja.orders.models import Order
-from wateja.orders.services import order_refund
+from wateja.orders.refunds import order_refund
 from wateja.promotions.services import promotion_save, promotion_set_status
 from wateja.tenants.models import AuditEvent
 from wateja.wallet import services as wallet

@@ -154,7 +154,7 @@ def wallet_extras(business: Business, rng: random.Random, customers: list[Custom
             actor=manager.user,
             location_id=manager.location_id,
         )
-    from wateja.orders.services import order_refund
+    from wateja.orders.refunds import order_refund
 
     refunded = Order.objects.for_business(business).filter(customer__isnull=False).order_by("?")[:3]
     for order in refunded:

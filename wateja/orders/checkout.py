@@ -1,6 +1,6 @@
 """The checkout flow: evaluate (a dry run, any number of times) → reserve (codes, budgets
 and points held with a time limit) → commit (order, ledger postings, code use, coupons,
-referral progress, timeline) → refund (orders.services.order_refund). Every step is
+referral progress, timeline) → refund (orders.refunds). Every step is
 idempotent on the checkout key; a one-time code can be reserved by one checkout only."""
 
 from __future__ import annotations
@@ -711,6 +711,8 @@ def checkout_commit(
         paid_store_credit_minor=paid.get("store_credit_minor", 0),
         placed_at=now,
         channel=checkout.request["sale"].get("channel", "store"),
+        cashier=actor if actor is not None and actor.is_authenticated else None,
+        api_key=api_key,
     )
     OrderLine.objects.bulk_create(
         [

@@ -3,6 +3,7 @@ checkout flow); the total, what was refunded and when are always known."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,7 @@ class OrderStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
+    VOIDED = "voided", _("Voided")
 
 
 class Order(BusinessOwned):
@@ -22,6 +24,17 @@ class Order(BusinessOwned):
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cashier"),
+    )
+    api_key = models.ForeignKey(
+        "tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the till system that rang it up, when it came through the API
     number = models.CharField(_("order number"), max_length=64)
     currency = models.CharField(max_length=3)
     subtotal_minor = models.BigIntegerField(_("subtotal"))
@@ -77,9 +90,60 @@ class OrderLine(BusinessOwned):
     unit_price_minor = models.BigIntegerField()
     discount_minor = models.BigIntegerField(default=0)
     weight_grams = models.PositiveIntegerField(default=0)
+    refunded_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def net_minor(self) -> int:
+        return self.quantity * self.unit_price_minor - self.discount_minor
+
+
+class RefundKind(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    VOID = "void", _("Void")
+
+
+class OrderRefund(BusinessOwned):
+    """One refund or void of an order: how much, of which lines, why, who did it, where,
+    and the manager who approved it when the amount needed one."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=6, choices=RefundKind.choices, default=RefundKind.REFUND)
+    amount_minor = models.BigIntegerField(_("refunded"))
+    money_minor = models.BigIntegerField(_("money refunded"))
+    lines = models.JSONField(default=list, blank=True)  # [{"line_id", "quantity"}]
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "key"], name="order_refund_key_once")
+        ]
+
+
+class TillSettings(BusinessOwned):
+    """How a business's tills handle refunds and voids."""
+
+    approval_above_minor = models.BigIntegerField(
+        _("refunds above this amount need a manager's PIN"), null=True, blank=True
+    )
+    void_minutes = models.PositiveIntegerField(
+        _("a cashier may void their own sale within (minutes)"), default=10
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["business"], name="till_settings_once")]
 
 
 class CheckoutStatus(models.TextChoices):

@@ -14,11 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
-from wateja.core.ledger import refund_delta
 from wateja.core.money import Money, format_money
 from wateja.customers.models import Customer, Interaction, InteractionKind
 from wateja.customers.services import interaction_add
-from wateja.orders.models import Order, OrderStatus
+from wateja.orders.models import Order
 from wateja.tenants.models import Business, Location
 
 
@@ -238,68 +237,3 @@ def orders_export_section(customer: Customer) -> tuple[str, Any]:
             for o in Order.objects.filter(customer=customer).order_by("placed_at")
         ],
     )
-
-
-def order_refund(
-    *,
-    order: Order,
-    amount_minor: int,
-    refund_id: str,
-    now: dt.datetime | None = None,
-    actor: Any = None,
-    api_key: Any = None,
-) -> Order:
-    """Refund part or all of an order: record it and reverse, in proportion, the points it
-    earned and the balance it spent (through the wallet), from the order's own figures read
-    under its lock. `refund_id` makes it happen once: a retry returns the order as the first
-    call left it; the same id for another order or amount is refused (409)."""
-    from wateja.wallet.services import AmountInvalid, order_refund_reverse
-
-    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
-        raise ValidationFailed.fields(
-            _("Some fields are not valid."),
-            {"amount_minor": _("The amount must be more than zero.")},
-        )
-    with transaction.atomic():
-        locked: Order = Order.objects.select_for_update().get(pk=order.pk)
-        if amount_minor > locked.total_minor:
-            raise ValidationFailed.fields(
-                _("Some fields are not valid."),
-                {"amount_minor": _("The refund is more than was paid.")},
-            )
-        try:
-            posting = order_refund_reverse(
-                business=locked.business,
-                order_reference=f"order:{locked.pk}",
-                refund_key=refund_id,
-                refunded_before=locked.refunded_minor,
-                refunded_now=amount_minor,
-                order_total=locked.total_minor,
-                now=now,
-                actor=actor,
-                api_key=api_key,
-                location_id=locked.location_id,
-            )
-        except AmountInvalid:
-            raise ValidationFailed.fields(
-                _("Some fields are not valid."),
-                {"amount_minor": _("The refund is more than was paid.")},
-            ) from None
-        if posting.replayed:
-            return locked
-        # each part of the payment comes back in proportion: the balances through the wallet
-        # (above), the money here; cumulative, so the money refunded never exceeds the money
-        # paid and a whole refund returns exactly all of it
-        locked.refunded_money_minor += refund_delta(
-            locked.paid_money_minor, locked.refunded_minor, amount_minor, locked.total_minor
-        )
-        locked.refunded_minor += amount_minor
-        locked.status = (
-            OrderStatus.REFUNDED
-            if locked.refunded_minor == locked.total_minor
-            else OrderStatus.PARTIALLY_REFUNDED
-        )
-        locked.save(update_fields=["refunded_minor", "refunded_money_minor", "status"])
-        if locked.customer_id:
-            customer_stats_recompute(business=locked.business, customer_ids=[locked.customer_id])
-    return locked

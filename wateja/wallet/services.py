@@ -1389,7 +1389,7 @@ def order_refund_reverse(
     program's clawback policy decides. Whatever the figures, no original transfer is ever
     given back or taken back beyond its own amount.
 
-    The figures come from the server's own order record (orders.services.order_refund, under
+    The figures come from the server's own order record (orders.refunds.order_refund, under
     the order's lock), never from a client."""
     now = now or timezone.now()
     operation, replay = _begin(

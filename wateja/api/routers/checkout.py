@@ -24,7 +24,7 @@ from wateja.orders.checkout import (
     checkout_reserve,
 )
 from wateja.orders.models import Checkout, Order
-from wateja.orders.services import order_refund
+from wateja.orders.refunds import order_refund, order_void, till_settings, till_settings_update
 from wateja.orders.simulation import simulate
 from wateja.promotions.models import Promotion, PromotionStatus, Tier
 from wateja.promotions.reports import code_usage_report
@@ -140,8 +140,29 @@ class SaleIn(StrictSchema):
     store_credit_to_spend_minor: int = Field(0, ge=0, description="capped like points")
 
 
+class RefundLineIn(StrictSchema):
+    line_id: int = Field(ge=1, le=2**53 - 1)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
 class RefundIn(StrictSchema):
-    amount_minor: int
+    amount_minor: int | None = Field(
+        None, ge=1, le=10**13, description="how much of the total; or give lines"
+    )
+    lines: list[RefundLineIn] | None = Field(None, max_length=500)
+    reason: str = Field("", max_length=300)
+    approver_pin: str = Field(
+        "", max_length=6, description="a manager's PIN, for a refund above the threshold"
+    )
+
+
+class VoidIn(StrictSchema):
+    reason: str = Field("", max_length=300)
+
+
+class TillSettingsIn(StrictSchema):
+    approval_above_minor: int | None = Field(None, ge=0, le=10**13)
+    void_minutes: int = Field(10, ge=0, le=1440)
 
 
 class SimulateIn(StrictSchema):
@@ -206,15 +227,32 @@ def _order_out(order: Order) -> dict[str, Any]:
         "refunded_money_minor": order.refunded_money_minor,
         "status": order.status,
         "placed_at": order.placed_at.isoformat(),
+        "cashier": order.cashier.get_username() if order.cashier else "",
+        "location_id": order.location_id,
         "lines": [
             {
+                "id": line.pk,
                 "sku": line.sku,
                 "name": line.name,
                 "quantity": line.quantity,
                 "unit_price_minor": line.unit_price_minor,
                 "discount_minor": line.discount_minor,
+                "refunded_quantity": line.refunded_quantity,
             }
             for line in order.lines.all()
+        ],
+        "refunds": [
+            {
+                "kind": refund.kind,
+                "amount_minor": refund.amount_minor,
+                "money_minor": refund.money_minor,
+                "lines": refund.lines,
+                "reason": refund.reason,
+                "by": refund.cashier.get_username() if refund.cashier else "",
+                "approved_by": refund.approved_by.get_username() if refund.approved_by else "",
+                "at": refund.created_at.isoformat(),
+            }
+            for refund in order.refunds.select_related("cashier", "approved_by")
         ],
     }
 
@@ -383,7 +421,40 @@ def order_refund_post(
     refunded = order_refund(
         order=order,
         amount_minor=payload.amount_minor,
+        lines=[line.dict() for line in payload.lines] if payload.lines is not None else None,
+        reason=payload.reason,
+        approver_pin=payload.approver_pin,
         refund_id=key,
         api_key=request.auth,  # type: ignore[attr-defined]
+        till=f"api:{request.auth.pk}",  # type: ignore[attr-defined]
     )
     return _order_out(refunded)
+
+
+@router.post("/orders/{order_id}/void")
+def order_void_post(
+    request: HttpRequest, order_id: int, payload: VoidIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    """Undo a sale just made (within the business's minutes): everything it moved goes back."""
+    require_role(request, Role.CASHIER)
+    order = get_owned(Order, current_business(request), pk=order_id)
+    voided = order_void(
+        order=order,
+        key=client_key(required_key(idempotency_key)),
+        reason=payload.reason,
+        api_key=request.auth,  # type: ignore[attr-defined]
+    )
+    return _order_out(voided)
+
+
+@router.get("/till/settings")
+def till_settings_get(request: HttpRequest) -> dict[str, Any]:
+    row = till_settings(current_business(request))
+    return {"approval_above_minor": row.approval_above_minor, "void_minutes": row.void_minutes}
+
+
+@router.put("/till/settings")
+def till_settings_put(request: HttpRequest, payload: TillSettingsIn) -> dict[str, Any]:
+    require_role(request, Role.MANAGER)
+    row = till_settings_update(business=current_business(request), **payload.dict())
+    return {"approval_above_minor": row.approval_above_minor, "void_minutes": row.void_minutes}

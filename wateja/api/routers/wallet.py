@@ -18,7 +18,7 @@ from wateja.api.schemas import StrictSchema
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
-from wateja.orders.services import order_refund
+from wateja.orders.refunds import order_refund
 from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
