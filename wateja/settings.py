@@ -89,7 +89,8 @@ WSGI_APPLICATION = "wateja.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # each screen family keeps its templates in its package: wateja/web/<family>/templates
+        "DIRS": sorted((BASE_DIR / "web").glob("*/templates")),
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -149,6 +150,13 @@ else:
         "immediate": False,
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+    # shared by every web worker process (counters such as a till's wrong PINs must be)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     }
 if os.environ.get("WATEJA_HUEY_IMMEDIATE") == "1":
     HUEY["immediate"] = True

@@ -32,7 +32,7 @@ def test_full_sale_with_code_and_points(demo_server, browser, screenshot_dir):
         demo_server,
         "POST",
         f"/customers/{customer['id']}/wallet/earn",
-        {"amount": 300},
+        {"amount": 300, "reason": "opening balance"},
         key=f"e2e-{phone}",
     )
 

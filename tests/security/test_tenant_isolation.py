@@ -10,12 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from wateja.catalog.models import Product
 from wateja.customers.models import Customer, Interaction, Segment
 from wateja.customers.segments import segment_save
 from wateja.customers.services import customer_create, interaction_add
 from wateja.orders.models import Checkout, Order
 from wateja.promotions.models import Promotion
-from wateja.tenants.models import ApiKey, Location
+from wateja.tenants.models import ApiKey, Location, Staff
 from wateja.tenants.services import apikey_create, location_create
 from wateja.wallet.models import Operation, Transfer
 
@@ -106,6 +107,19 @@ def _order(b):
     return order_record(business=b, number="THEIRS-1", total_minor=100)
 
 
+def _product(b):
+    from wateja.catalog.services import product_save
+
+    return product_save(business=b, sku="THEIR-SKU", name="Theirs", price_minor=100)
+
+
+def _staff(b):
+    from wateja.tenants.staff import staff_create
+
+    return staff_create(business=b, username=f"their-{b.pk}", name="Theirs", role="cashier",
+                        password="kahawa-tamu-2026")  # fmt: skip
+
+
 # (method, path template, factory of the other business's object, attribute for the path, body)
 ENDPOINTS = [
     ("GET", "/locations/{}", lambda b: location_create(business=b, name="Gyumri"), "pk", None),
@@ -180,6 +194,13 @@ ENDPOINTS = [
     ("GET", "/customers/{}/messages", _customer, "pk", None),
     ("POST", "/customers/{}/messages", _customer, "pk", {"template_id": 1}),
     ("POST", "/orders/{}/receipt", _order, "pk", {"channel": "sms"}),
+    ("POST", "/orders/{}/void", _order, "pk", {"reason": "x"}),
+    ("GET", "/products/{}", _product, "pk", None),
+    ("PATCH", "/products/{}", _product, "pk", {"price_minor": 1}),
+    ("GET", "/products/lookup/{}", _product, "sku", None),
+    ("PATCH", "/staff/{}", _staff, "pk", {"active": False}),
+    ("POST", "/staff/{}/password", _staff, "pk", {"password": "kahawa-tamu-2027"}),
+    ("POST", "/staff/{}/pin", _staff, "pk", {"pin": "2580"}),
 ]
 
 
@@ -207,6 +228,8 @@ def _snapshot():
         list(Checkout.objects.order_by("pk").values_list("pk", "status")),
         Location.objects.count(),
         _messaging_snapshot(),
+        list(Product.objects.order_by("pk").values_list("pk", "price_minor")),
+        list(Staff.objects.order_by("pk").values_list("pk", "active", "pin_digest")),
     )
 
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from wateja.web.charts import PALETTE, Series, bar_chart, heatmap, line_chart, nice_ticks
+from wateja.web.reports.charts import PALETTE, Series, bar_chart, heatmap, line_chart, nice_ticks
 
 NS = "{http://www.w3.org/2000/svg}"
 

@@ -32,7 +32,7 @@ from wateja.orders.services import order_record
 from wateja.tenants.roles import Role
 from wateja.tenants.services import location_create
 from wateja.wallet.services import balance_spend, points_earn
-from wateja.web.dashboard_export import bucket_kind, bucket_periods, compact_formatter
+from wateja.web.reports.dashboard_export import bucket_kind, bucket_periods, compact_formatter
 
 NAIROBI = zoneinfo.ZoneInfo("Africa/Nairobi")
 NOW = dt.datetime(2026, 3, 31, 15, 0, tzinfo=NAIROBI)

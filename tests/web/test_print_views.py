@@ -16,7 +16,7 @@ from wateja.customers.privacy import customer_erase
 from wateja.customers.services import consent_record, customer_create, tags_set
 from wateja.tenants.models import AuditEvent
 from wateja.tenants.roles import Role
-from wateja.web import views_print
+from wateja.web.customers import print_views as views_print
 
 EN = {"Accept-Language": "en"}
 

@@ -1,1 +1,1 @@
-"""Staff web screens (server-rendered templates + htmx) and customer-facing pages."""
+"""Staff screens (server-rendered templates + htmx) and customer pages, one package per family."""

@@ -26,14 +26,14 @@ def staff_required(minimum: str = Role.VIEWER) -> Callable[[View], View]:
             if staff is None:
                 return render(
                     request,
-                    "web/forbidden.html",
+                    "web/shell/forbidden.html",
                     {"reason": _("Your account does not belong to any business yet.")},
                     status=403,
                 )
             if not role_at_least(staff.role, minimum):
                 return render(
                     request,
-                    "web/forbidden.html",
+                    "web/shell/forbidden.html",
                     {
                         "reason": _("This page needs the %(role)s role.")
                         % {"role": Role(minimum).label}

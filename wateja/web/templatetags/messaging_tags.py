@@ -9,12 +9,12 @@ from django import template
 
 from wateja.customers.models import Customer
 from wateja.messaging.screens import customer_message_log as message_log
-from wateja.web.forms_messaging import LANGUAGE_NAMES
+from wateja.web.messages.forms import LANGUAGE_NAMES
 
 register = template.Library()
 
 
-@register.inclusion_tag("web/messaging/_customer_messages.html")
+@register.inclusion_tag("web/messages/_customer_messages.html")
 def customer_message_log(customer: Customer) -> dict[str, Any]:
     return {"entries": message_log(customer, limit=50), "customer": customer}
 

@@ -1,0 +1,398 @@
+"""Staff screens for the customer base: search, enrol, customer page with timeline, tasks,
+segments, duplicates and merge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wateja.analytics.value import customer_value
+from wateja.core.errors import DomainError, ValidationFailed
+from wateja.core.money import MoneyError, parse_money
+from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
+from wateja.customers.privacy import customer_data_export, customer_erase
+from wateja.customers.segments import segment_customers, segment_save
+from wateja.customers.selectors import (
+    active_customers,
+    consent_state,
+    customer_search,
+    duplicate_candidates,
+    open_tasks,
+    timeline,
+)
+from wateja.customers.services import (
+    DuplicateCustomer,
+    card_issue,
+    consent_record,
+    consent_text,
+    customer_enrol,
+    customer_merge,
+    customer_tags,
+    customer_update,
+    interaction_add,
+    tags_set,
+    task_update,
+)
+from wateja.messaging.automations import welcome_now
+from wateja.tenants.models import Business
+from wateja.tenants.roles import Role
+from wateja.tenants.scoping import get_owned
+from wateja.web.customers.forms import (
+    CustomerForm,
+    EnrolForm,
+    InteractionForm,
+    SegmentForm,
+    enrol_consents,
+)
+from wateja.web.customers.wallet_views import card_page_url, wallet_context
+from wateja.web.errors import apply_to_form
+from wateja.web.permissions import staff_required
+
+PAGE_SIZE = 50
+
+
+def _business(request: HttpRequest) -> Business:
+    return request.business  # type: ignore[attr-defined,no-any-return]
+
+
+def _customer_or_404(request: HttpRequest, customer_id: int) -> Customer:
+    try:
+        return get_owned(Customer, _business(request), pk=customer_id)
+    except DomainError:
+        raise Http404 from None
+
+
+@staff_required()
+def customer_list(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    query = request.GET.get("q", "").strip()
+    if query:
+        customers: Any = customer_search(business, query, limit=PAGE_SIZE)
+    else:
+        try:
+            before = int(request.GET.get("before", "0"))
+        except ValueError:
+            before = 0
+        queryset = active_customers(business).order_by("-pk")
+        if before:
+            queryset = queryset.filter(pk__lt=before)
+        customers = list(queryset.prefetch_related("cards")[: PAGE_SIZE + 1])
+    more = not query and len(customers) > PAGE_SIZE
+    customers = customers[:PAGE_SIZE]
+    context = {
+        "customers": customers,
+        "query": query,
+        "next_before": customers[-1].pk if more else None,
+        "total": active_customers(business).count(),
+        "task_count": open_tasks(business).count(),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/customers/_results.html", context)
+    return render(request, "web/customers/list.html", context)
+
+
+@staff_required(Role.CASHIER)
+def customer_new(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    form = EnrolForm(request.POST or None)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        consents = enrol_consents(data)
+        staff = request.staff  # type: ignore[attr-defined]
+        try:
+            customer, created = customer_enrol(
+                business=business,
+                consents=consents,
+                consent_source=ConsentSource.STAFF,
+                created_by=request.user,  # type: ignore[arg-type]
+                location=staff.location,
+                source=Source.WALK_IN,
+                **data,
+            )
+        except ValidationFailed as error:
+            apply_to_form(form, error)
+        else:
+            if created:
+                welcome_now(business=business)
+                messages.success(
+                    request,
+                    _("Customer enrolled. Card number: %(number)s")
+                    % {"number": customer.cards.get().number},
+                )
+                return redirect("web:customer_detail", customer_id=customer.pk)
+            existing = customer
+    return render(
+        request,
+        "web/customers/new.html",
+        {
+            "form": form,
+            "existing": existing,
+            "sms_text": consent_text(Channel.SMS, business),
+            "email_text": consent_text(Channel.EMAIL, business),
+        },
+    )
+
+
+@staff_required()
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    state = consent_state(customer)
+    card = customer.cards.filter(status="active").first()
+    return render(
+        request,
+        "web/customers/detail.html",
+        {
+            "customer": customer,
+            "card": card,
+            "cards": customer.cards.order_by("-id"),
+            "tags": customer_tags(customer),
+            "consents": [
+                (channel, state.get((channel.value, "marketing")))
+                for channel in (Channel.SMS, Channel.EMAIL)
+            ],
+            "timeline": timeline(customer),
+            "interaction_form": InteractionForm(),
+            "can_manage": _can(request, Role.MANAGER),
+            "can_edit": _can(request, Role.CASHIER),
+            "card_page_url": card_page_url(request, card) if card else "",
+            "customer_value": customer_value(customer),
+            **wallet_context(customer),
+        },
+    )
+
+
+def _can(request: HttpRequest, role: str) -> bool:
+    from wateja.tenants.roles import role_at_least
+
+    staff = request.staff  # type: ignore[attr-defined]
+    return staff is not None and role_at_least(staff.role, role)
+
+
+@staff_required(Role.CASHIER)
+def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    initial = {f: getattr(customer, f) for f in CustomerForm.base_fields if f != "tags"}
+    initial["tags"] = ", ".join(customer_tags(customer))
+    form = CustomerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(customer=customer, actor=request.user, **form.profile())  # type: ignore[arg-type]
+            tags_set(customer=customer, tags=form.tag_list())
+        except (ValidationFailed, DuplicateCustomer) as error:
+            apply_to_form(form, error)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:customer_detail", customer_id=customer.pk)
+    return render(request, "web/customers/edit.html", {"form": form, "customer": customer})
+
+
+@require_POST
+@staff_required(Role.CASHIER)
+def interaction_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        due = form.cleaned_data["due_at"]
+        due_at = (
+            dt.datetime.combine(
+                due, dt.time(18), tzinfo=zoneinfo.ZoneInfo(customer.business.timezone)
+            )
+            if due
+            else None
+        )
+        try:
+            interaction_add(
+                customer=customer,
+                kind=form.cleaned_data["kind"],
+                summary=form.cleaned_data["summary"],
+                body=form.cleaned_data["body"],
+                due_at=due_at,
+                owner=request.user if form.cleaned_data["kind"] != "note" else None,  # type: ignore[arg-type]
+                created_by=request.user,  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            messages.error(request, str(error.message))
+    else:
+        messages.error(request, _("Enter a summary."))
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+@require_POST
+@staff_required(Role.CASHIER)
+def task_status(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    try:
+        task = get_owned(Interaction, _business(request), pk=interaction_id)
+        task_update(task=task, status=request.POST.get("status", ""))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(request.POST.get("next") or "web:tasks")
+    next_url = request.POST.get("next", "")
+    if next_url == "customer":
+        return redirect("web:customer_detail", customer_id=task.customer_id)
+    return redirect("web:tasks")
+
+
+@require_POST
+@staff_required(Role.CASHIER)
+def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    channel = request.POST.get("channel", "")
+    granted = request.POST.get("granted") == "1"
+    try:
+        consent_record(
+            customer=customer,
+            channel=channel,
+            granted=granted,
+            text=consent_text(channel, customer.business) if granted else "",
+            source=ConsentSource.STAFF,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+@require_POST
+@staff_required(Role.CASHIER)
+def card_reissue(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    card = card_issue(customer=customer, replace=True)
+    messages.success(request, _("New card issued: %(number)s") % {"number": card.number})
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+@staff_required(Role.MANAGER)
+def customer_export_json(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    data = customer_data_export(customer=customer, actor=request.user)  # type: ignore[arg-type]
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    return response
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def customer_erase_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    if request.POST.get("confirm") != "ERASE":
+        messages.error(request, _("Type ERASE to confirm."))
+        return redirect("web:customer_detail", customer_id=customer.pk)
+    customer_erase(customer=customer, actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("The customer's personal data was erased."))
+    return redirect("web:customer_detail", customer_id=customer.pk)
+
+
+@staff_required()
+def tasks(request: HttpRequest) -> HttpResponse:
+    mine = request.GET.get("mine") == "1"
+    items = open_tasks(_business(request), owner_id=request.user.pk if mine else None)
+    return render(request, "web/customers/tasks.html", {"tasks": items[:500], "mine": mine})
+
+
+def _segment_filters(form: SegmentForm, business: Business) -> dict[str, Any]:
+    data = form.cleaned_data
+    filters: dict[str, Any] = {}
+    for key in ("city", "tag", "birthday_month", "no_purchase_days"):
+        if data.get(key):
+            filters[key] = data[key]
+    for key in ("last_purchase_after", "last_purchase_before"):
+        if data.get(key):
+            filters[key] = data[key].isoformat()
+    for key in ("consent_sms", "consent_email"):
+        if data.get(key) is not None:
+            filters[key] = data[key]
+    language = translation.get_language() or "en"
+    for key in ("spent_min", "spent_max"):
+        if data.get(key):
+            try:
+                filters[key] = parse_money(data[key], business.currency, language).amount_minor
+            except MoneyError:
+                form.add_error(key, _("The amount is not valid."))
+    return filters
+
+
+@staff_required()
+def segments(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    form = SegmentForm(request.POST or None)
+    if request.method == "POST":
+        if not _can(request, Role.MANAGER):
+            return render(
+                request,
+                "web/shell/forbidden.html",
+                {"reason": _("This needs the manager role.")},
+                status=403,
+            )
+        if form.is_valid():
+            filters = _segment_filters(form, business)
+            if form.is_valid():
+                try:
+                    segment = segment_save(
+                        business=business,
+                        name=form.cleaned_data["name"],
+                        filters=filters,
+                        created_by=request.user,
+                    )
+                except DomainError as error:
+                    apply_to_form(form, error)
+                else:
+                    messages.success(request, _("Segment saved."))
+                    return redirect("web:segment_detail", segment_id=segment.pk)
+    saved = [
+        (s, segment_customers(business, s.filters).count())
+        for s in Segment.objects.for_business(business)
+    ]
+    return render(request, "web/customers/segments.html", {"form": form, "segments": saved})
+
+
+@staff_required()
+def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+    try:
+        segment = get_owned(Segment, _business(request), pk=segment_id)
+    except DomainError:
+        raise Http404 from None
+    customers = segment_customers(_business(request), segment.filters)
+    return render(
+        request,
+        "web/customers/segment.html",
+        {"segment": segment, "customers": customers[:200], "count": customers.count()},
+    )
+
+
+@staff_required(Role.MANAGER)
+def duplicates(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    pairs = duplicate_candidates(business, limit=50)
+    ids = {p["a"] for p in pairs} | {p["b"] for p in pairs}
+    by_id = {c.pk: c for c in Customer.objects.for_business(business).filter(pk__in=ids)}
+    rows = [(by_id[p["a"]], by_id[p["b"]], p) for p in pairs if p["a"] in by_id and p["b"] in by_id]
+    return render(request, "web/customers/duplicates.html", {"rows": rows})
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def merge(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    try:
+        keep = get_owned(Customer, business, pk=int(request.POST.get("keep", "0")))
+        drop = get_owned(Customer, business, pk=int(request.POST.get("drop", "0")))
+        merged = customer_merge(keep=keep, drop=drop, actor=request.user)  # type: ignore[arg-type]
+    except (DomainError, ValueError) as error:
+        messages.error(request, str(getattr(error, "message", _("Choose two customers."))))
+        return redirect("web:duplicates")
+    messages.success(request, _("Customers merged."))
+    return redirect("web:customer_detail", customer_id=merged.pk)

@@ -1,0 +1,1 @@
+"""Provider callbacks: SMS delivery reports, inbound SMS, opt-outs and USSD."""

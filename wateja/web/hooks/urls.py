@@ -1,0 +1,13 @@
+"""URLs of the provider callbacks, reached without a login (included by wateja.web.urls, so
+named "web:hook_…")."""
+
+from django.urls import path
+
+from wateja.web.hooks import views
+
+urlpatterns = [
+    path("hooks/<str:token>/sms/inbound/", views.sms_inbound, name="hook_sms_inbound"),
+    path("hooks/<str:token>/sms/delivery/", views.sms_delivery, name="hook_sms_delivery"),
+    path("hooks/<str:token>/sms/optout/", views.sms_opt_out, name="hook_sms_optout"),
+    path("hooks/<str:token>/ussd/", views.ussd, name="hook_ussd"),
+]

@@ -1,0 +1,85 @@
+"""Provider callbacks, reached without a login.
+
+Providers call `/hooks/<hook token>/…` (delivery reports, inbound SMS, the opt-out list, USSD);
+the token in the address names the business. The links customers open from a message
+(unsubscribe, tracked link, feedback) are in wateja.web.public.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+)
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from wateja.core.errors import DomainError, NotFound
+from wateja.messaging.inbound import (
+    delivery_report,
+    inbound_sms,
+    provider_opt_out,
+    settings_by_hook,
+    ussd_reply,
+)
+from wateja.messaging.models import MessagingSettings
+
+log = logging.getLogger(__name__)
+
+
+def _row(token: str) -> MessagingSettings:
+    try:
+        return settings_by_hook(token)
+    except NotFound:
+        raise Http404 from None
+
+
+def _callback(token: str, handle: Callable[[MessagingSettings], str]) -> HttpResponse:
+    """A provider's POST: 200 with the handler's text, 400 (logged by the service) when the
+    request cannot be read, 404 for an unknown address."""
+    try:
+        text = handle(_row(token))
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error.message), content_type="text/plain; charset=utf-8")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request: HttpRequest, token: str) -> HttpResponse:
+    def handle(row: MessagingSettings) -> str:
+        inbound_sms(row=row, form=request.POST)
+        return "OK"
+
+    return _callback(token, handle)
+
+
+@csrf_exempt
+@require_POST
+def sms_delivery(request: HttpRequest, token: str) -> HttpResponse:
+    def handle(row: MessagingSettings) -> str:
+        delivery_report(row=row, form=request.POST)
+        return "OK"
+
+    return _callback(token, handle)
+
+
+@csrf_exempt
+@require_POST
+def sms_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    def handle(row: MessagingSettings) -> str:
+        provider_opt_out(row=row, phone=request.POST.get("phoneNumber", ""))
+        return "OK"
+
+    return _callback(token, handle)
+
+
+@csrf_exempt
+@require_POST
+def ussd(request: HttpRequest, token: str) -> HttpResponse:
+    return _callback(token, lambda row: ussd_reply(row=row, form=request.POST))

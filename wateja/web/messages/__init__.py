@@ -1,0 +1,1 @@
+"""Messaging screens: templates, campaigns, automations and the messaging settings."""

@@ -1,0 +1,476 @@
+"""Messaging screens: the overview (campaigns, automations, templates, outbox), the template
+editor with its server-side SMS counter and preview, the campaign builder with reach and cost
+before sending, automations, and the messaging settings. Views parse and render; the messaging
+services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wateja.core.errors import DomainError
+from wateja.core.templating import PLACEHOLDERS
+from wateja.messaging import screens
+from wateja.messaging.automations import automation_save
+from wateja.messaging.campaigns import (
+    campaign_cancel,
+    campaign_launch,
+    campaign_preview,
+    campaign_save,
+)
+from wateja.messaging.composing import template_save
+from wateja.messaging.config import (
+    hook_url,
+    masked,
+    messaging_settings,
+    messaging_settings_update,
+)
+from wateja.messaging.models import (
+    Automation,
+    AutomationKind,
+    Campaign,
+    CampaignStatus,
+    MessageStatus,
+    SendChannel,
+    SkipReason,
+    Template,
+)
+from wateja.messaging.selectors import automation_results, campaign_results, outbox_summary
+from wateja.tenants.models import Business
+from wateja.tenants.roles import Role, role_at_least
+from wateja.tenants.scoping import get_owned
+from wateja.web.errors import apply_to_form
+from wateja.web.messages.forms import (
+    BODY_FIELD,
+    AutomationForm,
+    CampaignForm,
+    LaunchForm,
+    MessagingSettingsForm,
+    TemplateForm,
+    variant_errors,
+    variant_rows,
+    variants_from_data,
+    variants_from_template,
+    variants_to_save,
+)
+from wateja.web.permissions import staff_required
+
+HOOK_KINDS = ("sms/inbound", "sms/delivery", "sms/optout", "ussd")
+
+
+def _business(request: HttpRequest) -> Business:
+    return request.business  # type: ignore[attr-defined,no-any-return]
+
+
+def _can_edit(request: HttpRequest) -> bool:
+    staff = request.staff  # type: ignore[attr-defined]
+    return staff is not None and role_at_least(staff.role, Role.MANAGER)
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/shell/forbidden.html",
+        {"reason": _("This page needs the %(role)s role.") % {"role": Role.MANAGER.label}},
+        status=403,
+    )
+
+
+def _owned(model: Any, request: HttpRequest, pk: int) -> Any:
+    try:
+        return get_owned(model, _business(request), pk=pk)
+    except DomainError:
+        raise Http404 from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview
+
+
+@staff_required()
+def messages_home(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    summary = outbox_summary(business.pk)
+    return render(
+        request,
+        "web/messages/home.html",
+        {
+            "campaigns": screens.campaigns_overview(business),
+            "automations": screens.automations_overview(business),
+            "templates": screens.templates_overview(business),
+            "outbox": [
+                (status.label, summary[status.value])
+                for status in MessageStatus
+                if summary.get(status.value)
+            ],
+            "can_edit": _can_edit(request),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates
+
+
+def _counters(business: Business, variants: list[dict[str, Any]], purpose: str) -> dict[str, Any]:
+    counters = {}
+    for i, variant in enumerate(variants):
+        for code, text in (variant.get("texts") or {}).items():
+            counters[f"v{i}-{code}-body"] = screens.sms_counter(
+                business=business, text=str(text.get("body", "")), language=code, purpose=purpose
+            )
+    return counters
+
+
+def _template_page(
+    request: HttpRequest,
+    form: TemplateForm,
+    variants: list[dict[str, Any]],
+    template: Template | None,
+    boxes: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    business = _business(request)
+    channel = template.channel if template else (form["channel"].value() or SendChannel.SMS)
+    purpose = str(form["purpose"].value() or "marketing")
+    return render(
+        request,
+        "web/messages/template_edit.html",
+        {
+            "form": form,
+            "template": template,
+            "channel": channel,
+            "variants": variant_rows(
+                variants,
+                screens.languages_for(business),
+                boxes,
+                _counters(business, variants, purpose),
+            ),
+            "variant_count": len(variants),
+            "can_add_variant": len(variants) < 6,
+            "placeholders": PLACEHOLDERS,
+            "can_edit": _can_edit(request),
+        },
+        status=status,
+    )
+
+
+def _template_submit(request: HttpRequest, template: Template | None) -> HttpResponse:
+    business = _business(request)
+    form = TemplateForm(request.POST, template=template)
+    variants = variants_from_data(request.POST)
+    if "add_variant" in request.POST:
+        variants.append({"label": chr(ord("A") + len(variants)), "weight": 1, "texts": {}})
+        return _template_page(request, form, variants[:6], template)
+    if not form.is_valid():
+        return _template_page(request, form, variants, template)
+    saved, indexes = variants_to_save(variants)
+    try:
+        template = template_save(
+            business=business,
+            name=form.cleaned_data["name"],
+            channel=template.channel if template else form.cleaned_data["channel"],
+            purpose=form.cleaned_data["purpose"],
+            variants=saved,
+            template=template,
+        )
+    except DomainError as error:
+        general, boxes = variant_errors(error.details.get("fields", {}), indexes)
+        if error.code == "template_exists":
+            form.add_error("name", str(error.message))
+        else:
+            for field, problems in general.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+            if boxes or not general:  # a line on top: the problems may be further down
+                form.add_error(None, str(error.message))
+        return _template_page(request, form, variants, template, boxes)
+    messages.success(request, _("Template saved."))
+    return redirect("web:template_edit", template_id=template.pk)
+
+
+@staff_required()
+def template_new(request: HttpRequest) -> HttpResponse:
+    if not _can_edit(request):
+        return _forbidden(request)
+    if request.method == "POST":
+        return _template_submit(request, None)
+    form = TemplateForm(initial={"channel": SendChannel.SMS, "purpose": "marketing"})
+    return _template_page(request, form, variants_from_template(None), None)
+
+
+@staff_required()
+def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+    template = _owned(Template, request, template_id)
+    if request.method == "POST":
+        if not _can_edit(request):
+            return _forbidden(request)
+        return _template_submit(request, template)
+    form = TemplateForm(
+        initial={"name": template.name, "channel": template.channel, "purpose": template.purpose},
+        template=template,
+    )
+    return _template_page(request, form, variants_from_template(template), template)
+
+
+@staff_required()
+def sms_count(request: HttpRequest) -> HttpResponse:
+    """The editor's counter for one text box: `text` and `language`, or a box's own field
+    (v0-sw-body=…) as htmx sends it; `purpose` adds the opt-out line of marketing SMS."""
+    params = request.GET if request.method == "GET" else request.POST
+    text, language = params.get("text", ""), params.get("language", "")
+    for key in params:
+        match = BODY_FIELD.match(key)
+        if match:
+            text, language = params.get(key, ""), match.group(2)
+            break
+    counter = screens.sms_counter(
+        business=_business(request),
+        text=text,
+        language=language,
+        purpose=params.get("purpose", "marketing"),
+    )
+    return render(request, "web/messages/_sms_count.html", {"counter": counter})
+
+
+@require_POST
+@staff_required()
+def template_preview(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    rows = screens.template_preview(
+        business=business,
+        channel=request.POST.get("channel", "")
+        or request.POST.get("template_channel", SendChannel.SMS),
+        purpose=request.POST.get("purpose", "marketing"),
+        variants=variants_from_data(request.POST),
+    )
+    return render(
+        request,
+        "web/messages/_template_preview.html",
+        {"rows": rows, "currency": business.currency},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Campaigns
+
+
+def _skip_label(reason: str) -> str:
+    return str(SkipReason(reason).label) if reason in SkipReason.values else reason
+
+
+@staff_required()
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    if not _can_edit(request):
+        return _forbidden(request)
+    business = _business(request)
+    form = CampaignForm(request.POST or None, business=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = campaign_save(business=business, actor=request.user, **form.values())
+        except DomainError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, _("Draft saved. Check the reach and cost, then send."))
+            return redirect("web:campaign_detail", campaign_id=campaign.pk)
+    return render(request, "web/messages/campaign_new.html", {"form": form})
+
+
+def _campaign_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    form: CampaignForm | None = None,
+    launch_form: LaunchForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    business = _business(request)
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "can_edit": _can_edit(request),
+        "is_draft": campaign.status == CampaignStatus.DRAFT,
+    }
+    if campaign.status == CampaignStatus.DRAFT:
+        context["form"] = form or CampaignForm(
+            initial=CampaignForm.initial_for(campaign), business=business
+        )
+        context["launch_form"] = launch_form or LaunchForm(business=business)
+    else:
+        results = campaign_results(campaign)
+        counts = dict(results.get("counts") or {})
+        context["results"] = results
+        context["counts"] = {
+            "audience": counts.pop("audience", None),
+            "queued": counts.pop("queued", 0),
+            "holdout": counts.pop("holdout", 0),
+            "skipped": [(_skip_label(k), v) for k, v in counts.items()],
+        }
+    return render(request, "web/messages/campaign_detail.html", context, status=status)
+
+
+@staff_required()
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _owned(Campaign, request, campaign_id)
+    if request.method == "POST":
+        if not _can_edit(request):
+            return _forbidden(request)
+        form = CampaignForm(request.POST, business=_business(request))
+        if form.is_valid():
+            try:
+                campaign_save(business=_business(request), campaign=campaign, **form.values())
+            except DomainError as error:
+                if campaign.status != CampaignStatus.DRAFT:  # launched meanwhile: no form shown
+                    messages.error(request, str(error.message))
+                    return redirect("web:campaign_detail", campaign_id=campaign.pk)
+                apply_to_form(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("web:campaign_detail", campaign_id=campaign.pk)
+        campaign.refresh_from_db()
+        return _campaign_page(request, campaign, form=form)
+    return _campaign_page(request, campaign)
+
+
+@staff_required()
+def campaign_preview_part(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _owned(Campaign, request, campaign_id)
+    preview = campaign_preview(campaign)
+    preview["skipped_rows"] = [(_skip_label(k), v) for k, v in preview["skipped"].items()]
+    return render(
+        request, "web/messages/_campaign_preview.html", {"preview": preview, "campaign": campaign}
+    )
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _owned(Campaign, request, campaign_id)
+    form = LaunchForm(request.POST, business=_business(request))
+    if not form.is_valid():
+        return _campaign_page(request, campaign, launch_form=form)
+    try:
+        campaign = campaign_launch(campaign=campaign, at=form.cleaned_data["at_utc"])
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        if campaign.status == CampaignStatus.SCHEDULED:
+            messages.success(request, _("Campaign scheduled."))
+        else:
+            messages.success(request, _("Campaign sent to the outbox."))
+    return redirect("web:campaign_detail", campaign_id=campaign.pk)
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def campaign_stop(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _owned(Campaign, request, campaign_id)
+    try:
+        campaign_cancel(campaign=campaign)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Campaign cancelled."))
+    return redirect("web:campaign_detail", campaign_id=campaign.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Automations
+
+
+def _kind(kind: str) -> AutomationKind:
+    if kind not in AutomationKind.values:
+        raise Http404
+    return AutomationKind(kind)
+
+
+@staff_required()
+def automation_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    business = _business(request)
+    automation_kind = _kind(kind)
+    automation = Automation.objects.filter(business=business, kind=kind).first()
+    form = AutomationForm(
+        initial=AutomationForm.initial_for(automation), business=business, kind=kind
+    )
+    if request.method == "POST":
+        if not _can_edit(request):
+            return _forbidden(request)
+        form = AutomationForm(request.POST, business=business, kind=kind)
+        if form.is_valid():
+            try:
+                automation_save(business=business, kind=kind, **form.values())
+            except DomainError as error:
+                apply_to_form(form, error)
+            else:
+                messages.success(request, _("Automation saved."))
+                return redirect("web:automation_edit", kind=kind)
+    return render(
+        request,
+        "web/messages/automation_edit.html",
+        {
+            "kind": automation_kind,
+            "automation": automation,
+            "form": form,
+            "results": automation_results(automation) if automation else None,
+            "can_edit": _can_edit(request),
+        },
+    )
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def automation_toggle(request: HttpRequest, kind: str) -> HttpResponse:
+    business = _business(request)
+    _kind(kind)
+    automation = Automation.objects.filter(business=business, kind=kind).first()
+    if automation is None:
+        return redirect("web:automation_edit", kind=kind)
+    try:
+        automation_save(business=business, kind=kind, is_active=request.POST.get("active") == "1")
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect("web:messages")
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+@staff_required(Role.MANAGER)
+def messaging_settings_page(request: HttpRequest) -> HttpResponse:
+    business = _business(request)
+    row = messaging_settings(business)
+    form = MessagingSettingsForm(
+        initial=MessagingSettingsForm.initial_for(row, business), business=business
+    )
+    if request.method == "POST":
+        form = MessagingSettingsForm(request.POST, business=business)
+        if form.is_valid():
+            try:
+                messaging_settings_update(
+                    business=business,
+                    by_owner=role_at_least(request.staff.role, Role.OWNER),  # type: ignore[attr-defined]
+                    **form.changes(),
+                )
+            except DomainError as error:
+                form.apply_error(error)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("web:messaging_settings")
+        row = messaging_settings(business)
+    hooks = [(kind, hook_url(row, kind)) for kind in HOOK_KINDS]
+    return render(
+        request,
+        "web/messages/settings.html",
+        {
+            "form": form,
+            "saved_secrets": {
+                "at_api_key": masked(row.at_api_key),
+                "twilio_auth_token": masked(row.twilio_auth_token),
+            },
+            "hooks": hooks,
+        },
+    )

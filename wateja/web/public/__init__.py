@@ -1,0 +1,1 @@
+"""The customers' own pages, no login: enrolment, the card page, unsubscribe, feedback."""

@@ -1,0 +1,14 @@
+"""URLs of the customers' own pages, reached without a login (included by wateja.web.urls, so
+named "web:…")."""
+
+from django.urls import path
+
+from wateja.web.public import views
+
+urlpatterns = [
+    path("join/<slug:slug>/", views.join, name="join"),
+    path("my/<str:token>/", views.my_card, name="my_card"),
+    path("u/<str:token>/", views.unsubscribe_page, name="unsubscribe"),
+    path("r/<str:token>/", views.link_redirect, name="link"),
+    path("f/<str:token>/", views.feedback_page, name="feedback"),
+]

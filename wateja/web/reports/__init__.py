@@ -1,0 +1,1 @@
+"""Reports: the analytics dashboard, its downloads and the monthly PDF."""

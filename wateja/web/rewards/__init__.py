@@ -1,0 +1,1 @@
+"""Rewards screens: the offers, their cost before activation, their codes."""

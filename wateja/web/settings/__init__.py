@@ -1,0 +1,1 @@
+"""The settings screen: the business, its locations, the loyalty rules and the API keys."""

@@ -1,0 +1,20 @@
+"""URLs of the shell (included by wateja.web.urls, so named "web:…"): home, login, logout and
+the business switcher."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from wateja.web.shell import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/shell/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("business/switch/", views.switch_business, name="switch_business"),
+]

@@ -1,0 +1,1 @@
+"""The till: the cashier screen (POS) and the receipt."""
