@@ -424,6 +424,7 @@ def task_update(
     task: Interaction,
     status: str | None = None,
     owner: User | None = None,
+    clear_owner: bool = False,
     due_at: dt.datetime | None = None,
     clear_due: bool = False,
 ) -> Interaction:
@@ -440,7 +441,7 @@ def task_update(
         task.status = status
         task.resolved_at = timezone.now() if status == TaskStatus.RESOLVED else None
         fields += ["status", "resolved_at"]
-    if owner is not None:
+    if owner is not None or clear_owner:
         task.owner = owner
         fields.append("owner")
     if due_at is not None or clear_due:

@@ -59,8 +59,8 @@ def _clean(business: Business, values: dict[str, Any]) -> dict[str, Any]:
     if cleaned.get("segment_id"):
         if not Segment.objects.filter(business=business, pk=cleaned["segment_id"]).exists():
             errors["segment_id"] = _("Choose one of your segments.")
-    else:
-        cleaned.pop("segment_id", None)
+    elif "segment_id" in cleaned:  # null or empty: no segment, every active customer
+        cleaned["segment_id"] = None
     for key, channel in (("sms_template_id", "sms"), ("email_template_id", "email")):
         if cleaned.get(key):
             template = Template.objects.filter(business=business, pk=cleaned[key]).first()
@@ -68,7 +68,7 @@ def _clean(business: Business, values: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = _("Choose one of your %(channel)s templates.") % {
                     "channel": SendChannel(channel).label
                 }
-        else:
+        elif key in cleaned:  # null or empty clears it; left out, it stays as it is
             cleaned[key] = None
     holdout = cleaned.get("holdout_percent", 0)
     try:

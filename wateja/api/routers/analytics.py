@@ -12,6 +12,7 @@ No `from __future__ import annotations` here: Ninja reads Query/Header annotatio
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -19,21 +20,21 @@ from wateja.analytics import services as analytics
 from wateja.analytics.rfm import rfm_customers
 from wateja.analytics.value import clv_summary
 from wateja.api.auth import current_business, require_role
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 
 router = Router(tags=["analytics"])
 
 
-class PeriodQuery(Schema):
+class PeriodQuery(RequestSchema):
     start: str | None = Field(None, description="first day, YYYY-MM-DD (business-local)")
     end: str | None = Field(None, description="last day, YYYY-MM-DD; not after today")
 
 
 class FilterQuery(PeriodQuery):
-    location: int | None = Field(None, description="only orders placed at this location")
-    segment: int | None = Field(None, description="only customers of this saved segment")
+    location: Id | None = Field(None, description="only orders placed at this location")
+    segment: Id | None = Field(None, description="only customers of this saved segment")
     rfm: str | None = Field(None, description="only customers of this RFM segment, e.g. at_risk")
 
 
@@ -43,7 +44,19 @@ def _business(request: HttpRequest) -> Business:
 
 
 def _period(business: Business, q: PeriodQuery) -> analytics.Period:
-    return analytics.period_parse(business=business, start=q.start, end=q.end)
+    return _period_parse(business, q.start, q.end)
+
+
+def _period_parse(business: Business, start: str | None, end: str | None) -> analytics.Period:
+    try:
+        return analytics.period_parse(business=business, start=start, end=end)
+    except OverflowError:  # an end so early that the default start is before year 1
+        raise analytics.PeriodInvalid(
+            _("The period starts too early: choose a start from %(date)s on.")
+            % {"date": analytics.EARLIEST.isoformat()},
+            code="period_too_early",
+            details={"fields": {"end": [analytics.EARLIEST.isoformat()]}},
+        ) from None
 
 
 def _args(request: HttpRequest, q: FilterQuery) -> dict[str, Any]:
@@ -119,8 +132,8 @@ def unprofitable(request: HttpRequest, q: Query[LimitQuery]) -> Any:
     return analytics.unprofitable_get(**_args(request, q), limit=q.limit)
 
 
-class SegmentQuery(Schema):
-    segment: int | None = None
+class SegmentQuery(RequestSchema):
+    segment: Id | None = None
 
 
 @router.get("/analytics/rfm", response=analytics.Rfm)
@@ -132,7 +145,7 @@ def rfm(request: HttpRequest, q: Query[SegmentQuery]) -> Any:
     )
 
 
-class RfmCustomersQuery(Schema):
+class RfmCustomersQuery(RequestSchema):
     rfm: str = Field(description="an RFM segment, e.g. at_risk")
     limit: int = Field(100, ge=1, le=1000)
 
@@ -155,7 +168,7 @@ def rfm_members(request: HttpRequest, q: Query[RfmCustomersQuery]) -> Any:
     }
 
 
-class ClvQuery(Schema):
+class ClvQuery(RequestSchema):
     limit: int = Field(10, ge=1, le=100)
 
 
@@ -175,7 +188,7 @@ def tiers(request: HttpRequest, q: Query[PeriodQuery]) -> Any:
     return analytics.tiers_get(business=business, period=_period(business, q))
 
 
-class UpliftQuery(Schema):
+class UpliftQuery(RequestSchema):
     start: str | None = Field(None, description="only this part of the promotion's run")
     end: str | None = None
 
@@ -187,7 +200,7 @@ def promotion_uplift(request: HttpRequest, promotion_id: int, q: Query[UpliftQue
     business = _business(request)
     period = None
     if q.start or q.end:
-        period = analytics.period_parse(business=business, start=q.start, end=q.end)
+        period = _period_parse(business, q.start, q.end)
     return analytics.promotion_uplift_get(
         business=business, promotion_id=promotion_id, period=period
     )
@@ -215,8 +228,10 @@ class SettingsOut(Schema):
 
 
 class SettingsIn(StrictSchema):
-    activity_window_days: int | None = None
-    gross_margin_bp: int | None = None
+    """Only the fields sent change; neither can be null."""
+
+    activity_window_days: int = omittable(ge=1, le=365, description="1 to 365 days")
+    gross_margin_bp: int = omittable(ge=0, le=10_000, description="basis points, 0 to 10000")
 
 
 @router.get("/analytics/settings", response=SettingsOut)
@@ -229,5 +244,5 @@ def settings_put(request: HttpRequest, payload: SettingsIn) -> Any:
     """The activity window (days a customer stays active after a purchase) and the gross
     margin (basis points) that ROI and unprofitable customers use."""
     return analytics.analytics_settings_update(
-        business=_business(request), **payload.dict(exclude_none=True)
+        business=_business(request), **payload.dict(exclude_unset=True)
     )

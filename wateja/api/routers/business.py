@@ -8,11 +8,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import StrictSchema, omittable
 from wateja.tenants.models import ApiKey, Business, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
@@ -24,6 +24,7 @@ from wateja.tenants.services import (
 )
 
 router = Router(tags=["business"])
+CLEARS = "null or an empty string clears it"
 
 
 class BusinessOut(Schema):
@@ -42,15 +43,23 @@ class BusinessOut(Schema):
 
 
 class BusinessPatch(StrictSchema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    country: str | None = Field(None, min_length=2, max_length=2)
-    currency: str | None = Field(None, min_length=3, max_length=3)
-    timezone: str | None = None
-    default_language: str | None = None
-    support_phone: str | None = Field(None, max_length=32)
-    support_email: str | None = Field(None, max_length=254)
-    address: str | None = Field(None, max_length=300)
-    hours: str | None = Field(None, max_length=200)
+    """Only the fields sent change. Name, country, currency, time zone and language cannot
+    be null; null clears the contact fields, the address and the hours."""
+
+    name: str = omittable(min_length=1, max_length=200, description="cannot be null")
+    country: str = omittable(min_length=2, max_length=2, description="cannot be null")
+    currency: str = omittable(min_length=3, max_length=3, description="cannot be null")
+    timezone: str = omittable(max_length=64, description="cannot be null")
+    default_language: str = omittable(max_length=5, description="cannot be null")
+    support_phone: str | None = Field(None, max_length=32, description=CLEARS)
+    support_email: str | None = Field(None, max_length=254, description=CLEARS)
+    address: str | None = Field(None, max_length=300, description=CLEARS)
+    hours: str | None = Field(None, max_length=200, description=CLEARS)
+
+    @field_validator("support_phone", "support_email", "address", "hours")
+    @classmethod
+    def _null_clears(cls, value: str | None) -> str:
+        return "" if value is None else value
 
 
 class LocationOut(Schema):

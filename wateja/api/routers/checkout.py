@@ -63,10 +63,10 @@ class PromotionIn(StrictSchema):
     channels: list[str] = Field(default_factory=list)
     locations: list[int] = Field(default_factory=list)
     requires_code: bool = False
-    max_uses: int | None = Field(None, ge=1)
-    max_uses_per_customer: int | None = Field(None, ge=1)
+    max_uses: int | None = Field(None, ge=1, le=2_000_000_000)
+    max_uses_per_customer: int | None = Field(None, ge=1, le=2_000_000_000)
     budget_minor: int | None = Field(None, ge=0)
-    budget_period: str = "total"
+    budget_period: str = Field("total", max_length=10)
 
 
 class PromotionOut(Schema):
@@ -104,8 +104,8 @@ class CodesIn(StrictSchema):
     prefix: str = Field("", max_length=10)
     length: int = Field(8, ge=4, le=20)
     batch: str = Field("", max_length=60)
-    max_uses: int | None = Field(None, ge=1)
-    max_uses_per_customer: int | None = Field(None, ge=1)
+    max_uses: int | None = Field(None, ge=1, le=2_000_000_000)
+    max_uses_per_customer: int | None = Field(None, ge=1, le=2_000_000_000)
     min_subtotal_minor: int | None = Field(None, ge=0)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
@@ -145,7 +145,7 @@ class RefundLineIn(StrictSchema):
     quantity: int = Field(ge=1, le=1_000_000)
 
 
-class RefundIn(StrictSchema):
+class OrderRefundIn(StrictSchema):
     amount_minor: int | None = Field(
         None, ge=1, le=10**13, description="how much of the total; or give lines"
     )
@@ -413,7 +413,10 @@ def order_get(request: HttpRequest, order_id: int) -> dict[str, Any]:
 
 @router.post("/orders/{order_id}/refunds")
 def order_refund_post(
-    request: HttpRequest, order_id: int, payload: RefundIn, idempotency_key: str = IdempotencyKey
+    request: HttpRequest,
+    order_id: int,
+    payload: OrderRefundIn,
+    idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
     require_role(request, Role.CASHIER)
     key = client_key(required_key(idempotency_key))

@@ -4,18 +4,18 @@ No `from __future__ import annotations` here: Ninja reads the Query[...] annotat
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.core.errors import NotFound, ValidationFailed
 from wateja.customers.models import (
     Card,
@@ -116,6 +116,12 @@ class CustomerOut(Schema):
         return obj.merged_into_id
 
 
+BirthDay = Annotated[int, Field(ge=1, le=31)]
+BirthMonth = Annotated[int, Field(ge=1, le=12)]
+BirthYear = Annotated[int, Field(ge=1900, le=2100)]
+CLEARS = "null or an empty string clears it"
+
+
 class CustomerIn(StrictSchema):
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field("", max_length=40)
@@ -125,14 +131,14 @@ class CustomerIn(StrictSchema):
     preferred_channel: str = Field(
         "", max_length=5, description="sms or e-mail; empty: no preference"
     )
-    birth_day: int | None = None
-    birth_month: int | None = None
-    birth_year: int | None = None
+    birth_day: BirthDay | None = None
+    birth_month: BirthMonth | None = None
+    birth_year: BirthYear | None = None
     gender: str = ""
     notes: str = Field("", max_length=5000)
     tags: list[str] = Field(default_factory=list)
     source: Source = Source.API
-    location_id: int | None = None
+    location_id: Id | None = None
     consents: dict[Channel, bool] = Field(
         default_factory=dict,
         description="channel → granted, with the text you showed in consent_text",
@@ -141,18 +147,31 @@ class CustomerIn(StrictSchema):
 
 
 class CustomerPatch(StrictSchema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=254)
-    city: str | None = Field(None, max_length=100)
-    language: str | None = Field(None, max_length=5)
-    preferred_channel: str | None = Field(None, max_length=5)
-    birth_day: int | None = None
-    birth_month: int | None = None
-    birth_year: int | None = None
-    gender: str | None = None
-    notes: str | None = Field(None, max_length=5000)
-    tags: list[str] | None = None
+    """Only the fields sent change. The name cannot be null; null clears the other text
+    fields, the birthday parts and the tags."""
+
+    name: str = omittable(min_length=1, max_length=200, description="cannot be null")
+    phone: str | None = Field(None, max_length=40, description=CLEARS)
+    email: str | None = Field(None, max_length=254, description=CLEARS)
+    city: str | None = Field(None, max_length=100, description=CLEARS)
+    language: str | None = Field(None, max_length=5, description=CLEARS)
+    preferred_channel: str | None = Field(None, max_length=5, description=CLEARS)
+    birth_day: BirthDay | None = Field(None, description="null clears it")
+    birth_month: BirthMonth | None = Field(None, description="null clears it")
+    birth_year: BirthYear | None = Field(None, description="null clears it")
+    gender: str | None = Field(None, max_length=10, description=CLEARS)
+    notes: str | None = Field(None, max_length=5000, description=CLEARS)
+    tags: list[str] | None = Field(None, description="replaces the tags; null or [] clears them")
+
+    @field_validator("phone", "email", "city", "language", "preferred_channel", "gender", "notes")
+    @classmethod
+    def _null_clears_text(cls, value: str | None) -> str:
+        return "" if value is None else value
+
+    @field_validator("tags")
+    @classmethod
+    def _null_clears_tags(cls, value: list[str] | None) -> list[str]:
+        return [] if value is None else value
 
 
 class CardOut(Schema):
@@ -185,15 +204,17 @@ class InteractionIn(StrictSchema):
     kind: InteractionKind
     summary: str = Field(min_length=1, max_length=300)
     body: str = Field("", max_length=10000)
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(None, description="now when empty")
     due_at: datetime | None = None
-    owner_id: int | None = None
+    owner_id: Id | None = Field(None, description="a staff member's user id")
 
 
 class TaskPatch(StrictSchema):
-    status: TaskStatus | None = None
-    owner_id: int | None = None
-    due_at: datetime | None = None
+    """Only the fields sent change; null clears the owner or the due date."""
+
+    status: TaskStatus = omittable(description="cannot be null")
+    owner_id: Id | None = Field(None, description="null: nobody")
+    due_at: datetime | None = Field(None, description="null: no due date")
 
 
 class ConsentOut(Schema):
@@ -215,7 +236,7 @@ class ConsentIn(StrictSchema):
 
 
 class MergeIn(StrictSchema):
-    drop_id: int
+    drop_id: Id
 
 
 class SegmentOut(Schema):
@@ -234,11 +255,11 @@ class SegmentIn(StrictSchema):
     filters: dict[str, Any]
 
 
-class CustomerFilters(Schema):
+class CustomerFilters(RequestSchema):
     q: str = ""
     city: str = ""
     tag: str = ""
-    segment_id: int | None = None
+    segment_id: Id | None = None
 
 
 def _key(request: HttpRequest) -> ApiKey:
@@ -402,6 +423,7 @@ def task_patch(request: HttpRequest, interaction_id: int, payload: TaskPatch) ->
         task=task,
         status=changes.get("status"),
         owner=_staff_user(request, changes.get("owner_id")),
+        clear_owner="owner_id" in changes and changes["owner_id"] is None,
         due_at=changes.get("due_at"),
         clear_due="due_at" in changes and changes["due_at"] is None,
     )

@@ -14,10 +14,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
+from pydantic import Field
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import RequestSchema, StrictSchema
 from wateja.customers.exporting import ExportFile, customers_export
 from wateja.customers.importing import (
     import_errors_file,
@@ -84,7 +85,11 @@ class ImportOut(Schema):
 
 
 class PreviewIn(StrictSchema):
-    mapping: dict[str, str | None] | None = None
+    mapping: dict[str, str | None] | None = Field(
+        None,
+        description="column index → field; a null or empty field leaves the column out; "
+        "null or absent: the stored mapping",
+    )
 
 
 class Problem(Schema):
@@ -112,7 +117,7 @@ class PreviewOut(Schema):
     errors_file: bool
 
 
-class ExportFilters(Schema):
+class ExportFilters(RequestSchema):
     """Segment filters (see customers.segments); all optional, combined with AND."""
 
     city: str | None = None

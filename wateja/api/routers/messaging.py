@@ -11,11 +11,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import Id, StrictSchema, omittable
 from wateja.core import sms
 from wateja.customers.models import Customer
 from wateja.messaging import selectors
@@ -43,16 +43,18 @@ from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["messaging"])
+CLEARS = "null or an empty string clears it"
+MAX_SMS_PRICE_MINOR = 10_000_000  # per segment, in minor units; the column holds 2**31 - 1
 
 
-class TextIn(Schema):
+class TextIn(StrictSchema):
     subject: str = Field("", max_length=300)
     body: str = Field("", max_length=5000)
 
 
 class VariantIn(StrictSchema):
     label: str = Field("", max_length=20)
-    weight: int = 1
+    weight: int = Field(1, ge=0, le=1000, description="share of the sends, 0 to 1000")
     texts: dict[str, TextIn] = Field(description="language (en, sw, hy, ru) → subject and body")
 
 
@@ -94,14 +96,14 @@ class SmsInfoOut(Schema):
 
 class CampaignIn(StrictSchema):
     name: str = Field(max_length=150)
-    segment_id: int | None = None
+    segment_id: Id | None = Field(None, description="null: every active customer")
     channel: str = "preferred"
-    sms_template_id: int | None = None
-    email_template_id: int | None = None
+    sms_template_id: Id | None = Field(None, description="null: no SMS template")
+    email_template_id: Id | None = Field(None, description="null: no e-mail template")
     offer: str = Field("", max_length=200)
     code: str = Field("", max_length=40)
     link_url: str = Field("", max_length=200)
-    holdout_percent: int = 0
+    holdout_percent: int = Field(0, ge=0, le=50, description="share held back, 0 to 50")
 
 
 class CampaignOut(Schema):
@@ -128,17 +130,25 @@ class LaunchIn(StrictSchema):
 
 
 class AutomationChange(StrictSchema):
-    channel: str | None = None
-    sms_template_id: int | None = None
-    email_template_id: int | None = None
-    delay_hours: int | None = None
-    days: int | None = None
-    categories: str | None = Field(None, max_length=300)
-    offer: str | None = Field(None, max_length=200)
-    code: str | None = Field(None, max_length=40)
-    link_url: str | None = Field(None, max_length=200)
-    holdout_percent: int | None = None
-    is_active: bool | None = None
+    """Only the fields sent change. Null clears a template or a text field; the channel,
+    the numbers and is_active cannot be null."""
+
+    channel: str = omittable(description="preferred, sms, email or both; cannot be null")
+    sms_template_id: Id | None = Field(None, description="null: no SMS template")
+    email_template_id: Id | None = Field(None, description="null: no e-mail template")
+    delay_hours: int = omittable(ge=0, le=24 * 90, description="cannot be null")
+    days: int = omittable(ge=0, le=3650, description="cannot be null")
+    categories: str | None = Field(None, max_length=300, description=CLEARS)
+    offer: str | None = Field(None, max_length=200, description=CLEARS)
+    code: str | None = Field(None, max_length=40, description=CLEARS)
+    link_url: str | None = Field(None, max_length=200, description=CLEARS)
+    holdout_percent: int = omittable(ge=0, le=50, description="0 to 50; cannot be null")
+    is_active: bool = omittable(description="cannot be null")
+
+    @field_validator("categories", "offer", "code", "link_url")
+    @classmethod
+    def _null_clears(cls, value: str | None) -> str:
+        return "" if value is None else value
 
 
 class AutomationIn(AutomationChange):
@@ -185,7 +195,7 @@ class MessageOut(Schema):
 
 
 class SendIn(StrictSchema):
-    template_id: int
+    template_id: Id
     channel: str = Field("preferred", description="preferred, sms, email or both")
     offer: str = Field("", max_length=200)
     code: str = Field("", max_length=40)
@@ -193,21 +203,34 @@ class SendIn(StrictSchema):
 
 
 class SettingsPatch(StrictSchema):
-    sms_provider: str | None = None
-    sms_sender: str | None = Field(None, max_length=20)
-    at_username: str | None = Field(None, max_length=100)
-    at_api_key: str | None = Field(None, max_length=200)
-    twilio_account_sid: str | None = Field(None, max_length=64)
-    twilio_auth_token: str | None = Field(None, max_length=64)
-    sms_price_minor: int | None = Field(None, ge=0)
-    email_provider: str | None = None
-    email_from: str | None = Field(None, max_length=254)
-    quiet_start: str | None = Field(None, description="HH:MM")
-    quiet_end: str | None = Field(None, description="HH:MM")
-    cap_count: int | None = Field(None, ge=0, le=100)
-    cap_days: int | None = Field(None, ge=1, le=365)
-    rate_per_second: int | None = Field(None, ge=1, le=1000)
-    attribution_days: int | None = Field(None, ge=1, le=90)
+    """Only the fields sent change. Null clears the sender, the credentials and the e-mail
+    sender address; the providers, prices, quiet hours and limits cannot be null."""
+
+    sms_provider: str = omittable(max_length=20, description="cannot be null")
+    sms_sender: str | None = Field(None, max_length=20, description=CLEARS)
+    at_username: str | None = Field(None, max_length=100, description=CLEARS)
+    at_api_key: str | None = Field(None, max_length=200, description=CLEARS)
+    twilio_account_sid: str | None = Field(None, max_length=64, description=CLEARS)
+    twilio_auth_token: str | None = Field(None, max_length=64, description=CLEARS)
+    sms_price_minor: int = omittable(
+        ge=0, le=MAX_SMS_PRICE_MINOR, description="per SMS segment; cannot be null"
+    )
+    email_provider: str = omittable(max_length=10, description="cannot be null")
+    email_from: str | None = Field(None, max_length=254, description=CLEARS)
+    quiet_start: str = omittable(max_length=8, description="HH:MM; cannot be null")
+    quiet_end: str = omittable(max_length=8, description="HH:MM; cannot be null")
+    cap_count: int = omittable(ge=0, le=100, description="cannot be null")
+    cap_days: int = omittable(ge=1, le=365, description="cannot be null")
+    rate_per_second: int = omittable(ge=1, le=1000, description="cannot be null")
+    attribution_days: int = omittable(ge=1, le=90, description="cannot be null")
+
+    @field_validator(
+        "sms_sender", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
+        "email_from",
+    )  # fmt: skip
+    @classmethod
+    def _null_clears(cls, value: str | None) -> str:
+        return "" if value is None else value
 
 
 def _template_out(template: Template) -> dict[str, Any]:

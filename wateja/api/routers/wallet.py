@@ -118,7 +118,7 @@ class DonateIn(StrictSchema):
     cause: str = Field(min_length=1, max_length=200)
 
 
-class RefundIn(StrictSchema):
+class WalletRefundIn(StrictSchema):
     order_reference: str = Field(
         min_length=1,
         max_length=100,
@@ -324,7 +324,7 @@ def wallet_donate(
 
 @router.post("/wallet/refunds", response=PostingOut)
 def wallet_refund(
-    request: HttpRequest, payload: RefundIn, idempotency_key: str = IdempotencyKey
+    request: HttpRequest, payload: WalletRefundIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
     """Refund part of an order the server recorded: what it earned is taken back and what it
     spent given back in proportion, from the order's own figures (as POST
