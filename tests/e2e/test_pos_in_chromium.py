@@ -25,7 +25,39 @@ def _api(server, method, path, body=None, key=None):
         return json.loads(response.read())
 
 
-def test_full_sale_with_code_and_points(demo_server, browser, screenshot_dir):
+class Counted:
+    """A page whose every click, filled field and key press counts as one action; each one
+    that asks the server waits for its answer to be on the page."""
+
+    def __init__(self, page):
+        self.page, self.actions = page, 0
+
+    def _settled(self):
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
+
+    def fill(self, testid, text):
+        self.page.get_by_test_id(testid).fill(text)
+        self.actions += 1
+
+    def press(self, testid, key):
+        with self.page.expect_response(lambda r: "/checkout/" in r.url):
+            self.page.get_by_test_id(testid).press(key)
+        self._settled()
+        self.actions += 1
+
+    def click(self, testid):
+        with self.page.expect_response(lambda r: "/checkout/" in r.url):
+            self.page.get_by_test_id(testid).click()
+        self._settled()
+        self.actions += 1
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("laptop", (1366, 768))])
+def test_a_known_customer_buys_two_items_with_a_code_and_all_points_in_few_actions(
+    demo_server, browser, screenshot_dir, device, viewport
+):
     phone = f"0798{random.randrange(100000, 999999)}"
     customer = _api(demo_server, "POST", "/customers", {"name": "Baraka Till", "phone": phone})
     _api(
@@ -35,8 +67,8 @@ def test_full_sale_with_code_and_points(demo_server, browser, screenshot_dir):
         {"amount": 300, "reason": "opening balance"},
         key=f"e2e-{phone}",
     )
-
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    width, height = viewport
+    context = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{demo_server['url']}/login/")
     page.fill("input[name=username]", "cashier")
@@ -45,24 +77,59 @@ def test_full_sale_with_code_and_points(demo_server, browser, screenshot_dir):
     page.goto(f"{demo_server['url']}/checkout/")
     page.select_option("#language-switch", "en")
     page.wait_for_load_state("load")
-    page.get_by_test_id("pos-customer").fill(phone)
-    page.get_by_test_id("sku-0").fill("latte")
-    page.get_by_test_id("qty-0").fill("4")
-    page.get_by_test_id("price-0").fill("280")
-    page.get_by_test_id("pos-codes").fill("KARIBU")
-    page.get_by_test_id("pos-points").fill("100")
-    page.get_by_test_id("pos-check").click()
-    payable = page.get_by_test_id("pos-payable")
-    payable.wait_for()
-    # 4 × 280 = 1,120.00; KARIBU −100.00 → 1,020.00; 100 points = 100.00 → 920.00
-    assert "920.00" in payable.inner_text()
+
+    till = Counted(page)
+    till.fill("pos-scan", "pilau")  # the cursor starts in the scan box
+    till.press("pos-scan", "Enter")
+    till.fill("pos-scan", "SALAD")
+    till.press("pos-scan", "Enter")
+    till.fill("pos-customer", phone[-6:])  # any part of the phone number
+    till.press("pos-customer", "Enter")
+    till.fill("pos-codes", "karibu")
+    till.press("pos-codes", "Enter")  # Enter recalculates, it never completes
+    assert not page.url.endswith("/receipt/")
+    till.click("pos-use-all")
+    payable = page.get_by_test_id("pos-payable").inner_text()
+    # pilau 650.00 + salad 450.00 = 1,100.00; the lunch combo −220.00 and KARIBU −100.00
+    # → 780.00; the 300 points pay 300.00 → 480.00
+    assert "480.00" in payable
     assert "Baraka Till" in page.get_by_test_id("pos-customer-found").inner_text()
-    page.screenshot(path=str(screenshot_dir / "pos-evaluated.png"), full_page=True)
-    page.get_by_test_id("pos-complete").click()
+    assert page.get_by_test_id("pos-pay").is_visible()  # the total and the button stay in view
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(screenshot_dir / f"till-{device}.png"), full_page=False)
+    with page.expect_navigation():
+        page.keyboard.press("F9")
+    till.actions += 1
+    assert till.actions <= 12, till.actions
     page.get_by_test_id("receipt").wait_for()
-    assert "920.00" in page.get_by_test_id("receipt-total").inner_text()
-    page.screenshot(path=str(screenshot_dir / "pos-receipt.png"), full_page=True)
+    assert "480.00" in page.get_by_test_id("receipt-total").inner_text()
+    page.screenshot(path=str(screenshot_dir / f"till-receipt-{device}.png"), full_page=True)
     wallet = _api(demo_server, "GET", f"/customers/{customer['id']}/wallet")
-    # 300 − 100 paid + 9 earned on the 920.00 paid in money
-    assert wallet["balances"]["points"]["balance"] == 300 - 100 + 9
+    # 300 − 300 paid + 4 earned on the 480.00 paid in money (1 point per 100 KES)
+    assert wallet["balances"]["points"]["balance"] == 4
+    context.close()
+
+
+def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{demo_server['url']}/login/")
+    page.fill("input[name=username]", "cashier")
+    page.fill("input[name=password]", "cashier")
+    page.click("button[type=submit]")
+    page.goto(f"{demo_server['url']}/checkout/")
+    page.get_by_test_id("pos-scan").fill("latte")
+    page.get_by_test_id("pos-scan").press("Enter")
+    page.get_by_test_id("line-0").wait_for()
+    page.route("**/checkout/**", lambda route: route.abort())
+    page.get_by_test_id("pos-codes").fill("KARIBU")
+    page.get_by_test_id("pos-codes").press("Enter")
+    page.get_by_test_id("till-offline").wait_for(state="visible")
+    assert page.get_by_test_id("pos-codes").input_value() == "KARIBU"
+    assert page.get_by_test_id("line-0").is_visible()
+    page.unroute("**/checkout/**")
+    with page.expect_response(lambda r: "/checkout/evaluate/" in r.url):
+        page.get_by_role("button", name="Try again").click()
+    page.get_by_test_id("till-offline").wait_for(state="hidden")
+    assert "KARIBU" in page.get_by_test_id("pos-codes").input_value()
     context.close()

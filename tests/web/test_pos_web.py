@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+from wateja.catalog.services import product_save
+from wateja.customers.models import Customer
 from wateja.customers.services import customer_create
 from wateja.orders.models import Order
+from wateja.promotions.models import Referral
 from wateja.promotions.services import codes_issue, promotion_save, promotion_set_status
 from wateja.tenants.roles import Role
 from wateja.wallet.services import points_earn
@@ -43,23 +46,33 @@ def test_cashier_rings_up_a_sale_with_code_points_and_reasons(business, staff_cl
         params={"amount_minor": 2_000},
         conditions={"type": "flag", "name": "own_cup"},
     )
+    product_save(business=business, sku="latte", name="Latte", price_minor=28_000, favourite=True)
     client = staff_client(business, Role.CASHIER)
     page = client.get("/checkout/", headers=EN).content.decode()
-    assert 'value="own_cup"' in page
+    assert 'value="own_cup"' in page and 'data-testid="fav-latte"' in page
     key = re.search(r'name="checkout_key" value="(\w+)"', page).group(1)
+    found = client.post(
+        "/checkout/evaluate/",
+        {"checkout_key": key, "customer_q": "345 678", "scan": "LATTE"},
+        headers=EN,
+    ).content.decode()
+    assert "Neema Wairimu" in found and re.search(r"1 × \S*280.00 =</span> <strong", found)
     form = {
         "checkout_key": key,
-        "customer": "0712 345 678",
-        "sku_0": "latte",
-        "qty_0": "3",
-        "price_0": "280",
+        "customer_id": str(customer.pk),
+        "line_sku": ["latte"],
+        "line_qty": ["3"],
+        "line_grams": ["0"],
+        "line_price": [""],
         "codes": "karibu",
         "points": "50",
     }
     short = client.post("/checkout/evaluate/", form, headers=EN).content.decode()
     assert "Neema Wairimu" in short
     assert "Add" in short and "160.00" in short  # 840.00 of the 1,000.00 needed
-    form["qty_0"] = "4"
+    plus = client.post("/checkout/evaluate/", {**form, "inc": "0"}, headers=EN).content.decode()
+    assert 'name="line_qty" value="4"' in plus
+    form["line_qty"] = ["4"]
     form["flags"] = ["own_cup"]
     full = client.post("/checkout/evaluate/", form, headers=EN).content.decode()
     # 1,120.00 − 100.00 − 20.00 = 1,000.00, minus 50 points = 950.00
@@ -78,7 +91,7 @@ def test_cashier_rings_up_a_sale_with_code_points_and_reasons(business, staff_cl
 def test_total_only_sale_and_unknown_customer(business, staff_client):
     client = staff_client(business, Role.CASHIER)
     bad = client.post(
-        "/checkout/evaluate/", {"customer": "0799 999 999", "total": "500"}, headers=EN
+        "/checkout/evaluate/", {"customer_q": "0799 999 999", "total": "500"}, headers=EN
     ).content.decode()
     assert "No customer matches" in bad
     typo = client.post(
@@ -91,3 +104,24 @@ def test_total_only_sale_and_unknown_customer(business, staff_client):
 
 def test_viewer_cannot_use_the_till(business, staff_client):
     assert staff_client(business, Role.VIEWER).get("/checkout/").status_code == 403
+
+
+def test_the_till_weighs_enrols_and_uses_all_points(business, staff_client):
+    product_save(business=business, sku="beans", name="Beans", price_minor=200_000, unit="kg",
+                 favourite=True)  # fmt: skip
+    referrer = customer_create(business=business, name="Amina Referrer", phone="0711000222")
+    client = staff_client(business, Role.CASHIER)
+    added = client.post("/checkout/evaluate/", {"add": "beans"}, headers=EN).content.decode()
+    assert 'data-testid="grams-0"' in added and "Weigh the item" in added
+    form = {"line_sku": ["beans"], "line_qty": ["1"], "line_grams": ["750"], "line_price": [""],
+            "enrol": "1", "new_name": "Juma Mpya", "new_phone": "0722 333 444",
+            "new_referrer": "0711 000 222"}  # fmt: skip
+    weighed = client.post("/checkout/evaluate/", form, headers=EN).content.decode()
+    assert "1,500.00" in weighed and "Juma Mpya" in weighed  # 0.75 kg × 2,000.00
+    juma = Customer.objects.get(name="Juma Mpya")
+    assert Referral.objects.get(friend=juma).referrer == referrer
+    points_earn(customer=juma, amount=9_999, idempotency_key="gift")
+    use_all = {**form, "enrol": "", "customer_id": str(juma.pk), "use_all": "1"}
+    capped = client.post("/checkout/evaluate/", use_all, headers=EN).content.decode()
+    assert 'name="points" value="1500"' in capped  # the bill, not the 9,999 held
+    assert "0.00" in capped

@@ -309,6 +309,22 @@ def referral_attach(*, friend: Customer, code: str) -> Referral:
     return Referral.objects.create(business_id=friend.business_id, referrer=referrer, friend=friend)
 
 
+def referrer_attach(*, friend: Customer, referrer: str) -> Referral:
+    """`referral_attach` for what a cashier types: the referrer's code, or their phone
+    number (any form the business's country writes it in)."""
+    from wateja.customers.selectors import customer_identify
+
+    text = referrer.strip()
+    if sum(ch.isdigit() for ch in text) >= 7:
+        try:
+            found = customer_identify(friend.business, phone=text)
+        except DomainError:
+            found = None
+        if found is not None:
+            return referral_attach(friend=friend, code=referral_code_for(found).code)
+    return referral_attach(friend=friend, code=text)
+
+
 def referral_progress(*, friend: Customer, order_id: int, return_window_days: int) -> None:
     """The friend's first order starts the wait; the referral counts when the return window
     has passed without a full refund (see referrals_qualify)."""
