@@ -14,3 +14,6 @@ _database = DATABASES["default"]  # noqa: F405
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # a file, not memory, so threads in the concurrency tests use SQLite's real locking
     _database["TEST"] = {"NAME": os.path.join(os.environ["WATEJA_DATA_DIR"], "test.sqlite3")}
+
+# each test process its own cache (xdist workers would otherwise clear each other's)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

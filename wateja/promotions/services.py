@@ -383,16 +383,19 @@ PROMOTION_TYPES = {
 }
 
 
+def _listed(value: object) -> list[str]:
+    """Items chosen from a list, or typed with commas between them."""
+    raw = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    return [str(v).strip() for v in raw if str(v).strip()]
+
+
 def offer_from_form(values: dict[str, Any]) -> dict[str, Any]:
     """Promotion fields from the manager's simple form: the few numbers a shop thinks in
     (percent, amount, points, minimum order) become the engine's params and conditions.
     Money values are already in minor units. Advanced JSON, when given, wins."""
     kind = values["type"]
     params: dict[str, Any] = {}
-    items = {
-        key: [v.strip() for v in str(values.get(key) or "").split(",") if v.strip()]
-        for key in ("skus", "categories")
-    }
+    items = {key: _listed(values.get(key)) for key in ("skus", "categories")}
     items = {k: v for k, v in items.items() if v}
     percent_bp = int(Decimal(str(values["percent"])) * 100) if values.get("percent") else None
     if kind in ("percent_off_order", "cashback_percent") and percent_bp is not None:

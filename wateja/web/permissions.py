@@ -1,4 +1,8 @@
-"""Access to staff screens: logged in, working for a business, with at least a given role."""
+"""Access to staff screens: logged in, working for a business, with at least a given role.
+
+The role a screen needs is said once, by its view's `staff_required(...)`; the decorator
+records it on the view (`minimum_role`), so the navigation shows a screen only to the roles
+that can open it without keeping a second table."""
 
 from __future__ import annotations
 
@@ -42,6 +46,14 @@ def staff_required(minimum: str = Role.VIEWER) -> Callable[[View], View]:
                 )
             return view(request, *args, **kwargs)
 
+        wrapper.minimum_role = Role(minimum)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+def minimum_role(view: Callable[..., Any]) -> Role | None:
+    """The role a view needs, as its `staff_required` says (None: not a staff screen).
+    Decorators applied over it with functools.wraps (require_POST…) keep the mark."""
+    found = getattr(view, "minimum_role", None)
+    return Role(found) if found is not None else None

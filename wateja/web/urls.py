@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("wateja.web.shell.urls")),
     path("", include("wateja.web.customers.urls")),
     path("", include("wateja.web.till.urls")),
+    path("", include("wateja.web.catalog.urls")),
     path("", include("wateja.web.rewards.urls")),
     path("", include("wateja.web.messages.urls")),
     path("", include("wateja.web.reports.urls")),

@@ -19,8 +19,19 @@ class OfferForm(forms.Form):
     )
     min_subtotal = forms.CharField(label=_("Minimum order"), required=False, max_length=30)
     min_quantity = forms.IntegerField(label=_("Minimum quantity"), required=False, min_value=1)
-    skus = forms.CharField(label=_("Item codes (comma separated)"), required=False)
-    categories = forms.CharField(label=_("Categories (comma separated)"), required=False)
+    skus = forms.MultipleChoiceField(
+        label=_("Products"),
+        required=False,
+        choices=[],
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("From the catalogue; hold Ctrl (or Cmd) to choose several."),
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Categories"),
+        required=False,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+    )
     description = forms.CharField(label=_("Gift description"), required=False, max_length=200)
     valid_days = forms.IntegerField(label=_("Coupon valid for days"), required=False, min_value=1)
     code = forms.CharField(label=_("Promo code (optional)"), required=False, max_length=40)
@@ -83,9 +94,18 @@ class OfferForm(forms.Form):
     params_json = forms.JSONField(label=_("Advanced: settings (JSON)"), required=False)
     conditions_json = forms.JSONField(label=_("Advanced: conditions (JSON)"), required=False)
 
-    def __init__(self, *args: object, locations: object = (), **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        locations: object = (),
+        products: object = (),
+        categories: object = (),
+        **kwargs: object,
+    ) -> None:
         from wateja.promotions.services import PROMOTION_TYPES
 
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["type"].choices = list(PROMOTION_TYPES.items())  # type: ignore[attr-defined]
         self.fields["locations"].choices = [(loc.pk, loc.name) for loc in locations]  # type: ignore[attr-defined]
+        self.fields["skus"].choices = [(p.sku, f"{p.name} ({p.sku})") for p in products]  # type: ignore[attr-defined]
+        self.fields["categories"].choices = [(c.name, c.name) for c in categories]  # type: ignore[attr-defined]

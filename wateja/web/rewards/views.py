@@ -14,6 +14,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wateja.catalog.models import Product
+from wateja.catalog.services import categories
 from wateja.core.errors import DomainError
 from wateja.core.money import MoneyError, parse_money
 from wateja.orders.simulation import simulate
@@ -71,6 +73,8 @@ def offer_new(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"stackable": True},
         locations=Location.objects.for_business(business),
+        products=Product.objects.for_business(business).filter(active=True).order_by("name"),
+        categories=categories(business),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -1,9 +1,10 @@
-"""Forms of the settings screen (business, location, API key, loyalty rules): parse and
-validate input; the services decide."""
+"""Forms of the settings screen (business, location, API key, loyalty rules, staff): parse
+and validate input; the services decide."""
 
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -84,3 +85,85 @@ class WalletSettingsForm(forms.Form):
     manager_daily_money = forms.CharField(
         label=_("Cashback and store credit a manager may give by hand in a day"), max_length=30
     )
+
+
+# --- staff (Settings → Staff): the owner adds and changes staff; the services decide ---
+
+
+def staff_role_choices() -> list[tuple[str, Any]]:
+    """Roles the owner can give: every one but owner (a business has one owner)."""
+    return [(value, label) for value, label in Role.choices if value != Role.OWNER]
+
+
+def _locations_field() -> forms.TypedMultipleChoiceField:
+    return forms.TypedMultipleChoiceField(
+        label=_("Works at"),
+        coerce=int,
+        required=False,
+        help_text=_("Leave all unticked to let them work at every location."),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class _WithLocations(forms.Form):
+    """A form with the business's locations as checkboxes (`locations`: id and name pairs)."""
+
+    def __init__(self, *args: Any, locations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["locations"].choices = locations  # type: ignore[attr-defined]
+
+
+def _pin_field(required: bool) -> forms.CharField:
+    return forms.CharField(
+        label=_("Till PIN"),
+        required=required,
+        strip=True,
+        help_text=_("4 to 6 digits, to switch cashiers at a shared till."),
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": 6}
+        ),
+    )
+
+
+def _password_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class StaffAddForm(_WithLocations):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=staff_role_choices, initial=Role.CASHIER)
+    locations = _locations_field()
+    password = _password_field()
+    pin = _pin_field(required=False)
+
+
+class StaffChangeForm(_WithLocations):
+    """Role and locations of a staff member; the owner's role is not offered (it is fixed)."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=staff_role_choices)
+    locations = _locations_field()
+
+    def __init__(self, *args: Any, owner: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if owner:
+            del self.fields["role"]
+
+
+class StaffPasswordForm(forms.Form):
+    password = _password_field()
+
+
+class StaffPinForm(forms.Form):
+    pin = _pin_field(required=True)

@@ -1,5 +1,5 @@
-"""URLs of the shell (included by wateja.web.urls, so named "web:…"): home, login, logout and
-the business switcher."""
+"""URLs of the shell (included by wateja.web.urls, so named "web:…"): home, login, logout,
+the business switcher and switching cashiers at a shared till by PIN."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("business/switch/", views.switch_business, name="switch_business"),
+    path("till/switch/", views.till_switch_view, name="till_switch"),
 ]

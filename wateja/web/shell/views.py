@@ -1,16 +1,23 @@
-"""The shell every staff page shares: the home page and the business switcher (login and
-logout are Django's own views, wired in this package's urls)."""
+"""The shell every staff page shares: the home page, the business switcher and switching
+cashiers at a shared till by PIN (login and logout are Django's own views, wired in this
+package's urls)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
+from wateja.core.errors import DomainError
 from wateja.tenants.middleware import SESSION_KEY
 from wateja.tenants.models import Location, Staff
+from wateja.tenants.staff import PIN_LOCK, TillLocked, till_switch
+from wateja.web.errors import error_lines
 from wateja.web.permissions import staff_required
 
 
@@ -41,3 +48,65 @@ def switch_business(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/"
     return redirect(next_url or "/")
+
+
+def _safe_next(request: HttpRequest, wanted: str) -> str:
+    """`wanted` if it is a page of this site, else the start page."""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return "/"
+
+
+def _till(request: HttpRequest) -> str:
+    """This browser's name for the PIN lock: its session key (a session is made if needed)."""
+    if not request.session.session_key:
+        request.session.save()
+    return str(request.session.session_key)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required()
+def till_switch_view(request: HttpRequest) -> HttpResponse:
+    """The PIN form of a shared till: the right PIN signs its staff member in on this browser,
+    in the same business, and goes back where the switch started. Wrong PINs count against
+    this browser, which the service locks after too many (HTTP 429)."""
+    business = request.business  # type: ignore[attr-defined]
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    problems: list[str] = []
+    status, retry_after = 200, None
+    if request.method == "POST":
+        try:
+            member = till_switch(
+                business=business, pin=request.POST.get("pin", "").strip(), till=_till(request)
+            )
+        except DomainError as error:
+            if error.code == "wrong_pin" and error.details.get("tries_left", 1) <= 0:
+                # that PIN used the last try: the till is locked now, say so at once
+                error = TillLocked(
+                    _("Too many wrong PINs: this till is locked for %(minutes)s minutes.")
+                    % {"minutes": int(PIN_LOCK.total_seconds() // 60)},
+                    details={"retry_after": int(PIN_LOCK.total_seconds())},
+                )
+            problems = error_lines(error)
+            status, retry_after = error.status, error.details.get("retry_after")
+        else:
+            login(request, member.user)  # a new session for the new person
+            request.session[SESSION_KEY] = business.pk  # in the same business
+            messages.success(
+                request,
+                _("%(name)s is signed in.")
+                % {"name": member.user.get_full_name() or member.user.get_username()},
+            )
+            return redirect(next_url)
+    response = render(
+        request,
+        "web/shell/till_switch.html",
+        {"next": next_url, "problems": problems},
+        status=status,
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -1,0 +1,1 @@
+"""The catalogue screens: products and categories, added by hand or from a spreadsheet."""
