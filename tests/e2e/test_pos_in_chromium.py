@@ -133,3 +133,31 @@ def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, brow
     page.get_by_test_id("till-offline").wait_for(state="hidden")
     assert "KARIBU" in page.get_by_test_id("pos-codes").input_value()
     context.close()
+
+
+def test_a_weighed_sale_gets_the_gift_by_weight(demo_server, browser, screenshot_dir):
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{demo_server['url']}/login/")
+    page.fill("input[name=username]", "cashier")
+    page.fill("input[name=password]", "cashier")
+    page.click("button[type=submit]")
+    page.goto(f"{demo_server['url']}/checkout/")
+    page.select_option("#language-switch", "en")
+    page.wait_for_load_state("load")
+    till = Counted(page)
+    till.fill("pos-scan", "beans-loose")
+    till.press("pos-scan", "Enter")
+    assert "Weigh the item" in page.get_by_test_id("till").inner_text()
+    till.fill("grams-0", "1250")
+    till.press("grams-0", "Enter")
+    # 1.25 kg × KES 2,200.00 per kg = 2,750.00, and 1.2 kg or more brings the gift
+    assert "2,750.00" in page.get_by_test_id("pos-payable").inner_text()
+    assert "Gift" in page.get_by_test_id("pos-reasons").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(screenshot_dir / "till-weighed-phone.png"), full_page=False)
+    with page.expect_navigation():
+        page.get_by_test_id("pos-complete").click()
+    page.get_by_test_id("receipt").wait_for()
+    assert "2,750.00" in page.get_by_test_id("receipt-total").inner_text()
+    context.close()
