@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import random
-import urllib.request
 
 import pytest
+
+from tests.e2e.session import api, demo_page
 
 pytestmark = pytest.mark.e2e
 
 
-def _api(server, method, path, body=None, key=None):
-    headers = {"Authorization": f"Bearer {server['api_key']}", "Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(
-        f"{server['url']}/api/v1{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers=headers,
-        method=method,
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
+def _till(context, server):
+    """The till of the café, as its cashier, in English."""
+    return demo_page(context, server["url"], "/checkout/", username="cashier", password="cashier")
 
 
 class Counted:
@@ -59,8 +50,8 @@ def test_a_known_customer_buys_two_items_with_a_code_and_all_points_in_few_actio
     demo_server, browser, screenshot_dir, device, viewport
 ):
     phone = f"0798{random.randrange(100000, 999999)}"
-    customer = _api(demo_server, "POST", "/customers", {"name": "Baraka Till", "phone": phone})
-    _api(
+    customer = api(demo_server, "POST", "/customers", {"name": "Baraka Till", "phone": phone})
+    api(
         demo_server,
         "POST",
         f"/customers/{customer['id']}/wallet/earn",
@@ -69,14 +60,7 @@ def test_a_known_customer_buys_two_items_with_a_code_and_all_points_in_few_actio
     )
     width, height = viewport
     context = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{demo_server['url']}/login/")
-    page.fill("input[name=username]", "cashier")
-    page.fill("input[name=password]", "cashier")
-    page.click("button[type=submit]")
-    page.goto(f"{demo_server['url']}/checkout/")
-    page.select_option("#language-switch", "en")
-    page.wait_for_load_state("load")
+    page = _till(context, demo_server)
 
     till = Counted(page)
     till.fill("pos-scan", "pilau")  # the cursor starts in the scan box
@@ -104,7 +88,7 @@ def test_a_known_customer_buys_two_items_with_a_code_and_all_points_in_few_actio
     page.get_by_test_id("receipt").wait_for()
     assert "480.00" in page.get_by_test_id("receipt-total").inner_text()
     page.screenshot(path=str(screenshot_dir / f"till-receipt-{device}.png"), full_page=True)
-    wallet = _api(demo_server, "GET", f"/customers/{customer['id']}/wallet")
+    wallet = api(demo_server, "GET", f"/customers/{customer['id']}/wallet")
     # 300 − 300 paid + 4 earned on the 480.00 paid in money (1 point per 100 KES)
     assert wallet["balances"]["points"]["balance"] == 4
     context.close()
@@ -112,12 +96,7 @@ def test_a_known_customer_buys_two_items_with_a_code_and_all_points_in_few_actio
 
 def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.goto(f"{demo_server['url']}/login/")
-    page.fill("input[name=username]", "cashier")
-    page.fill("input[name=password]", "cashier")
-    page.click("button[type=submit]")
-    page.goto(f"{demo_server['url']}/checkout/")
+    page = _till(context, demo_server)
     page.get_by_test_id("pos-scan").fill("latte")
     page.get_by_test_id("pos-scan").press("Enter")
     page.get_by_test_id("line-0").wait_for()
@@ -137,14 +116,7 @@ def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, brow
 
 def test_a_weighed_sale_gets_the_gift_by_weight(demo_server, browser, screenshot_dir):
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto(f"{demo_server['url']}/login/")
-    page.fill("input[name=username]", "cashier")
-    page.fill("input[name=password]", "cashier")
-    page.click("button[type=submit]")
-    page.goto(f"{demo_server['url']}/checkout/")
-    page.select_option("#language-switch", "en")
-    page.wait_for_load_state("load")
+    page = _till(context, demo_server)
     till = Counted(page)
     till.fill("pos-scan", "beans-loose")
     till.press("pos-scan", "Enter")

@@ -5,34 +5,20 @@ buttons; no page is wider than the phone."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import urllib.request
 
 import pytest
+
+from tests.e2e.session import api, demo_page
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 
 
-def _api(server, method, path, body=None, key=None):
-    headers = {"Authorization": f"Bearer {server['api_key']}", "Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(
-        f"{server['url']}/api/v1{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers=headers,
-        method=method,
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
-
-
 def _points(server, customer_id):
-    wallet = _api(server, "GET", f"/customers/{customer_id}/wallet")
+    wallet = api(server, "GET", f"/customers/{customer_id}/wallet")
     return wallet["balances"]["points"]["balance"]
 
 
@@ -43,8 +29,8 @@ def _fits(page, what):
 
 def test_cashier_refunds_one_line_from_the_receipt_on_a_phone(demo_server, browser, screenshot_dir):
     phone = f"0797{random.randrange(100000, 999999)}"
-    customer = _api(demo_server, "POST", "/customers", {"name": "Zawadi Refund", "phone": phone})
-    _api(
+    customer = api(demo_server, "POST", "/customers", {"name": "Zawadi Refund", "phone": phone})
+    api(
         demo_server,
         "POST",
         f"/customers/{customer['id']}/wallet/earn",
@@ -61,22 +47,19 @@ def test_cashier_refunds_one_line_from_the_receipt_on_a_phone(demo_server, brows
         "points_to_spend": 100,
     }
     key = f"e2e-refund-sale-{phone}"
-    _api(demo_server, "POST", "/checkout/reserve", sale, key=key)
-    order = _api(demo_server, "POST", f"/checkout/{key}/commit")
+    api(demo_server, "POST", "/checkout/reserve", sale, key=key)
+    order = api(demo_server, "POST", f"/checkout/{key}/commit")
     assert order["payment"]["points"] == 100
     before = _points(demo_server, customer["id"])
 
     context = browser.new_context(locale="en-US", viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.goto(f"{demo_server['url']}/login/")
-    page.fill("input[name=username]", "cashier")
-    page.fill("input[name=password]", "cashier")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-    page.goto(f"{demo_server['url']}/orders/{order['id']}/receipt/")
-    if page.locator("#language-switch").input_value() != "en":
-        with page.expect_navigation():
-            page.select_option("#language-switch", "en")
+    page = demo_page(
+        context,
+        demo_server["url"],
+        f"/orders/{order['id']}/receipt/",
+        username="cashier",
+        password="cashier",
+    )
     receipt = page.get_by_test_id("receipt")
     receipt.wait_for()
     assert "2 × 250.00 = 500.00" in receipt.inner_text()

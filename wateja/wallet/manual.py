@@ -14,20 +14,20 @@ from django.db.models import Q, Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.errors import Conflict, Forbidden, ValidationFailed
 from wateja.core.localtime import local_start, local_today
 from wateja.core.money import Money, format_money
 from wateja.tenants.models import ApiKey, Business, Staff
 from wateja.tenants.roles import Role, role_at_least
+from wateja.tenants.services import audit_record
 from wateja.wallet.models import MONEY_KINDS, Transfer, WalletSettings
 
 # transfers that put value in a customer's account by hand (with a reason on their operation)
 MANUAL_CODES = ("grant", "adjust", "topup_bonus")
 
 
-class ManualNotAllowed(DomainError):
+class ManualNotAllowed(Forbidden):
     code = "forbidden"
-    status = 403
 
 
 class DailyLimitReached(Conflict):
@@ -117,3 +117,26 @@ def given_today(
         .aggregate(total=Sum("amount"))["total"]
     )
     return int(total or 0)
+
+
+def manual_audit(
+    *,
+    business: Business,
+    action: str,
+    customer_id: int,
+    actor: User | None,
+    api_key: ApiKey | None,
+    reason: str,
+    operation_id: int,
+    **details: Any,
+) -> None:
+    """The audit record of value given or taken by hand: who, for which customer, why."""
+    audit_record(
+        business=business,
+        action=action,
+        object_type="customer",
+        object_id=customer_id,
+        actor=actor,
+        api_key=api_key,
+        details={**details, "reason": reason, "operation": operation_id},
+    )

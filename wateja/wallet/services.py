@@ -802,19 +802,16 @@ def points_grant(
         limit_check=True,
     )
     if not posting.replayed:
-        audit_record(
+        manual.manual_audit(
             business=business,
             action="wallet.grant",
-            object_type="customer",
-            object_id=customer.pk,
+            customer_id=customer.pk,
             actor=actor,
             api_key=api_key,
-            details={
-                "kind": kind,
-                "amount": amount,
-                "reason": reason,
-                "operation": posting.operation_id,
-            },
+            reason=reason,
+            operation_id=posting.operation_id,
+            kind=kind,
+            amount=amount,
         )
     return posting
 
@@ -1079,14 +1076,16 @@ def balance_adjust(
     posting = Posting(operation_id=operation.pk, action="adjust")
     debit, credit = (system, account) if amount > 0 else (account, system)
     _transfer(operation, posting, held.by_pk, debit, credit, size, "adjust")
-    audit_record(
+    manual.manual_audit(
         business=business,
         action="wallet.adjust",
-        object_type="customer",
-        object_id=customer.pk,
+        customer_id=customer.pk,
         actor=actor,
         api_key=api_key,
-        details={"kind": kind, "amount": amount, "reason": reason, "operation": operation.pk},
+        reason=reason,
+        operation_id=operation.pk,
+        kind=kind,
+        amount=amount,
     )
     return _finish_held(operation, posting, held)
 
@@ -1209,20 +1208,17 @@ def store_credit_topup(
         _transfer(operation, posting, held.by_pk, source, bonus, bonus_amount, "topup_bonus")
     posting.notes = {"bonus": bonus_amount}
     if chosen:
-        audit_record(
+        manual.manual_audit(
             business=business,
             action="wallet.topup_bonus",
-            object_type="customer",
-            object_id=customer.pk,
+            customer_id=customer.pk,
             actor=actor,
             api_key=api_key,
-            details={
-                "bonus_bp": rate,
-                "program_bp": own_rate,
-                "bonus": bonus_amount,
-                "reason": reason,
-                "operation": operation.pk,
-            },
+            reason=reason,
+            operation_id=operation.pk,
+            bonus_bp=rate,
+            program_bp=own_rate,
+            bonus=bonus_amount,
         )
     return _finish_held(operation, posting, held)
 
