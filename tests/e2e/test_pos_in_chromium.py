@@ -133,3 +133,30 @@ def test_a_weighed_sale_gets_the_gift_by_weight(demo_server, browser, screenshot
     page.get_by_test_id("receipt").wait_for()
     assert "2,750.00" in page.get_by_test_id("receipt-total").inner_text()
     context.close()
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("laptop", (1366, 768))])
+def test_the_cashier_voids_the_sale_just_made(
+    demo_server, browser, screenshot_dir, device, viewport
+):
+    width, height = viewport
+    context = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
+    page = _till(context, demo_server)
+    till = Counted(page)
+    till.fill("pos-scan", "espresso")
+    till.press("pos-scan", "Enter")
+    with page.expect_navigation():
+        page.get_by_test_id("pos-complete").click()
+    page.get_by_test_id("receipt").wait_for()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Refund or void").click()
+    page.get_by_test_id("void-reason").fill("rang up twice")
+    with page.expect_navigation():
+        page.get_by_test_id("void-submit").click()
+    assert page.get_by_test_id("void-confirm").is_visible()  # nothing is voided before this
+    with page.expect_navigation():
+        page.get_by_test_id("void-confirm-yes").click()
+    assert page.get_by_test_id("order-status").inner_text() == "Voided"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(screenshot_dir / f"till-void-{device}.png"), full_page=True)
+    context.close()
