@@ -10,7 +10,9 @@ import argparse
 import getpass
 import os
 import shutil
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -158,7 +160,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _prepare_database()
     from wateja.demo import DEMO_PASSWORD, DEMO_USERNAME, seed
 
-    summary = seed(seed_value=args.seed, scale=args.scale)
+    started = time.monotonic()
+
+    def progress(step: str) -> None:
+        print(f"  [{time.monotonic() - started:5.1f} s] {step}…", flush=True)
+
+    print("Creating the demo data:", flush=True)
+    summary = seed(seed_value=args.seed, scale=args.scale, progress=progress)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104
     url = f"http://{shown_host}:{args.port}/"
     print(
@@ -174,7 +182,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     if args.no_serve:
         return 0
-    return _serve(args.host, args.port, args.workers)
+    worker = _start_worker()
+    print(
+        "  Worker:    running beside the server (messages move from queued to sent)\n", flush=True
+    )
+    try:
+        return _serve(args.host, args.port, args.workers)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`wateja worker` in its own process, with this one's settings (the demo's data dir)."""
+    return subprocess.Popen([sys.executable, "-m", "wateja.cli", "worker"], env=dict(os.environ))
 
 
 def cmd_apikey(args: argparse.Namespace) -> int:
@@ -398,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         os.environ.pop("DATABASE_URL", None)
         data_dir = data_dir / "demo"
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104
+        # links in messages and the provider callbacks name the address the demo serves on
+        os.environ.setdefault("WATEJA_PUBLIC_URL", f"http://{shown}:{args.port}")
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["WATEJA_DATA_DIR"] = str(data_dir)
     return int(args.func(args) or 0)

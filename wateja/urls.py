@@ -3,7 +3,9 @@
 from functools import partial
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from ninja.openapi.views import openapi_view
 
@@ -14,5 +16,7 @@ urlpatterns = [
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    # browsers ask for /favicon.ico before they read a page's icon link
+    path("favicon.ico", RedirectView.as_view(url=static("wateja/favicon.svg"), permanent=True)),
     path("", include("wateja.web.urls")),
 ]

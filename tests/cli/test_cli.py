@@ -70,6 +70,7 @@ def test_demo_builds_both_businesses(tmp_path):
     result = wateja("demo", "--no-serve", "--scale", "0.1", env=env)
     assert result.returncode == 0, result.stderr
     assert "demo / demo" in result.stdout
+    assert "customers, a year of sales, the catalogue and its offers…" in result.stdout
     db = sqlite3.connect(tmp_path / "demo" / "wateja.sqlite3")
     businesses = dict(db.execute("SELECT slug, currency FROM tenants_business").fetchall())
     assert businesses == {"kahawa-corner": "KES", "vardanots-flowers": "AMD"}

@@ -6,6 +6,7 @@ year of orders. Every feature that lands adds its own realistic data here."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -55,10 +56,18 @@ def _business(spec: dict[str, Any], locations: list[tuple[str, str]]) -> Busines
     return business
 
 
+def _quiet(step: str) -> None:
+    """No progress report (tests)."""
+
+
 @transaction.atomic
-def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
-    """Fill an empty, migrated database; returns what the demo prints."""
+def seed(
+    *, seed_value: int = 2026, scale: float = 1.0, progress: Callable[[str], None] = _quiet
+) -> dict[str, Any]:
+    """Fill an empty, migrated database; returns what the demo prints. `progress` hears of
+    each step as it starts."""
     rng = random.Random(seed_value)
+    progress("Businesses, branches and staff")
     cafe = _business(CAFE, CAFE_LOCATIONS)
     flowers = _business(FLOWERS, FLOWER_LOCATIONS)
 
@@ -88,18 +97,20 @@ def seed(*, seed_value: int = 2026, scale: float = 1.0) -> dict[str, Any]:
 
     from wateja.demo.customers import seed_customers
 
-    counts: dict[str, dict[str, Any]] = {
-        business.slug: dict(seed_customers(business, rng=rng, scale=scale))
-        for business in (cafe, flowers)
-    }
+    counts: dict[str, dict[str, Any]] = {}
+    for business in (cafe, flowers):
+        progress(f"{business.name}: customers, a year of sales, the catalogue and its offers")
+        counts[business.slug] = dict(seed_customers(business, rng=rng, scale=scale))
     from wateja.customers.models import Customer
     from wateja.demo.messaging import seed_messaging
 
     for business in (cafe, flowers):
+        progress(f"{business.name}: messages, automations and campaigns")
         people = list(Customer.objects.filter(business=business).order_by("pk"))
         counts[business.slug]["messaging"] = seed_messaging(business, rng, people)
     from wateja.demo.analytics import seed_analytics
 
     for business in (cafe, flowers):
+        progress(f"{business.name}: the figures of every day")
         seed_analytics(business, rng=rng)
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from django.core.management import call_command
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 
 @db_task()
 def worker_ping(value: int) -> int:
     """Round trip through the queue; `wateja worker --check` and the tests use it."""
     return value
+
+
+@db_periodic_task(crontab(minute="*"))
+def heartbeat() -> None:
+    """Every minute: the screens can say whether a worker is running."""
+    from wateja.messaging.worker import worker_heartbeat
+
+    worker_heartbeat()
+
+
+@HUEY.on_startup()
+def heartbeat_at_start() -> None:
+    """At once when a worker starts, not at the next minute."""
+    from wateja.messaging.worker import worker_heartbeat
+
+    worker_heartbeat()
 
 
 @db_periodic_task(crontab(hour="3", minute="15"))

@@ -263,3 +263,25 @@ def outbox_release_stale(*, now: dt.datetime | None = None) -> int:
         status=MessageStatus.FAILED,
         last_error="interrupted while sending; not resent to avoid a duplicate",
     )
+
+
+HEARTBEAT_KEY = "wateja:worker:heartbeat"
+HEARTBEAT_FRESH = dt.timedelta(minutes=3)
+
+
+def worker_heartbeat(now: dt.datetime | None = None) -> None:
+    """The worker says it is alive (every minute), in the cache every web process reads."""
+    from django.core.cache import cache
+
+    cache.set(HEARTBEAT_KEY, (now or timezone.now()).isoformat(), timeout=24 * 3600)
+
+
+def worker_running(now: dt.datetime | None = None) -> bool:
+    """Whether a worker said it was alive in the last few minutes: without one, messages
+    wait in the outbox and nothing runs on a clock."""
+    from django.core.cache import cache
+
+    seen = cache.get(HEARTBEAT_KEY)
+    if not seen:
+        return False
+    return (now or timezone.now()) - dt.datetime.fromisoformat(seen) < HEARTBEAT_FRESH

@@ -38,9 +38,11 @@ from wateja.messaging.models import (
     MessageStatus,
     SendChannel,
     SkipReason,
+    SmsProvider,
     Template,
 )
 from wateja.messaging.selectors import automation_results, campaign_results, outbox_summary
+from wateja.messaging.worker import worker_running
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
@@ -109,8 +111,17 @@ def messages_home(request: HttpRequest) -> HttpResponse:
                 if summary.get(status.value)
             ],
             "can_edit": _can_edit(request),
+            **_sending_state(business),
         },
     )
+
+
+def _sending_state(business: Business) -> dict[str, bool]:
+    """What the sending screens say plainly: no worker running, or SMS only recorded."""
+    return {
+        "worker_running": worker_running(),
+        "record_only": messaging_settings(business).sms_provider == SmsProvider.OUTBOX,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,5 +483,6 @@ def messaging_settings_page(request: HttpRequest) -> HttpResponse:
                 "twilio_auth_token": masked(row.twilio_auth_token),
             },
             "hooks": hooks,
+            **_sending_state(business),
         },
     )
