@@ -20,6 +20,7 @@ from wateja.customers.segments import segment_customers
 from wateja.customers.selectors import active_customers
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.tenants.services import audit_record
 from wateja.web.permissions import staff_required
 
 MAX_SHEET_CARDS = 1000
@@ -135,7 +136,10 @@ def join_poster(request: HttpRequest) -> HttpResponse:
     """An A4 poster for the counter with a QR code of the public enrolment page."""
     business = request.business  # type: ignore[attr-defined]
     join_url = request.build_absolute_uri(reverse("web:join", kwargs={"slug": business.slug}))
-    return _pdf(printing.enrol_poster_pdf(business, join_url), f"join-{business.slug}.pdf")
+    content = printing.enrol_poster_pdf(business, join_url)
+    audit_record(business=business, action="print.join_poster", object_type="business",
+                 object_id=business.pk, actor=request.user)  # type: ignore[arg-type]  # fmt: skip
+    return _pdf(content, f"join-{business.slug}.pdf")
 
 
 @require_GET

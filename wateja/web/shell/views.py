@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from wateja.analytics import today
 from wateja.core.errors import DomainError
 from wateja.tenants.middleware import SESSION_KEY
 from wateja.tenants.models import Location, Staff
+from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.staff import PIN_LOCK, TillLocked, till_switch
 from wateja.web.errors import error_lines
 from wateja.web.permissions import staff_required
@@ -23,11 +25,20 @@ from wateja.web.permissions import staff_required
 
 @staff_required()
 def home(request: HttpRequest) -> HttpResponse:
+    """Home is today: the first week's steps until they are done, today's and this week's
+    figures, what needs doing and what is going wrong."""
     business = request.business  # type: ignore[attr-defined]
+    steps = today.checklist(business)
+    manager = role_at_least(request.staff.role, Role.MANAGER)  # type: ignore[attr-defined]
     return render(
         request,
         "web/shell/home.html",
         {
+            "steps": steps if manager and not all(s.done for s in steps) else [],
+            "steps_done": sum(s.done for s in steps),
+            "figures": today.figures(business) if manager else None,
+            "todo": today.todo(business),
+            "alerts": today.alerts(business) if manager else [],
             "locations": Location.objects.for_business(business),
             "staff_count": Staff.objects.for_business(business).count(),
         },

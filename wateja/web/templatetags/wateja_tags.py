@@ -122,3 +122,9 @@ def percent(fraction: float | None) -> str:
     if fraction is None:
         return "—"
     return str(format_percent(fraction, locale=_babel_locale()))
+
+
+@register.filter
+def permille_percent(permille: int | None) -> str:
+    """A share in thousandths (a service's exact integer) as a percentage ("58%")."""
+    return percent(None if permille is None else permille / 1000)
