@@ -80,7 +80,13 @@ def test_consent_withdrawal_from_the_customer_page(business, staff_client):
     customer = customer_create(business=business, name="Achieng", phone="0722111222")
     client = staff_client(business, Role.CASHIER)
     client.post(f"/customers/{customer.pk}/consents/", {"channel": "email", "granted": "1"})
-    client.post(f"/customers/{customer.pk}/consents/", {"channel": "email", "granted": "0"})
+    asked = client.post(f"/customers/{customer.pk}/consents/", {"channel": "email", "granted": "0"})
+    assert 'data-testid="confirm"' in asked.content.decode()  # nothing withdrawn yet
+    assert Consent.objects.filter(customer=customer, granted=False).count() == 0
+    client.post(
+        f"/customers/{customer.pk}/consents/",
+        {"channel": "email", "granted": "0", "confirmed": "1"},
+    )
     assert list(
         Consent.objects.filter(customer=customer).order_by("id").values_list("granted", flat=True)
     ) == [True, False]

@@ -229,7 +229,11 @@ def test_campaign_is_scheduled_in_local_time_then_cancelled(business, staff_clie
     assert campaign.scheduled_at == dt.datetime(2030, 1, 1, 7, 0, tzinfo=dt.UTC)
     page = client.get(f"/messages/campaigns/{campaign.pk}/", headers=EN).content.decode()
     assert 'data-testid="scheduled"' in page and 'data-testid="cancel-campaign"' in page
-    client.post(f"/messages/campaigns/{campaign.pk}/cancel/")
+    asked = client.post(f"/messages/campaigns/{campaign.pk}/cancel/", headers=EN)
+    assert "Yes, cancel the campaign" in asked.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status != CampaignStatus.CANCELLED
+    client.post(f"/messages/campaigns/{campaign.pk}/cancel/", {"confirmed": "1"})
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED
 

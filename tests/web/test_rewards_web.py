@@ -33,7 +33,11 @@ def test_manager_creates_simulates_and_activates_an_offer(business, staff_client
     page = client.get(response["Location"], headers=EN).content.decode()
     estimate = re.search(r'data-testid="simulation".*?</section>', page, re.S).group(0)
     assert "2 / 3" in estimate and "450.00" in estimate  # 10% of 2,000 + 2,500
-    client.post(f"/rewards/{promotion.pk}/status/", {"status": "active"})
+    asked = client.post(f"/rewards/{promotion.pk}/status/", {"status": "active"}, headers=EN)
+    assert "Yes, activate" in asked.content.decode()
+    promotion.refresh_from_db()
+    assert promotion.status != "active"  # nothing happens before the confirmation
+    client.post(f"/rewards/{promotion.pk}/status/", {"status": "active", "confirmed": "1"})
     promotion.refresh_from_db()
     assert promotion.status == "active"
     client.post(f"/rewards/{promotion.pk}/codes/", {"count": "25"})

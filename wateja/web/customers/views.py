@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -46,6 +47,7 @@ from wateja.messaging.automations import welcome_now
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.web.confirm import confirm_first
 from wateja.web.customers.forms import (
     CustomerForm,
     EnrolForm,
@@ -250,6 +252,16 @@ def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request, customer_id)
     channel = request.POST.get("channel", "")
     granted = request.POST.get("granted") == "1"
+    if not granted:
+        asking = confirm_first(
+            request,
+            question=_("Withdraw %(name)s's consent?") % {"name": customer.name},
+            consequence=_("No more offers reach them on this channel until they agree again."),
+            yes=_("Yes, withdraw"),
+            cancel_url=reverse("web:customer_detail", args=[customer.pk]),
+        )
+        if asking is not None:
+            return asking
     try:
         consent_record(
             customer=customer,
@@ -268,6 +280,15 @@ def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
 @staff_required(Role.CASHIER)
 def card_reissue(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request, customer_id)
+    asking = confirm_first(
+        request,
+        question=_("Issue a new card to %(name)s?") % {"name": customer.name},
+        consequence=_("The old card stops working at once; the points stay with the customer."),
+        yes=_("Yes, issue a new card"),
+        cancel_url=reverse("web:customer_detail", args=[customer.pk]),
+    )
+    if asking is not None:
+        return asking
     card = card_issue(customer=customer, replace=True)
     messages.success(request, _("New card issued: %(number)s") % {"number": card.number})
     return redirect("web:customer_detail", customer_id=customer.pk)

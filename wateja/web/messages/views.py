@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,6 +47,7 @@ from wateja.messaging.worker import worker_running
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
+from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
 from wateja.web.messages.forms import (
     BODY_FIELD,
@@ -379,6 +381,15 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @staff_required(Role.MANAGER)
 def campaign_stop(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _owned(Campaign, request, campaign_id)
+    asking = confirm_first(
+        request,
+        question=_("Cancel “%(name)s”?") % {"name": campaign.name},
+        consequence=_("The messages not yet sent will not be sent; those sent stay sent."),
+        yes=_("Yes, cancel the campaign"),
+        cancel_url=reverse("web:campaign_detail", args=[campaign.pk]),
+    )
+    if asking is not None:
+        return asking
     try:
         campaign_cancel(campaign=campaign)
     except DomainError as error:

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,6 +32,7 @@ from wateja.promotions.services import (
 from wateja.tenants.models import Business, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.web.confirm import confirm_first
 from wateja.web.permissions import staff_required
 from wateja.web.rewards.forms import OfferForm
 
@@ -159,6 +161,33 @@ def offer_detail(request: HttpRequest, promotion_id: int) -> HttpResponse:
 @staff_required(Role.MANAGER)
 def offer_status(request: HttpRequest, promotion_id: int) -> HttpResponse:
     promotion = _promotion(request, promotion_id)
+    status = request.POST.get("status", "")
+    asks = {
+        "active": (
+            _("Activate “%(name)s”?"),
+            _("From now on it applies at every till and online, to every sale it fits."),
+            _("Yes, activate"),
+            False,
+        ),
+        "ended": (
+            _("End “%(name)s”?"),
+            _("It stops applying at once and cannot be activated again; its results stay."),
+            _("Yes, end it"),
+            True,
+        ),
+    }
+    if status in asks:
+        question, consequence, yes, danger = asks[status]
+        asking = confirm_first(
+            request,
+            question=question % {"name": promotion.name},
+            consequence=consequence,
+            yes=yes,
+            cancel_url=reverse("web:offer_detail", args=[promotion.pk]),
+            danger=danger,
+        )
+        if asking is not None:
+            return asking
     try:
         promotion_set_status(promotion=promotion, status=request.POST.get("status", ""))
     except DomainError as error:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from wateja.tenants.services import (
     location_create,
 )
 from wateja.wallet.services import wallet_settings, wallet_settings_update
+from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form, error_lines
 from wateja.web.permissions import staff_required
 from wateja.web.settings.forms import (
@@ -173,6 +175,15 @@ def apikey_remove(request: HttpRequest, key_id: int) -> HttpResponse:
         key = get_owned(ApiKey, request.business, pk=key_id)  # type: ignore[attr-defined]
     except DomainError:
         return render(request, "web/shell/forbidden.html", {"reason": _("Not found.")}, status=404)
+    asking = confirm_first(
+        request,
+        question=_("Revoke the API key “%(name)s”?") % {"name": key.name},
+        consequence=_("Every till or shop using it stops working with Wateja at once."),
+        yes=_("Yes, revoke it"),
+        cancel_url=reverse("web:settings"),
+    )
+    if asking is not None:
+        return asking
     apikey_revoke(key=key)
     messages.success(request, _("API key revoked."))
     return redirect("web:settings")
