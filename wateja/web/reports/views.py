@@ -16,13 +16,14 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wateja.analytics import services as analytics
+from wateja.analytics.headline import headline_get
 from wateja.analytics.rfm import RFM_LABELS
 from wateja.analytics.value import clv_summary
 from wateja.core.errors import DomainError
@@ -421,6 +422,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "bucket": _bucket_name(overview.buckets.kind),
             "formats": FORMATS,
             "clv": clv_summary(business=business, limit=5),
+            "headline": headline_get(
+                business=business, language=translation.get_language() or "en"
+            ),
         }
     )
     return render(request, TEMPLATE, context)
