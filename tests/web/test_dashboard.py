@@ -508,3 +508,10 @@ def test_axis_numbers_share_one_suffix():
             "0.25M",
             "1.25M",
         ]
+
+
+def test_the_monthly_pdf_defaults_to_the_last_full_month(owner):
+    with time_machine.travel(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        response = owner.get("/reports/monthly.pdf")
+    assert response.status_code == 200
+    assert "report-2026-03.pdf" in response["Content-Disposition"]

@@ -105,6 +105,13 @@ def open_tasks(business: Business, owner_id: int | None = None) -> QuerySet[Inte
     return tasks.order_by("due_at", "occurred_at")
 
 
+UNSURE = 0.5  # the score of a pair whose contacts disagree
+
+
+def _differ(a: dict[str, Any], b: dict[str, Any], field: str) -> bool:
+    return bool(a[field] and b[field] and a[field] != b[field])
+
+
 def duplicate_candidates(
     business: Business, *, threshold: float = 0.85, limit: int = 100
 ) -> list[dict[str, Any]]:
@@ -143,7 +150,12 @@ def duplicate_candidates(
             for b in group[i + 1 : i + 30]:
                 score = name_similarity(a["name"], b["name"])
                 if score >= threshold:
-                    add(a, b, "similar_name_same_city", score)
+                    if _differ(a, b, "phone") or _differ(a, b, "email"):
+                        # two people can share a name in a city: with different phones or
+                        # e-mails the pair is only a guess, never offered as certain
+                        add(a, b, "similar_name_other_contact", min(score, UNSURE))
+                    else:
+                        add(a, b, "similar_name_same_city", score)
         if len(pairs) >= limit * 4:
             break
     pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))

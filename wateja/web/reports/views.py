@@ -27,6 +27,7 @@ from wateja.analytics.headline import headline_get
 from wateja.analytics.rfm import RFM_LABELS
 from wateja.analytics.value import clv_summary
 from wateja.core.errors import DomainError
+from wateja.core.localtime import local_today
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.core.money import currency_exponent
 from wateja.customers.exporting import FORMATS
@@ -463,11 +464,12 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 @require_GET
 @staff_required(Role.MANAGER)
 def monthly_pdf(request: HttpRequest) -> HttpResponse:
-    """The monthly report as PDF: ?month=YYYY-MM (default this month, up to today) and the
-    dashboard's location / segment / customer group filters."""
+    """The monthly report as PDF: ?month=YYYY-MM (default the last full month) and the
+    dashboard's location / segment / customer group filters, in the reader's language."""
     business = _business(request)
     query = _query(request)
-    month = request.GET.get("month", "").strip() or timezone.localdate().strftime("%Y-%m")
+    last_full = local_today(business.timezone).replace(day=1) - dt.timedelta(days=1)
+    month = request.GET.get("month", "").strip() or last_full.strftime("%Y-%m")
     try:
         period = board.month_period(business=business, month=month)
         filters = _filters(business, query)
