@@ -72,6 +72,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not password:
         print("An owner password is needed (--password).")
         return 2
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError
+
+    try:  # the same rules as every other place a password is set
+        password_validation.validate_password(password, get_user_model()(username=owner))
+    except ValidationError as error:
+        print(f"The owner password is not safe enough: {' '.join(error.messages)}", file=sys.stderr)
+        return 2
     try:
         business = business_create(
             name=name,

@@ -57,6 +57,15 @@ def test_init_refuses_bad_currency_without_writing(tmp_path):
     assert db.execute("SELECT count(*) FROM tenants_business").fetchone()[0] == 0
 
 
+def test_init_refuses_a_weak_owner_password_without_writing(tmp_path):
+    env = wateja_env(tmp_path)
+    result = wateja("init", "--business", "X", "--password", "1", "--no-input", env=env)
+    assert result.returncode == 2
+    assert "The owner password is not safe enough: This password is too short." in result.stderr
+    db = sqlite3.connect(tmp_path / "wateja.sqlite3")
+    assert db.execute("SELECT count(*) FROM tenants_business").fetchone()[0] == 0
+
+
 def test_apikey_for_unknown_business_fails(tmp_path):
     env = wateja_env(tmp_path)
     assert wateja("init", "--no-input", env=env).returncode == 2
