@@ -119,3 +119,11 @@ def test_an_offer_chooses_its_products_from_the_catalogue(business, staff_client
         headers=EN,
     )
     assert "Select a valid choice" in typed.content.decode()
+
+
+def test_a_forged_import_token_is_refused_calmly(business, staff_client):
+    manager = staff_client(business, Role.MANAGER)
+    for token in ("not-a-token", "../../etc/passwd", "0" * 32):
+        response = manager.post("/catalog/import/", {"token": token}, headers=EN)
+        assert response.status_code == 302 and response["Location"] == "/catalog/import/"
+    assert not Product.objects.filter(business=business).exists()

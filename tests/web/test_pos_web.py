@@ -125,3 +125,12 @@ def test_the_till_weighs_enrols_and_uses_all_points(business, staff_client):
     capped = client.post("/checkout/evaluate/", use_all, headers=EN).content.decode()
     assert 'name="points" value="1500"' in capped  # the bill, not the 9,999 held
     assert "0.00" in capped
+
+
+def test_odd_ids_in_the_till_form_find_no_one_and_never_fail(business, staff_client):
+    client = staff_client(business, Role.CASHIER)
+    for field in ("customer_id", "pick_customer"):
+        for value in (str(10**30), "-5", "abc"):
+            page = client.post("/checkout/evaluate/", {field: value, "total": "100"}, headers=EN)
+            assert page.status_code == 200
+            assert 'data-testid="pos-customer-found"' not in page.content.decode()

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wateja.catalog.models import Product, Unit
-from wateja.catalog.services import LANGUAGES, product_save, text_key
+from wateja.catalog.services import product_save, text_key
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
 from wateja.core.spreadsheet import (
@@ -341,6 +341,3 @@ def _field_of(service_field: str) -> str:
     return {"price_minor": "price", "names": "name_en", "weight_grams": "weight"}.get(
         service_field, service_field
     )
-
-
-__all__ = ["LANGUAGES", "PRODUCT_FIELDS", "products_import"]

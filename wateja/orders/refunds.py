@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wateja.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from wateja.core.errors import Conflict, Forbidden, ValidationFailed
 from wateja.core.ledger import refund_delta
 from wateja.orders.models import (
     Order,
@@ -307,6 +307,3 @@ def _approval(
     if not role_at_least(approver.role, Role.MANAGER):
         raise ApprovalNeeded(_("This PIN is not a manager's."))
     return approver.user
-
-
-__all__ = ["ApprovalNeeded", "DomainError", "order_refund", "order_void", "till_settings"]

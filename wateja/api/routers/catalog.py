@@ -7,6 +7,7 @@ No `from __future__ import annotations` here: Ninja reads the annotations at imp
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field
@@ -119,7 +120,7 @@ def product_lookup(request: HttpRequest, code: str) -> Product:
     """What a till finds for a scanned barcode or a typed SKU (any case)."""
     found = product_find(current_business(request), code)
     if found is None:
-        raise NotFound(_no_product(), details={"object": "product"})
+        raise NotFound(_("No product with this code."), details={"object": "product"})
     return found
 
 
@@ -166,9 +167,3 @@ def category_list(request: HttpRequest) -> Any:
 def category_create(request: HttpRequest, payload: CategoryIn) -> Status[Any]:
     require_role(request, Role.MANAGER)
     return Status(201, category_for(current_business(request), payload.name))
-
-
-def _no_product() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("No product with this code.")

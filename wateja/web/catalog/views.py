@@ -3,6 +3,7 @@ a product list from a spreadsheet after a preview that shows exactly what will h
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from wateja.web.errors import apply_to_form, error_lines
 from wateja.web.permissions import staff_required
 
 LANGUAGE_FIELDS = {"sw": "name_sw", "hy": "name_hy", "ru": "name_ru"}
+TOKEN = re.compile(r"[0-9a-f]{32}")  # the name of an upload waiting for its confirmation
 
 
 def _business(request: HttpRequest) -> Business:
@@ -139,8 +141,8 @@ def product_import(request: HttpRequest) -> HttpResponse:
     report = None
     token = request.POST.get("token", "")
     if request.method == "POST" and token:
-        path = _upload_dir() / f"{business.pk}-{uuid.UUID(hex=token).hex}.upload"
-        if not path.exists():
+        path = _upload_dir() / f"{business.pk}-{token}.upload"
+        if not TOKEN.fullmatch(token) or not path.exists():
             messages.error(request, _("The file is no longer here; upload it again."))
             return redirect("web:product_import")
         try:
