@@ -18,6 +18,7 @@ from wateja.catalog.services import canonical_categories, canonical_skus
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.rules.model import Promotion as EnginePromotion
 from wateja.customers.models import Customer
+from wateja.promotions import hooks
 from wateja.promotions.models import (
     Audience,
     CodeKind,
@@ -140,6 +141,8 @@ def promotion_save(
         promotion.params = catalogue_spelling(business, promotion.params)
     _validate(business, promotion)
     promotion.save()
+    saved = promotion
+    transaction.on_commit(lambda: [step(saved) for step in hooks.saved_steps])
     return promotion
 
 
