@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wateja.core.errors import DomainError
+from wateja.customers.merging import customer_merge
 from wateja.customers.models import Customer
-from wateja.customers.services import customer_create, customer_merge
+from wateja.customers.services import customer_create
 from wateja.wallet import services as wallet
 from wateja.wallet.models import Account, Entry, Lot, LotUse, Operation, Transfer
 from wateja.wallet.services import ledger_check, wallet_settings

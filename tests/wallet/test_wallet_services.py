@@ -10,8 +10,8 @@ import time_machine
 from django.utils import timezone
 
 from tests.wallet.conftest import balance
+from wateja.customers.merging import customer_merge
 from wateja.customers.privacy import customer_erase
-from wateja.customers.services import customer_merge
 from wateja.tenants.models import AuditEvent
 from wateja.wallet import services as wallet
 from wateja.wallet.models import Lot, Operation, Transfer

@@ -17,6 +17,7 @@ from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.core.errors import NotFound, ValidationFailed
+from wateja.customers.merging import customer_merge
 from wateja.customers.models import (
     Card,
     CardStatus,
@@ -44,7 +45,6 @@ from wateja.customers.services import (
     card_issue,
     consent_record,
     customer_create,
-    customer_merge,
     customer_tags,
     customer_update,
     interaction_add,

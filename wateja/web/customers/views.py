@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from wateja.analytics.value import customer_value
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
+from wateja.customers.merging import customer_merge
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
 from wateja.customers.privacy import customer_data_export, customer_erase
 from wateja.customers.segments import segment_customers, segment_save
@@ -36,7 +37,6 @@ from wateja.customers.services import (
     consent_record,
     consent_text,
     customer_enrol,
-    customer_merge,
     customer_tags,
     customer_update,
     interaction_add,
