@@ -88,11 +88,11 @@ def test_an_offer_chooses_its_products_from_the_catalogue(business, staff_client
         business=business, sku="Latte-L", name="Latte", price_minor=28_000, category="Coffee"
     )
     manager = staff_client(business, Role.MANAGER)
-    page = manager.get("/rewards/new/", headers=EN).content.decode()
+    page = manager.get("/rewards/new/custom/", headers=EN).content.decode()
     assert '<option value="Latte-L">Latte (Latte-L)</option>' in page
     assert 'value="Coffee"' in page
     saved = manager.post(
-        "/rewards/new/",
+        "/rewards/new/custom/",
         {
             "name": "Latte week",
             "type": "percent_off_items",
@@ -108,7 +108,7 @@ def test_an_offer_chooses_its_products_from_the_catalogue(business, staff_client
     offer = Promotion.objects.get(business=business, name="Latte week")
     assert offer.params["skus"] == ["Latte-L"] and offer.params["categories"] == ["Coffee"]
     typed = manager.post(
-        "/rewards/new/",
+        "/rewards/new/custom/",
         {
             "name": "Typed",
             "type": "percent_off_items",

@@ -24,7 +24,7 @@ def test_manager_creates_simulates_and_activates_an_offer(business, staff_client
         "stackable": "on",
         "code": "KUMI",
     }
-    response = client.post("/rewards/new/", form, headers=EN)
+    response = client.post("/rewards/new/custom/", form, headers=EN)
     assert response.status_code == 302, response.content.decode()[:2000]
     promotion = Promotion.objects.get(name="10% from KES 1,500")
     assert promotion.params == {"percent_bp": 1000}
@@ -48,12 +48,12 @@ def test_manager_creates_simulates_and_activates_an_offer(business, staff_client
 def test_bad_offer_shows_errors_and_saves_nothing(business, staff_client):
     client = staff_client(business, Role.MANAGER)
     page = client.post(
-        "/rewards/new/", {"name": "Broken", "type": "percent_off_order", "percent": ""}, headers=EN
+        "/rewards/new/custom/", {"name": "Broken", "type": "percent_off_order", "percent": ""}, headers=EN
     ).content.decode()
     assert 'role="alert"' in page
     assert Promotion.objects.count() == 0
     bad_money = client.post(
-        "/rewards/new/",
+        "/rewards/new/custom/",
         {"name": "X", "type": "amount_off_order", "amount": "lots"},
         headers=EN,
     ).content.decode()
@@ -63,7 +63,7 @@ def test_bad_offer_shows_errors_and_saves_nothing(business, staff_client):
 def test_cashier_sees_offers_but_cannot_create(business, staff_client):
     client = staff_client(business, Role.CASHIER)
     assert client.get("/rewards/").status_code == 200
-    assert client.get("/rewards/new/").status_code == 403
+    assert client.get("/rewards/new/custom/").status_code == 403
 
 
 def test_offer_limited_to_days_channels_branches_and_a_monthly_budget(business, staff_client):
@@ -72,7 +72,7 @@ def test_offer_limited_to_days_channels_branches_and_a_monthly_budget(business, 
     branch = location_create(business=business, name="Westlands")
     client = staff_client(business, Role.MANAGER)
     response = client.post(
-        "/rewards/new/",
+        "/rewards/new/custom/",
         {
             "name": "Tuesday double points",
             "type": "points_multiplier",
@@ -96,7 +96,7 @@ def test_offer_limited_to_days_channels_branches_and_a_monthly_budget(business, 
 def test_offer_with_priority_group_cap_and_tier(business, staff_client):
     client = staff_client(business, Role.MANAGER)
     response = client.post(
-        "/rewards/new/",
+        "/rewards/new/custom/",
         {
             "name": "Gold 20%",
             "type": "percent_off_order",

@@ -28,10 +28,10 @@ from wateja.messaging.models import Message, MessageStatus, SmsProvider
 from wateja.messaging.worker import worker_running
 from wateja.orders.models import Order
 from wateja.promotions.models import Promotion, PromotionStatus
+from wateja.promotions.recipes import base_programme
 from wateja.tenants.models import AuditEvent, Business, Location, Staff
 from wateja.wallet.models import Transfer
 
-BASE_PROGRAMMES = ("points_per_amount", "cashback_percent")
 BUDGET_WARNING = 0.8  # a budget 80 % spent is nearly spent
 FAILING_SHARE = 0.2  # a fifth of the last day's messages failed: the provider is failing
 POSTER_PRINTED = "print.join_poster"
@@ -52,8 +52,7 @@ def checklist(business: Business) -> list[Step]:
         Step("location", _("Add your shop's location"),
              Location.objects.filter(**owned).exists(), "web:settings"),
         Step("programme", _("Choose how customers earn (points or cashback)"),
-             Promotion.objects.filter(**owned, type__in=BASE_PROGRAMMES,
-                                      status=PromotionStatus.ACTIVE).exists(), "web:offer_new"),
+             base_programme(business) is not None, "web:programme_start"),
         Step("poster", _("Print the QR poster for the counter"),
              AuditEvent.objects.filter(**owned, action=POSTER_PRINTED).exists(),
              "web:print_join_poster"),

@@ -33,6 +33,14 @@ class BudgetPeriod(models.TextChoices):
     MONTH = "month", _("Per month")
 
 
+class CustomerLimitPeriod(models.TextChoices):
+    TOTAL = "total", _("In total")
+    DAY = "day", _("Per day")
+    WEEK = "week", _("Per week")
+    MONTH = "month", _("Per month")
+    YEAR = "year", _("Per year")
+
+
 class Promotion(BusinessOwned):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -58,11 +66,16 @@ class Promotion(BusinessOwned):
     requires_code = models.BooleanField(default=False)
     max_uses = models.PositiveIntegerField(_("uses allowed"), null=True, blank=True)
     max_uses_per_customer = models.PositiveIntegerField(null=True, blank=True)
+    customer_limit_period = models.CharField(
+        max_length=5, choices=CustomerLimitPeriod.choices, default=CustomerLimitPeriod.TOTAL
+    )
     budget_minor = models.BigIntegerField(_("discount budget"), null=True, blank=True)
     budget_period = models.CharField(
         max_length=5, choices=BudgetPeriod.choices, default=BudgetPeriod.TOTAL
     )
     uses_count = models.PositiveIntegerField(default=0)
+    recipe = models.CharField(max_length=20, blank=True)  # wateja.promotions.recipes key
+    recipe_values = models.JSONField(default=dict, blank=True)  # what its short form holds
     discount_total_minor = models.BigIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -65,7 +65,19 @@ def period_start(period: str, now: dt.datetime) -> dt.datetime | None:
         return day.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == BudgetPeriod.MONTH:
         return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if period == "year":
+        return now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     return None
+
+
+def _since_period_start(promotions: list[Promotion], now: dt.datetime) -> Q:
+    """Redemptions that count against each promotion's per-customer limit: those since the
+    start of its period (a birthday bonus once a year), all of them for a lifetime limit."""
+    which = Q()
+    for promotion in promotions:
+        start = period_start(promotion.customer_limit_period, now)
+        which |= Q(promotion=promotion) & (Q(created_at__gte=start) if start else Q())
+    return which
 
 
 def budgets_for(
@@ -90,6 +102,7 @@ def budgets_for(
             Redemption.objects.filter(
                 promotion__in=per_customer, customer=customer, status__in=LIVE
             )
+            .filter(_since_period_start(per_customer, now))
             .values("promotion")
             .annotate(n=Count("id"))
             .values_list("promotion", "n")

@@ -59,6 +59,9 @@ EDITABLE = (
     "max_uses_per_customer",
     "budget_minor",
     "budget_period",
+    "customer_limit_period",
+    "recipe",
+    "recipe_values",
 )
 
 
@@ -352,20 +355,42 @@ def tier_save(
     earn_multiplier_bp: int = 10_000,
     basis: str = TierBasis.LIFETIME,
     grace_days: int = 30,
+    tier: Tier | None = None,
 ) -> Tier:
+    """Create a tier, or change `tier` (its name too); a name is used once per business.
+    Customers move to their new tier with the next purchase or the nightly recompute."""
+    errors: dict[str, object] = {}
     if basis not in TierBasis.values:
-        raise ValidationFailed.fields(_("Some fields are not valid."), {"basis": _("Unknown.")})
-    tier, _created = Tier.objects.update_or_create(
-        business=business,
-        name=name.strip(),
-        defaults={
-            "min_spend_minor": min_spend_minor,
-            "discount_bp": discount_bp,
-            "earn_multiplier_bp": earn_multiplier_bp,
-            "basis": basis,
-            "grace_days": grace_days,
-        },
-    )
+        errors["basis"] = _("Unknown.")
+    if not name.strip():
+        errors["name"] = _("Enter a name.")
+    if min_spend_minor < 0:
+        errors["min_spend_minor"] = _("The amount is not valid.")
+    if not 0 <= discount_bp <= 10_000:
+        errors["discount_bp"] = _("Enter a percent from 0 to 100.")
+    if not 10_000 <= earn_multiplier_bp <= 100_000:
+        errors["earn_multiplier_bp"] = _("Enter a multiplier from 1 to 10.")
+    if errors:
+        raise ValidationFailed.fields(_("Some fields are not valid."), errors)
+    values = {
+        "min_spend_minor": min_spend_minor,
+        "discount_bp": discount_bp,
+        "earn_multiplier_bp": earn_multiplier_bp,
+        "basis": basis,
+        "grace_days": grace_days,
+    }
+    taken = Tier.objects.for_business(business).filter(name__iexact=name.strip())
+    if tier is None:
+        found, _created = Tier.objects.update_or_create(
+            business=business, name=name.strip(), defaults=values
+        )
+        return found
+    if taken.exclude(pk=tier.pk).exists():
+        raise Conflict(_("Another tier has this name."), code="tier_name_taken")
+    tier.name = name.strip()
+    for key, value in values.items():
+        setattr(tier, key, value)
+    tier.save()
     return tier
 
 
@@ -395,7 +420,7 @@ def _listed(value: object) -> list[str]:
 def offer_from_form(values: dict[str, Any]) -> dict[str, Any]:
     """Promotion fields from the manager's simple form: the few numbers a shop thinks in
     (percent, amount, points, minimum order) become the engine's params and conditions.
-    Money values are already in minor units. Advanced JSON, when given, wins."""
+    Money values are already in minor units."""
     kind = values["type"]
     params: dict[str, Any] = {}
     items = {key: _listed(values.get(key)) for key in ("skus", "categories")}
@@ -440,8 +465,4 @@ def offer_from_form(values: dict[str, Any]) -> dict[str, Any]:
     conditions: Any = None
     if values.get("min_subtotal_minor"):
         conditions = {"type": "min_subtotal", "amount_minor": values["min_subtotal_minor"]}
-    if values.get("params_json"):
-        params = values["params_json"]
-    if values.get("conditions_json"):
-        conditions = values["conditions_json"]
     return {"type": kind, "params": params, "conditions": conditions}

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OfferForm(forms.Form):
-    """A promotion as a shop manager thinks of it; advanced JSON for everything else."""
+    """Every setting of an offer, for what no recipe covers (no JSON: conditions beyond a
+    minimum order are made through the recipes or the API)."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
     type = forms.ChoiceField(label=_("Kind of offer"), choices=[])
@@ -91,8 +92,6 @@ class OfferForm(forms.Form):
     max_uses_per_customer = forms.IntegerField(
         label=_("Uses per customer"), required=False, min_value=1
     )
-    params_json = forms.JSONField(label=_("Advanced: settings (JSON)"), required=False)
-    conditions_json = forms.JSONField(label=_("Advanced: conditions (JSON)"), required=False)
 
     def __init__(
         self,
