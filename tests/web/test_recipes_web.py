@@ -283,3 +283,30 @@ def test_another_business_cannot_open_or_edit_the_draft(business, other_business
     assert stranger.get(f"/rewards/{draft.pk}/edit/").status_code == 404
     assert stranger.post(f"/rewards/{draft.pk}/delete/", {"confirmed": "1"}).status_code == 404
     assert Promotion.objects.filter(pk=draft.pk).exists()
+
+
+def test_any_offer_reads_as_words_never_as_settings(business, manager, menu):
+    from wateja.promotions.services import promotion_save
+
+    made_by_api = promotion_save(
+        business=business,
+        name="Lunch combo",
+        type="bundle",
+        params={"sets": [{"skus": ["latte", "juice"]}], "percent_bp": 2000},
+        conditions={"all": [{"type": "min_subtotal", "amount_minor": 50_000},
+                            {"type": "flag", "name": "own_cup"}]},
+        weekdays=[1, 3],
+        max_uses_per_customer=2,
+        customer_limit_period="month",
+        budget_minor=1_000_000,
+        budget_period="week",
+    )  # fmt: skip
+    page = manager.get(f"/rewards/{made_by_api.pk}/", headers=EN).content.decode()
+    words = re.search(r'data-testid="offer-words">(.*?)</section>', page, re.S).group(1)
+    assert "Latte and Passion juice together: 20% off" in words
+    assert "on orders from KES" in words and "Brought their own cup" in words
+    assert "Only on Tuesdays and Thursdays." in words
+    assert "At most 2 uses per customer a month." in words
+    assert "Budget: KES" in words and "per week" in words
+    assert "{" not in page.split("<main", 1)[-1] and "percent_bp" not in page
+    assert 'data-testid="edit-draft"' not in page  # not made from a recipe

@@ -60,7 +60,7 @@ def _language() -> str:
     return translation.to_locale(translation.get_language() or "en")
 
 
-def _money(business: Business, amount_minor: int) -> str:
+def money_text(business: Business, amount_minor: int) -> str:
     return format_money(Money(int(amount_minor), business.currency), _language())
 
 
@@ -77,13 +77,13 @@ def _locale_name() -> str:
     return name if name in ("en", "sw", "hy", "ru") else name.split("_")[0]
 
 
-def _and(items: list[str]) -> str:
+def and_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
-def _product_names(business: Business, skus: list[str]) -> list[str]:
+def product_names(business: Business, skus: list[str]) -> list[str]:
     names = dict(
         Product.objects.for_business(business).filter(sku__in=skus).values_list("sku", "name")
     )
@@ -138,9 +138,9 @@ def _items_scope(values: Values) -> dict[str, Any]:
 
 
 def _what(business: Business, values: Values) -> str:
-    names = _product_names(business, list(values.get("skus") or []))
+    names = product_names(business, list(values.get("skus") or []))
     names += [str(c) for c in values.get("categories") or []]
-    return _and(names) if names else _("anything")
+    return and_list(names) if names else _("anything")
 
 
 # ---------------------------------------------------------------- the recipes
@@ -160,7 +160,7 @@ def _points_sentence(business: Business, v: Values) -> str:
         "Every sale earns %(points)s point for each %(amount)s paid.",
         "Every sale earns %(points)s points for each %(amount)s paid.",
         points,
-    ) % {"points": number_text(points), "amount": _money(business, _int(v, "per_amount_minor"))}
+    ) % {"points": number_text(points), "amount": money_text(business, _int(v, "per_amount_minor"))}
 
 
 def _cashback(business: Business, v: Values) -> dict[str, Any]:
@@ -174,8 +174,8 @@ def _cashback_sentence(business: Business, v: Values) -> str:
         "Every sale gives %(percent)s back as cashback to spend next time: %(back)s on %(example)s."
     ) % {
         "percent": percent_text(bp),
-        "back": _money(business, 100_000 * bp // 10_000),
-        "example": _money(business, 100_000),
+        "back": money_text(business, 100_000 * bp // 10_000),
+        "example": money_text(business, 100_000),
     }
 
 
@@ -194,7 +194,7 @@ def _stamps(business: Business, v: Values) -> dict[str, Any]:
 
 
 def _stamps_sentence(business: Business, v: Values) -> str:
-    (product,) = _product_names(business, [str(v.get("sku") or "")])
+    (product,) = product_names(business, [str(v.get("sku") or "")])
     return _(
         "Each visit earns a stamp; with %(n)s stamps the customer gets %(product)s free on that "
         "visit, and the card starts again."
@@ -213,7 +213,7 @@ def _double(business: Business, v: Values) -> dict[str, Any]:
 def _double_sentence(business: Business, v: Values) -> str:
     days = [str(WEEKDAYS[int(d)]) for d in sorted(int(d) for d in v.get("weekdays") or [])]
     times = number_text(Decimal(_int(v, "multiplier_bp")) / 10_000)
-    when = _and(days) if days else _("every day")
+    when = and_list(days) if days else _("every day")
     what = _what(business, v)
     text = _("On %(when)s, %(what)s earns %(times)s times the usual points.") % {
         "when": when,
@@ -259,7 +259,7 @@ def _own_cup(business: Business, v: Values) -> dict[str, Any]:
 
 def _own_cup_sentence(business: Business, v: Values) -> str:
     return _("When the cashier ticks “Own cup” at the till, the order costs %(amount)s less.") % {
-        "amount": _money(business, _int(v, "amount_minor"))
+        "amount": money_text(business, _int(v, "amount_minor"))
     }
 
 
@@ -335,20 +335,20 @@ def _combo(business: Business, v: Values) -> dict[str, Any]:
 
 def _combo_sentence(business: Business, v: Values) -> str:
     skus = [str(s) for s in v.get("skus") or []]
-    names = _product_names(business, skus)
+    names = product_names(business, skus)
     usual = sum(_price(business, sku) or 0 for sku in skus)
     if v.get("price_minor"):
         text = _("Bought together, %(items)s cost %(price)s") % {
-            "items": _and(names) or "…",
-            "price": _money(business, _int(v, "price_minor")),
+            "items": and_list(names) or "…",
+            "price": money_text(business, _int(v, "price_minor")),
         }
     else:
         text = _("Bought together, %(items)s cost %(percent)s less") % {
-            "items": _and(names) or "…",
+            "items": and_list(names) or "…",
             "percent": percent_text(_int(v, "percent_bp")),
         }
     if usual:
-        text += " " + _("(%(usual)s separately).") % {"usual": _money(business, usual)}
+        text += " " + _("(%(usual)s separately).") % {"usual": money_text(business, usual)}
     else:
         text += "."
     return text
@@ -458,7 +458,7 @@ def _codes(business: Business, v: Values) -> dict[str, Any]:
 
 def _codes_sentence(business: Business, v: Values) -> str:
     discount = (
-        _money(business, _int(v, "amount_minor"))
+        money_text(business, _int(v, "amount_minor"))
         if v.get("amount_minor")
         else percent_text(_int(v, "percent_bp"))
     )
@@ -476,7 +476,7 @@ def _codes_sentence(business: Business, v: Values) -> str:
         ) % {"count": number_text(count), "discount": discount}
     if v.get("min_subtotal_minor"):
         text += " " + _("on orders from %(minimum)s") % {
-            "minimum": _money(business, _int(v, "min_subtotal_minor"))
+            "minimum": money_text(business, _int(v, "min_subtotal_minor"))
         }
     return text + "."
 
