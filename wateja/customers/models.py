@@ -298,3 +298,65 @@ class ImportJob(BusinessOwned):
         constraints = [
             models.UniqueConstraint(fields=["business", "file_sha256"], name="import_file_once")
         ]
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+
+
+class ContactSource(models.TextChoices):
+    MERGE = "merge", _("Kept from a merged record")
+    STAFF = "staff", _("Added by staff")
+
+
+class CustomerContact(BusinessOwned):
+    """A phone number or e-mail address a customer has besides the one on their profile, e.g.
+    the other record's contacts kept when two records were merged. The till and the API find a
+    customer by any of them. A removed contact (its merge undone) keeps its row."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(_("kind"), max_length=5, choices=ContactKind.choices)
+    value = models.CharField(_("value"), max_length=254)
+    source = models.CharField(
+        _("source"), max_length=5, choices=ContactSource.choices, default=ContactSource.STAFF
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "kind", "value"],
+                condition=Q(removed_at__isnull=True),
+                name="customer_contact_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["business", "customer"], name="customer_contacts")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CustomerMerge(BusinessOwned):
+    """One merge of `drop` into `keep`, with everything needed to reverse it exactly
+    (`snapshot`: each part — the customer's own, orders, wallet — records what it moved)."""
+
+    keep = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    drop = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("merge")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["business", "created_at"], name="customer_merges")]

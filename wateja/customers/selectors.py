@@ -12,7 +12,9 @@ from wateja.core.contacts import name_similarity, phone_digits
 from wateja.customers.models import (
     Card,
     Consent,
+    ContactKind,
     Customer,
+    CustomerContact,
     Interaction,
     InteractionKind,
     TaskStatus,
@@ -24,6 +26,14 @@ def active_customers(business: Business) -> QuerySet[Customer]:
     return Customer.objects.for_business(business).filter(
         erased_at__isnull=True, merged_into__isnull=True
     )
+
+
+def _with_contact(business: Business, kind: str, **lookup: str) -> Q:
+    """Customers with an active extra contact (kept from a merge) matching `lookup`."""
+    contacts = CustomerContact.objects.for_business(business).filter(
+        kind=kind, removed_at__isnull=True, **lookup
+    )
+    return Q(pk__in=contacts.values("customer_id"))
 
 
 def customer_search(business: Business, query: str, limit: int = 20) -> list[Customer]:
@@ -46,9 +56,13 @@ def customer_search(business: Business, query: str, limit: int = 20) -> list[Cus
         if card and card.customer.is_active:
             results.append(card.customer)
     condition = Q(name__icontains=query) | Q(email__icontains=query) | Q(city__iexact=query)
+    if "@" in query:
+        condition |= _with_contact(business, ContactKind.EMAIL, value__icontains=query)
     if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "").replace("+", "")) - 2:
         # "0712 345" typed in Kenya: drop the trunk zero and match inside the E.164 number
-        condition |= Q(phone__contains=digits.lstrip("0") or digits)
+        inside = digits.lstrip("0") or digits
+        condition |= Q(phone__contains=inside)
+        condition |= _with_contact(business, ContactKind.PHONE, value__contains=inside)
     seen = {c.pk for c in results}
     for customer in customers.filter(condition).order_by("name", "pk")[:limit]:
         if customer.pk not in seen:
@@ -135,6 +149,13 @@ def duplicate_candidates(
     ]
     by_phone_tail: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_block: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    by_id = {row["id"]: row for row in rows}
+    extra_phones = CustomerContact.objects.for_business(business).filter(
+        kind=ContactKind.PHONE, removed_at__isnull=True
+    )
+    for customer_id, value in extra_phones.values_list("customer_id", "value"):
+        if customer_id in by_id:
+            by_phone_tail[value[-9:]].append(by_id[customer_id])
     for row in rows:
         if row["phone"]:
             by_phone_tail[row["phone"][-9:]].append(row)
@@ -143,7 +164,8 @@ def duplicate_candidates(
     for group in by_phone_tail.values():
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
-                add(a, b, "same_phone", 1.0)
+                if a["id"] != b["id"]:
+                    add(a, b, "same_phone", 1.0)
     for group in by_block.values():
         group.sort(key=lambda r: r["name_key"])
         for i, a in enumerate(group):
@@ -184,13 +206,16 @@ def customer_identify(
         found = match.customer if match and match.status == "active" else None
     elif phone:
         try:
-            found = (
-                active_customers(business)
-                .filter(phone=normalize_phone(phone, business.country))
-                .first()
-            )
+            number = normalize_phone(phone, business.country)
         except InvalidPhone:
             found = None
+        else:
+            # the profile's phone first, else one kept from a merged record
+            found = active_customers(business).filter(phone=number).first() or (
+                active_customers(business)
+                .filter(_with_contact(business, ContactKind.PHONE, value=number))
+                .first()
+            )
     else:
         return None
     if found is None or not found.is_active:

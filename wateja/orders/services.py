@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
 from wateja.core.money import Money, format_money
-from wateja.customers.models import Customer, Interaction, InteractionKind
+from wateja.customers.merging import merge_record_part, merge_undo_step
+from wateja.customers.models import Customer, CustomerMerge, Interaction, InteractionKind
 from wateja.customers.services import interaction_add
 from wateja.orders.models import Order
 from wateja.tenants.models import Business, Location
@@ -216,9 +217,29 @@ def customer_stats_recompute(
 
 
 def orders_move_on_merge(keep: Customer, drop: Customer) -> None:
-    Order.objects.filter(customer=drop).update(customer=keep)
-    Interaction.objects.filter(customer=drop).update(customer=keep)
+    """Customer merge step: `drop`'s orders go to `keep` (recorded, so an undo moves exactly
+    these back)."""
+    orders = list(Order.objects.filter(customer=drop).values_list("pk", flat=True))
+    interactions = list(Interaction.objects.filter(customer=drop).values_list("pk", flat=True))
+    Order.objects.filter(pk__in=orders).update(customer=keep)
+    Interaction.objects.filter(pk__in=interactions).update(customer=keep)
+    merge_record_part(
+        keep=keep, drop=drop, part="orders", data={"orders": orders, "interactions": interactions}
+    )
     customer_stats_recompute(business=keep.business, customer_ids=[keep.pk, drop.pk])
+
+
+@merge_undo_step("orders")
+def orders_move_on_merge_undo(merge: CustomerMerge, part: dict[str, Any]) -> None:
+    """Undo of `orders_move_on_merge`: the orders it moved go back to the dropped customer
+    (the merged customer's orders placed since stay)."""
+    Order.objects.filter(pk__in=part.get("orders", []), customer_id=merge.keep_id).update(
+        customer_id=merge.drop_id
+    )
+    Interaction.objects.filter(
+        pk__in=part.get("interactions", []), customer_id=merge.keep_id
+    ).update(customer_id=merge.drop_id)
+    customer_stats_recompute(business=merge.business, customer_ids=[merge.keep_id, merge.drop_id])
 
 
 def orders_export_section(customer: Customer) -> tuple[str, Any]:

@@ -26,16 +26,19 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wateja.core import ledger
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.money import percent_of
-from wateja.customers.models import Customer
+from wateja.customers.merging import current_merge, merge_record_part, merge_undo_step
+from wateja.customers.models import Customer, CustomerMerge
 from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.services import audit_record
 from wateja.wallet import manual
 from wateja.wallet.models import (
     MONEY_KINDS,
+    TRANSFER_LABELS,
     Account,
     ClawbackPolicy,
     Entry,
@@ -1620,6 +1623,8 @@ def wallet_merge(keep: Customer, drop: Customer) -> None:
     # accounts are locked at once in ascending id order, before anything moves: other
     # operations lock all of a customer's accounts in one go (`_lock_customers`), so creating
     # or locking them here one kind at a time could make the two wait for each other.
+    record = current_merge(keep, drop)
+    operations: list[int] = []
     kinds = Account.objects.filter(customer=drop).values_list("kind", flat=True)
     _ensure_accounts(keep.business_id, customers=[(keep.pk, kind) for kind in kinds])
     _lock(Account.objects.filter(customer__in=[keep, drop]))
@@ -1640,14 +1645,17 @@ def wallet_merge(keep: Customer, drop: Customer) -> None:
         source = locked[account.pk]
         if source.balance == 0 and not waiting:
             continue
+        # a merge that was undone can be made again: each merge record has its own keys
+        suffix = f":{record.pk}" if record is not None else ""
         operation, replay = _begin(
             keep.business_id,
-            f"merge:{drop.pk}:{keep.pk}:{account.kind}",
+            f"merge:{drop.pk}:{keep.pk}:{account.kind}{suffix}",
             "merge",
             {"keep": keep.pk, "drop": drop.pk, "kind": account.kind},
         )
         if replay:
             continue
+        operations.append(operation.pk)
         posting = Posting(operation_id=operation.pk, action="merge")
         # points still in their return window wait on `keep` instead, same amount and time
         for credit in waiting:
@@ -1697,6 +1705,239 @@ def wallet_merge(keep: Customer, drop: Customer) -> None:
                 _transfer(operation, posting, locked, source, target, rest, "merge", now=now)
         operation.result = posting.as_dict()
         operation.save(update_fields=["result"])
+    merge_record_part(keep=keep, drop=drop, part="wallet", data={"operations": operations})
+
+
+MERGE_UNDO_CODE = "merge_undo"
+TRANSFER_LABELS.setdefault(MERGE_UNDO_CODE, gettext_lazy("Moved back when a merge was undone"))
+
+
+class MergeUndoSpent(Conflict):
+    code = "merge_undo_balance_spent"
+
+
+def wallet_merge_preview(keep: Customer, drop: Customer) -> dict[str, dict[str, int]]:
+    """Each balance kind either customer has: theirs, and the merged customer's (the sum)."""
+    mine, theirs = balances(keep), balances(drop)
+    return {
+        kind: {
+            "keep": mine.get(kind, {}).get("balance", 0),
+            "drop": theirs.get(kind, {}).get("balance", 0),
+            "merged": mine.get(kind, {}).get("balance", 0) + theirs.get(kind, {}).get("balance", 0),
+            "pending": mine.get(kind, {}).get("pending_in", 0)
+            + theirs.get(kind, {}).get("pending_in", 0),
+        }
+        for kind in Kind.values
+        if kind in mine or kind in theirs
+    }
+
+
+@dataclass
+class _MergeUndoPlan:
+    """What undoing a merge moves back, by kind: lots to move from keep to drop (with the
+    expiry they had on drop), debts to give back to drop, pending credits to re-point."""
+
+    lots: list[tuple[Lot, dt.datetime | None]] = field(default_factory=list)
+    debts: list[Transfer] = field(default_factory=list)
+    pending: list[Transfer] = field(default_factory=list)
+    needed: dict[str, int] = field(default_factory=dict)
+
+
+def _merge_undo_spent(name: str, kind: str, **details: int) -> MergeUndoSpent:
+    message = (
+        _("%(name)s has spent points since the merge; the merge cannot be undone.")
+        if kind == Kind.POINTS
+        else _("%(name)s has used the moved balance since the merge; the merge cannot be undone.")
+    )
+    return MergeUndoSpent(message % {"name": name}, details={"kind": kind, **details})
+
+
+def _merge_undo_plan(merge: CustomerMerge, transfers: list[Transfer]) -> _MergeUndoPlan:
+    keep_id, drop_id = merge.keep_id, merge.drop_id
+    plan = _MergeUndoPlan()
+
+    def spent(kind: str) -> MergeUndoSpent:
+        return _merge_undo_spent(merge.keep.name, kind)
+
+    def take_back(lot: Lot | None, amount: int, kind: str, expiry: dt.datetime | None) -> None:
+        untouched = (
+            lot is not None
+            and lot.account.customer_id == keep_id
+            and lot.remaining == amount
+            and lot.expired_at is None
+            and not lot.uses.exists()
+        )
+        if not untouched or lot is None:
+            raise spent(kind)
+        plan.lots.append((lot, expiry))
+        plan.needed[kind] = plan.needed.get(kind, 0) + amount
+
+    for t in transfers:
+        kind = t.debit_account.kind
+        if t.code == "merge" and t.status == TransferStatus.POSTED:
+            if t.debit_account.customer_id == drop_id:
+                lot = Lot.objects.select_related("account").filter(transfer=t).first()
+                used = LotUse.objects.filter(transfer=t).select_related("lot").first()
+                expiry = used.lot.expires_at if used else (lot.expires_at if lot else None)
+                take_back(lot, t.amount, kind, expiry)
+            elif t.debit_account.customer_id == keep_id:
+                plan.debts.append(t)
+        elif t.code == "earn_remainder":
+            # follow the chain: a refund since may have replaced this pending credit
+            original = t.reverses or t
+            current = original.reversals.filter(code="earn_remainder").order_by("id").last()
+            if current is None or current.credit_account.customer_id != keep_id:
+                continue
+            if current.status == TransferStatus.PENDING:
+                plan.pending.append(current)
+            elif current.status == TransferStatus.POSTED:
+                lot = Lot.objects.select_related("account").filter(transfer=current).first()
+                take_back(lot, current.amount, kind, lot.expires_at if lot else None)
+    return plan
+
+
+@merge_undo_step("wallet")
+def wallet_merge_undo(merge: CustomerMerge, part: dict[str, Any]) -> None:
+    """Customer merge undo step: move back, by new balancing transfers, what `wallet_merge`
+    moved — each moved lot with the expiry it had, each moved debt, each pending credit —
+    so both customers' balances are what they were. Refused (MergeUndoSpent), with nothing
+    moved, if the kept customer has spent or lost any of the moved balance since."""
+    now = timezone.now()
+    transfers = list(
+        Transfer.objects.filter(
+            business_id=merge.business_id, operation_id__in=part.get("operations", [])
+        )
+        .select_related("debit_account", "credit_account", "reverses")
+        .order_by("id")
+    )
+    if not transfers:
+        return
+    keep = Customer.objects.get(pk=merge.keep_id)
+    drop = Customer.objects.get(pk=merge.drop_id)
+    kinds = sorted({t.debit_account.kind for t in transfers})
+    _ensure_accounts(
+        merge.business_id, customers=[(c, k) for c in (keep.pk, drop.pk) for k in kinds]
+    )
+    locked = _lock(Account.objects.filter(customer__in=[keep, drop]))
+    plan = _merge_undo_plan(merge, transfers)
+    for kind, amount in plan.needed.items():
+        account = locked[customer_account(keep, kind).pk]
+        if account.available < amount:
+            raise _merge_undo_spent(keep.name, kind, available=account.available, needed=amount)
+    operations: dict[str, tuple[Operation, Posting]] = {}
+
+    def begin(kind: str) -> tuple[Operation, Posting] | None:
+        if kind not in operations:
+            operation, replay = _begin(
+                merge.business_id,
+                f"merge-undo:{merge.pk}:{kind}",
+                "merge_undo",
+                {"merge": merge.pk, "kind": kind},
+            )
+            if replay:
+                return None
+            operations[kind] = (operation, Posting(operation_id=operation.pk, action="merge_undo"))
+        return operations[kind]
+
+    for current in plan.pending:
+        started = begin(current.credit_account.kind)
+        if started is None:
+            continue
+        _resolve_pending(current, post=False, now=now)
+        target = customer_account(drop, current.credit_account.kind)
+        held = _lock([current.debit_account, target])
+        _transfer(
+            started[0],
+            started[1],
+            held,
+            current.debit_account,
+            target,
+            current.amount,
+            "earn_remainder",
+            pending=True,
+            timeout_at=current.timeout_at,
+            on_timeout=current.on_timeout,
+            reverses=current.reverses or current,
+            now=now,
+        )
+    locked = _lock(Account.objects.filter(customer__in=[keep, drop]))
+    for lot, expiry in plan.lots:
+        started = begin(lot.account.kind)
+        if started is not None:
+            target = customer_account(drop, lot.account.kind)
+            _move_lot_back(started[0], started[1], locked, lot, locked[target.pk], expiry, now)
+    for debt in plan.debts:
+        started = begin(debt.debit_account.kind)
+        if started is None:
+            continue
+        # give the debt back to drop; keep gets its points back with the expiry they had
+        parts = [(use.amount, use.lot.expires_at) for use in debt.lot_uses.select_related("lot")]
+        rest = debt.amount - sum(amount for amount, _expiry in parts)
+        pieces: list[tuple[int, dt.datetime | bool | None]] = [*parts]
+        if rest > 0:
+            pieces.append((rest, True))
+        for amount, expiry in pieces:
+            _transfer(
+                started[0],
+                started[1],
+                locked,
+                locked[debt.credit_account_id],
+                locked[debt.debit_account_id],
+                amount,
+                MERGE_UNDO_CODE,
+                allow_negative=True,
+                lot_expiry=expiry,
+                now=now,
+            )
+    for operation, posting in operations.values():
+        _finish(operation, posting, [keep, drop])
+
+
+def _move_lot_back(
+    operation: Operation,
+    posting: Posting,
+    locked: dict[int, Account],
+    lot: Lot,
+    credit: Account,
+    expiry: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    """One posted transfer of a whole lot's remainder from its account to `credit`, taken
+    from that very lot (not soonest-expiry first, as a spend would), with a new lot of the
+    same expiry on `credit`."""
+    debit = locked[lot.account_id]
+    amount = lot.remaining
+    transfer = Transfer(
+        business_id=debit.business_id,
+        operation=operation,
+        debit_account=debit,
+        credit_account=credit,
+        amount=amount,
+        code=MERGE_UNDO_CODE,
+        status=TransferStatus.POSTED,
+        resolved_at=now,
+    )
+    insert_returning_pk(transfer)
+    insert(
+        Entry(business_id=debit.business_id, account=debit, transfer=transfer, amount=-amount),
+        Entry(business_id=debit.business_id, account=credit, transfer=transfer, amount=amount),
+    )
+    debit.balance -= amount
+    credit.balance += amount
+    _cached_add(debit, balance=-amount, activity_at=now)
+    _cached_add(credit, balance=amount, activity_at=now)
+    _take_from_lots([(lot.pk, amount)])
+    insert(LotUse(business_id=debit.business_id, lot_id=lot.pk, transfer=transfer, amount=amount))
+    _add_lot(transfer, credit, amount, expiry, now)
+    posting.transfers.append(
+        {
+            "id": transfer.pk,
+            "code": MERGE_UNDO_CODE,
+            "amount": amount,
+            "status": transfer.status,
+            "kind": debit.kind,
+        }
+    )
 
 
 def wallet_export_section(customer: Customer) -> tuple[str, Any]:
