@@ -1876,17 +1876,17 @@ def wallet_merge_undo(merge: CustomerMerge, part: dict[str, Any]) -> None:
         pieces: list[tuple[int, dt.datetime | bool | None]] = [*parts]
         if rest > 0:
             pieces.append((rest, True))
-        for amount, expiry in pieces:
+        for piece, piece_expiry in pieces:
             _transfer(
                 started[0],
                 started[1],
                 locked,
                 locked[debt.credit_account_id],
                 locked[debt.debit_account_id],
-                amount,
+                piece,
                 MERGE_UNDO_CODE,
                 allow_negative=True,
-                lot_expiry=expiry,
+                lot_expiry=piece_expiry,
                 now=now,
             )
     for operation, posting in operations.values():

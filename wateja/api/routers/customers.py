@@ -17,7 +17,13 @@ from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.core.errors import NotFound, ValidationFailed
-from wateja.customers.merging import customer_merge
+from wateja.customers.merging import (
+    customer_merge_record,
+    customer_merge_undo,
+    merge_can_undo,
+    merge_preview,
+    merge_undo_until,
+)
 from wateja.customers.models import (
     Card,
     CardStatus,
@@ -25,6 +31,7 @@ from wateja.customers.models import (
     Consent,
     ConsentSource,
     Customer,
+    CustomerMerge,
     Interaction,
     InteractionKind,
     Segment,
@@ -55,6 +62,7 @@ from wateja.messaging.automations import welcome_now
 from wateja.tenants.models import ApiKey, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.wallet.services import wallet_merge_preview
 
 router = Router(tags=["customers"])
 
@@ -239,6 +247,70 @@ class MergeIn(StrictSchema):
     drop_id: Id
 
 
+class MergedCustomerOut(CustomerOut):
+    merge_id: int
+
+
+class MergeSideOut(Schema):
+    id: int
+    name: str
+    phones: list[str]
+    emails: list[str]
+    city: str
+    birthday: str
+    language: str
+    gender: str
+    cards: list[str]
+    purchase_count: int
+    total_spent_minor: int
+    tags: list[str]
+    consents: dict[str, bool]
+
+
+class MergeBalanceOut(Schema):
+    keep: int
+    drop: int
+    merged: int
+    pending: int
+
+
+class MergePreviewOut(Schema):
+    keep: MergeSideOut
+    drop: MergeSideOut
+    merged: MergeSideOut
+    conflicts: list[str]
+    balances: dict[str, MergeBalanceOut]
+    currency: str
+
+
+class MergeOut(Schema):
+    id: int
+    keep_id: int
+    drop_id: int
+    keep_name: str
+    drop_name: str
+    created_at: datetime
+    undone_at: datetime | None
+    undo_until: datetime
+    can_undo: bool
+
+    @staticmethod
+    def resolve_keep_name(obj: CustomerMerge) -> str:
+        return obj.keep.name
+
+    @staticmethod
+    def resolve_drop_name(obj: CustomerMerge) -> str:
+        return obj.drop.name
+
+    @staticmethod
+    def resolve_undo_until(obj: CustomerMerge) -> datetime:
+        return merge_undo_until(obj)
+
+    @staticmethod
+    def resolve_can_undo(obj: CustomerMerge) -> bool:
+        return merge_can_undo(obj)
+
+
 class SegmentOut(Schema):
     id: int
     name: str
@@ -331,6 +403,33 @@ def customer_duplicates(request: HttpRequest) -> dict[str, Any]:
     return {"pairs": duplicate_candidates(current_business(request))}
 
 
+@router.get("/customers/merges", response=list[MergeOut])
+@paginate(CursorPagination)
+def merge_list(request: HttpRequest) -> Any:
+    """Merges made in this business (newest last, as every list), undone ones included."""
+    require_role(request, Role.MANAGER)
+    return CustomerMerge.objects.for_business(current_business(request)).select_related(
+        "keep", "drop"
+    )
+
+
+@router.get("/customers/merges/{merge_id}", response=MergeOut)
+def merge_get(request: HttpRequest, merge_id: int) -> CustomerMerge:
+    require_role(request, Role.MANAGER)
+    return get_owned(CustomerMerge, current_business(request), pk=merge_id)
+
+
+@router.post("/customers/merges/{merge_id}/undo", response=MergeOut)
+def merge_undo_post(request: HttpRequest, merge_id: int) -> CustomerMerge:
+    """Undo a merge (within 30 days; doing it again changes nothing). 409
+    `merge_undo_expired` after that, `merge_undo_balance_spent` when the kept customer has
+    spent the moved balance since, `merge_undo_contact_taken` when the other record's phone
+    or e-mail now belongs to someone else."""
+    require_role(request, Role.MANAGER)
+    merge = get_owned(CustomerMerge, current_business(request), pk=merge_id)
+    return customer_merge_undo(merge=merge, api_key=_key(request))
+
+
 @router.get("/customers/{customer_id}", response=CustomerOut)
 def customer_get(request: HttpRequest, customer_id: int) -> Customer:
     customer = _customer(request, customer_id)
@@ -349,13 +448,29 @@ def customer_patch(request: HttpRequest, customer_id: int, payload: CustomerPatc
     return _with_cards(Customer.objects.filter(pk=customer.pk)).get()  # type: ignore[no-any-return]
 
 
-@router.post("/customers/{customer_id}/merge", response=CustomerOut)
+@router.get("/customers/{customer_id}/merge-preview", response=MergePreviewOut)
+def customer_merge_preview(request: HttpRequest, customer_id: int, other: Id) -> dict[str, Any]:
+    """What merging customer `other` into this one would give, changing nothing: both records
+    and the result side by side, the fields where they differ, and the balances."""
+    require_role(request, Role.MANAGER)
+    keep = _customer(request, customer_id)
+    drop = _customer(request, other)
+    preview = merge_preview(keep=keep, drop=drop)
+    preview["balances"] = wallet_merge_preview(keep, drop)
+    preview["currency"] = keep.business.currency
+    return preview
+
+
+@router.post("/customers/{customer_id}/merge", response=MergedCustomerOut)
 def customer_merge_post(request: HttpRequest, customer_id: int, payload: MergeIn) -> Customer:
+    """Merge customer `drop_id` into this one; `merge_id` names the record that can undo it."""
     require_role(request, Role.MANAGER)
     keep = _customer(request, customer_id)
     drop = _customer(request, payload.drop_id)
-    merged = customer_merge(keep=keep, drop=drop, api_key=_key(request))
-    return _with_cards(Customer.objects.filter(pk=merged.pk)).get()  # type: ignore[no-any-return]
+    record = customer_merge_record(keep=keep, drop=drop, api_key=_key(request))
+    merged: Customer = _with_cards(Customer.objects.filter(pk=record.keep_id)).get()
+    merged.merge_id = record.pk  # type: ignore[attr-defined]
+    return merged
 
 
 @router.get("/customers/{customer_id}/export")
