@@ -175,3 +175,32 @@ class Checkout(BusinessOwned):
         constraints = [
             models.UniqueConstraint(fields=["business", "key"], name="checkout_key_once")
         ]
+
+
+class SimulationStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be estimated")
+    RUNNING = "running", _("Being estimated")
+    DONE = "done", _("Estimated")
+    FAILED = "failed", _("Could not be estimated")
+
+
+class OfferSimulation(BusinessOwned):
+    """The stored cost estimate of one offer (see orders.simulation): computed in the
+    background each time the offer is saved, read by the offer page without touching a single
+    order. `generation` grows with every request, and a run stores its result only while no
+    newer request came, so an estimate never describes an older version of the offer."""
+
+    promotion = models.OneToOneField(
+        "promotions.Promotion", on_delete=models.CASCADE, related_name="simulation"
+    )
+    status = models.CharField(
+        max_length=8, choices=SimulationStatus.choices, default=SimulationStatus.QUEUED
+    )
+    months = models.PositiveSmallIntegerField(default=3)
+    generation = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(_("simulated on"), null=True, blank=True)
+    orders_seen = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)

@@ -11,9 +11,11 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from wateja.analytics.services import promotion_uplift_get
 from wateja.api.auth import current_business, require_role
 from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
+from wateja.core.errors import DomainError
 from wateja.customers.models import Customer
 from wateja.customers.selectors import customer_identify
 from wateja.orders.checkout import (
@@ -23,9 +25,9 @@ from wateja.orders.checkout import (
     checkout_release,
     checkout_reserve,
 )
-from wateja.orders.models import Checkout, Order
+from wateja.orders.models import Checkout, Order, SimulationStatus
 from wateja.orders.refunds import order_refund, order_void, till_settings, till_settings_update
-from wateja.orders.simulation import simulate
+from wateja.orders.simulation import simulation_now, simulation_stored
 from wateja.promotions.models import Promotion, PromotionStatus, Tier
 from wateja.promotions.reports import code_usage_report
 from wateja.promotions.services import (
@@ -305,11 +307,40 @@ def promotion_code_report(request: HttpRequest, promotion_id: int) -> dict[str, 
 
 @router.post("/promotions/{promotion_id}/simulate")
 def promotion_simulate(
-    request: HttpRequest, promotion_id: int, payload: SimulateIn
+    request: HttpRequest, promotion_id: int, payload: SimulateIn, recompute: bool = False
 ) -> dict[str, Any]:
+    """The offer's cost estimate: the last `months` × 30 days of sales replayed with and
+    without it, with the business's active offers, base earn rule and tiers, and its limits
+    applied as checkout would. The stored estimate (computed in the background whenever the
+    offer is saved) is returned when it is done for these months; otherwise, or with
+    `?recompute=true`, it is computed now and stored.
+
+    Every figure is the difference the offer makes; money in minor units of `currency`.
+    `orders_evaluated` sales replayed; `orders_touched` / `customers_touched` where the offer
+    applied; `discount_minor`, `cashback_minor`, `free_items_minor` extra money given;
+    `points` extra points (negative when a discount lowers the base earn), worth
+    `points_value_minor` at `point_value_minor` each; `cost_minor` all of it;
+    `monthly_cost_minor` the cost per 30-day slice (oldest first), `monthly_low_minor` /
+    `monthly_high_minor` their range; `orders_limited` sales its limits stopped or capped;
+    `limits`, `code_only` (counted as if every buyer had the code), `compared_with` (the
+    active offers counted in both replays), `tiers_counted`, `coupons_issued`, `similar`
+    (offers of the same type that ran, with their measured uplift, or null);
+    `status` ("done") and `computed_at` (RFC 3339)."""
     require_role(request, Role.MANAGER)
     promotion = get_owned(Promotion, current_business(request), pk=promotion_id)
-    return simulate(promotion=promotion, months=payload.months)
+    stored = simulation_stored(promotion)
+    if (
+        recompute
+        or stored is None
+        or stored.status != SimulationStatus.DONE
+        or stored.months != payload.months
+    ):
+        stored = simulation_now(
+            promotion=promotion, months=payload.months, measure=promotion_uplift_get
+        )
+    if stored.status != SimulationStatus.DONE or stored.computed_at is None:
+        raise DomainError(stored.error, code="estimate_failed", status=503)
+    return {**stored.result, "status": stored.status, "computed_at": stored.computed_at.isoformat()}
 
 
 @router.get("/tiers")

@@ -19,7 +19,6 @@ from wateja.catalog.models import Product
 from wateja.catalog.services import categories
 from wateja.core.errors import DomainError
 from wateja.core.money import MoneyError, parse_money
-from wateja.orders.simulation import simulate
 from wateja.promotions.models import CodeKind, Promotion, Tier
 from wateja.promotions.reports import code_usage_report
 from wateja.promotions.services import (
@@ -35,6 +34,7 @@ from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.permissions import staff_required
 from wateja.web.rewards.forms import OfferForm
+from wateja.web.rewards.simulation_views import estimate_context
 
 
 def _business(request: HttpRequest) -> Business:
@@ -148,9 +148,9 @@ def offer_detail(request: HttpRequest, promotion_id: int) -> HttpResponse:
         request,
         "web/rewards/detail.html",
         {
-            "promotion": promotion,
+            # the stored cost estimate (computed in the background), never computed here
+            **estimate_context(request, promotion),
             "type_label": PROMOTION_TYPES.get(promotion.type, promotion.type),
-            "simulation": simulate(promotion=promotion, months=3),
             "report": code_usage_report(promotion),
             "codes": promotion.promo_codes.order_by("-id")[:50],
         },
