@@ -107,3 +107,5 @@ def test_preview_of_a_customer_with_itself_is_a_typed_400(api):
     response = api.get(f"/customers/{keep['id']}/merge-preview?other={keep['id']}")
     assert response.status_code == 400 and response.json()["code"] == "invalid_merge"
     assert api.get(f"/customers/{keep['id']}/merge-preview?other=abc").status_code == 422
+    missing = api.get(f"/customers/{keep['id']}/merge-preview")
+    assert missing.status_code == 422 and "other" in missing.json()["details"]["fields"]

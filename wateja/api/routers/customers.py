@@ -449,11 +449,17 @@ def customer_patch(request: HttpRequest, customer_id: int, payload: CustomerPatc
 
 
 @router.get("/customers/{customer_id}/merge-preview", response=MergePreviewOut)
-def customer_merge_preview(request: HttpRequest, customer_id: int, other: Id) -> dict[str, Any]:
+def customer_merge_preview(
+    request: HttpRequest, customer_id: int, other: Id | None = None
+) -> dict[str, Any]:
     """What merging customer `other` into this one would give, changing nothing: both records
     and the result side by side, the fields where they differ, and the balances."""
     require_role(request, Role.MANAGER)
     keep = _customer(request, customer_id)
+    if other is None:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."), {"other": _("Choose the customer to compare with.")}
+        )
     drop = _customer(request, other)
     preview = merge_preview(keep=keep, drop=drop)
     preview["balances"] = wallet_merge_preview(keep, drop)
