@@ -182,15 +182,19 @@ def test_xlsx_with_title_merged_header_formulas_and_empty_rows(business):
     assert job.report["table"]["unnamed_columns"] == ["C"]
     preview = import_preview(job=job)
     assert preview["total_rows"] == 3  # the empty row is not a row
-    assert preview["valid_rows"] == 1
-    assert preview["errors_by_code"] == {"formula_without_value": 2}
-    assert {(e["row"], e["column"]) for e in preview["errors"]} == {
-        (5, "A (Jina)"),
-        (6, "D (Tarehe ya kuzaliwa)"),
-    }
+    # a name never calculated rejects the row; a birthday never calculated is left out
+    assert preview["valid_rows"] == 2
+    assert preview["errors_by_code"] == {"formula_without_value": 1}
+    assert {(e["row"], e["column"]) for e in preview["errors"]} == {(5, "A (Jina)")}
+    assert [(w["row"], w["column"], w["level"]) for w in preview["warnings"]] == [
+        (6, "D (Tarehe ya kuzaliwa)", "warning")
+    ]
     job = import_run(job=job)
-    assert list(Customer.objects.values_list("name", "phone")) == [("Amina", "+254712345678")]
-    assert (job.created_count, job.error_count) == (1, 2)
+    assert list(Customer.objects.order_by("pk").values_list("name", "phone", "birth_day")) == [
+        ("Amina", "+254712345678", 15),
+        ("Chausiku", "+254744000333", None),
+    ]
+    assert (job.created_count, job.error_count) == (2, 1)
 
 
 def test_preview_reports_every_kind_of_row_problem_and_writes_the_report(business):
@@ -213,37 +217,48 @@ def test_preview_reports_every_kind_of_row_problem_and_writes_the_report(busines
     job = upload(business, data)
     preview = import_preview(job=job)
     assert preview["total_rows"] == 10
-    assert preview["valid_rows"] == 2  # the good one and the formula-looking name
+    # the good one, the formula-looking name, and three imported without a bad optional value
+    assert preview["valid_rows"] == 5
     assert preview["duplicate_rows"] == 2
-    assert preview["error_rows"] == 6
+    assert preview["error_rows"] == 3
     codes = {e["row"]: e["code"] for e in preview["errors"]}
     assert codes == {
         3: "invalid_phone",
-        4: "invalid_email",
         5: "duplicate_in_file",
         6: "duplicate_in_base",
         7: "missing_name",
         8: "missing_contact",
-        9: "invalid_birthday",
-        10: "invalid_consent",
     }
+    warnings = {w["row"]: w["code"] for w in preview["warnings"]}
+    assert warnings == {4: "invalid_email", 9: "invalid_birthday", 10: "invalid_consent"}
+    assert preview["warning_rows"] == 3
+    bad_mail = next(w for w in preview["warnings"] if w["row"] == 4)
+    assert bad_mail["message"].startswith("Imported without the e-mail:")
+    assert bad_mail["column"] == "C (Email)" and bad_mail["value"] == "not-an-address"
     twin = next(e for e in preview["errors"] if e["row"] == 5)
     assert twin["column"] == "B (Phone)" and "2" in twin["message"]
     in_base = next(e for e in preview["errors"] if e["row"] == 6)
     assert in_base["column"] == "B (Phone)" and in_base["value"] == "+254700000001"
 
     report = read_csv(import_errors_file(job=job, fmt="csv"))
-    assert report[0] == ["Row", "Column", "Value", "Problem code", "Problem"]
+    assert report[0] == ["Row", "Column", "Value", "Problem code", "Problem", "Outcome"]
     assert sorted(int(r[0]) for r in report[1:]) == [3, 4, 5, 6, 7, 8, 9, 10]
+    outcome = {int(r[0]): r[5] for r in report[1:]}
+    assert outcome[4] == "imported without this value" and outcome[3] == "row not imported"
     workbook = openpyxl.load_workbook(
         io.BytesIO(b"".join(import_errors_file(job=job, fmt="xlsx").chunks)), read_only=True
     )
     rows = list(workbook.active.iter_rows(values_only=True))
-    assert rows[0] == ("Row", "Column", "Value", "Problem code", "Problem")
-    assert {r[3] for r in rows[1:]} == set(codes.values())
+    assert rows[0] == ("Row", "Column", "Value", "Problem code", "Problem", "Outcome")
+    assert {r[3] for r in rows[1:]} == set(codes.values()) | set(warnings.values())
 
     job = import_run(job=job)
-    assert (job.created_count, job.skipped_count, job.error_count) == (2, 2, 6)
+    assert (job.created_count, job.skipped_count, job.error_count) == (5, 2, 3)
+    assert job.report["run"]["warning_rows"] == 3
+    bad_mail = Customer.objects.get(phone="+254711000002")
+    assert (bad_mail.name, bad_mail.email) == ("Bad Mail", "")
+    assert Customer.objects.get(phone="+254711000004").birth_day is None
+    assert not Consent.objects.filter(customer__phone="+254711000005").exists()
     good = Customer.objects.get(phone="+254711000001")
     consent = Consent.objects.get(customer=good)
     assert (consent.channel, consent.granted, consent.source) == ("sms", True, ConsentSource.IMPORT)
@@ -252,7 +267,7 @@ def test_preview_reports_every_kind_of_row_problem_and_writes_the_report(busines
     # stored as typed; neutralised whenever it is written to a spreadsheet
     assert Customer.objects.filter(name__startswith="=HYPERLINK").count() == 1
     run_report = read_csv(import_errors_file(job=job, fmt="csv"))
-    assert len(run_report) == 1 + 8
+    assert len(run_report) == 1 + 8  # 5 rows left out, 3 imported with a warning
 
 
 def test_problem_messages_follow_the_language(business):

@@ -6,8 +6,12 @@ tested without a database:
 * `detect_format` / `EncodingSniffer` / `detect_encoding` / `sniff_delimiter` - what a file is:
   CSV or XLSX by content (not by its name), its text encoding (BOM, UTF-8, UTF-16, cp1251 or
   cp1252) and its delimiter (``,`` ``;`` tab ``|``, or Excel's ``sep=`` line).
-* `SheetReader` - streams the non-empty rows of a CSV or the active XLSX sheet (read-only,
-  cached formula values), finds the header row, never loads the file.
+* `SheetReader` - streams the non-empty rows of a CSV or of one XLSX sheet (the one asked
+  for by name or position, else the active one; read-only, cached formula values), finds the
+  header row, never loads the file.
+* `workbook_sheets` / `likely_sheet` - the sheets of a workbook with their row counts and
+  titles, and the one that looks like the list wanted (most rows with a phone-like column),
+  since the active sheet is often something else (products, a summary).
 * `normalize_header` / `guess_mapping` - which column holds which customer field, from header
   synonyms in English, Swahili, Armenian and Russian, and from the values when a header is
   empty (merged header cells arrive empty in read-only mode).
@@ -42,6 +46,7 @@ __all__ = [
     "CellProblem",
     "EncodingSniffer",
     "RowData",
+    "SheetInfo",
     "SheetReader",
     "SpreadsheetError",
     "Table",
@@ -51,6 +56,7 @@ __all__ = [
     "detect_format",
     "extract_row",
     "guess_mapping",
+    "likely_sheet",
     "normalize_header",
     "parse_birthday",
     "parse_gender",
@@ -60,6 +66,7 @@ __all__ = [
     "restore_cell",
     "safe_cell",
     "sniff_delimiter",
+    "workbook_sheets",
     "yes_no_word",
 ]
 
@@ -772,8 +779,11 @@ class SheetReader:
         extra_synonyms: Mapping[str, Iterable[str]] | None = None,
         header_row: int | None = None,
         fields: Mapping[str, Iterable[str]] | None = None,
+        sheet: str | int | None = None,
     ) -> None:
         self.path = path
+        # which sheet of a workbook: its title, or its 0-based position; None: the active one
+        self.sheet = sheet
         self.fields = fields  # the header synonyms of the sheet's kind (None: customers)
         self.file_format = file_format
         self.encoding = encoding
@@ -868,7 +878,7 @@ class SheetReader:
         try:
             values = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
             self._handles.append(values)
-            sheet = values.active or values.worksheets[0]
+            sheet = _chosen_sheet(values, self.sheet)
             sheet.reset_dimensions()  # don't trust the stored size: it may claim XFD1048576
             self.sheet_title = str(sheet.title)
             if not _has_formulas(self.path):
@@ -977,6 +987,118 @@ class SheetReader:
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _chosen_sheet(workbook: Any, wanted: str | int | None) -> Any:
+    """The worksheet asked for by title (exact, then case-insensitive) or 0-based position;
+    the active one when nothing is asked. SpreadsheetError("sheet_not_found") otherwise."""
+    sheets = list(workbook.worksheets)
+    if wanted is None or wanted == "":
+        return workbook.active or sheets[0]
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        if 0 <= wanted < len(sheets):
+            return sheets[wanted]
+        raise SpreadsheetError("sheet_not_found", str(wanted))
+    text = str(wanted)
+    for sheet in sheets:
+        if sheet.title == text:
+            return sheet
+    folded = text.strip().casefold()
+    for sheet in sheets:
+        if str(sheet.title).strip().casefold() == folded:
+            return sheet
+    raise SpreadsheetError("sheet_not_found", text)
+
+
+@dataclass
+class SheetInfo:
+    """One sheet of a workbook as `workbook_sheets` saw it."""
+
+    index: int
+    name: str
+    rows: int  # data rows under the header (at most the count limit)
+    headers: list[str]
+    guessed: dict[int, str]
+    active: bool = False
+    more_rows: bool = False  # the count stopped at the limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "name": self.name,
+            "rows": self.rows,
+            "more_rows": self.more_rows,
+            "headers": self.headers,
+            "active": self.active,
+            "fields": sorted(set(self.guessed.values())),
+        }
+
+
+def workbook_sheets(
+    path: Path,
+    file_format: str,
+    *,
+    extra_synonyms: Mapping[str, Iterable[str]] | None = None,
+    fields: Mapping[str, Iterable[str]] | None = None,
+    count_limit: int = 1_000_000,
+) -> list[SheetInfo]:
+    """Every sheet of an XLSX workbook: its title, its data rows (counted while streamed, up
+    to `count_limit`), its header titles and the fields guessed from them. An empty sheet has
+    no rows and no titles. A CSV file is one sheet without a name: []."""
+    if file_format != "xlsx":
+        return []
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            names = [str(ws.title) for ws in workbook.worksheets]
+            active = workbook.active
+            active_name = str(active.title) if active is not None else ""
+        finally:
+            workbook.close()
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
+        raise SpreadsheetError("file_unreadable", str(error)) from None
+    found: list[SheetInfo] = []
+    for index, name in enumerate(names):
+        info = SheetInfo(index, name, 0, [], {}, active=name == active_name)
+        try:
+            with SheetReader(
+                path,
+                file_format,
+                extra_synonyms=extra_synonyms,
+                fields=fields,
+                sheet=index,
+            ) as reader:
+                info.headers = list(reader.table.headers)
+                info.guessed = dict(reader.guessed)
+                for _row in reader.rows():
+                    info.rows += 1
+                    if info.rows >= count_limit:
+                        info.more_rows = True
+                        break
+        except SpreadsheetError as error:
+            if error.code != "file_empty":
+                raise
+        found.append(info)
+    return found
+
+
+def likely_sheet(
+    sheets: Sequence[SheetInfo], key_fields: Iterable[str] = ("phone", "email")
+) -> int:
+    """The position of the sheet that looks like the list wanted: a column of `key_fields`
+    recognised (a phone-like column first), then the most rows, then the active sheet."""
+    if not sheets:
+        return 0
+    keys = tuple(key_fields)
+
+    def score(info: SheetInfo) -> tuple[int, int, int, int]:
+        chosen = set(info.guessed.values())
+        rank = next((len(keys) - i for i, key in enumerate(keys) if key in chosen), 0)
+        return (1 if rank and info.rows else 0, info.rows if rank else 0, rank, info.active)
+
+    return max(sheets, key=score).index
 
 
 def _has_formulas(path: Path) -> bool:

@@ -8,19 +8,38 @@ registration order, inside their own transaction. Explicit calls, not signals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from wateja.customers.models import Customer
+    from django.contrib.auth.models import User
+
+    from wateja.customers.models import Customer, ImportJob
 
 MergeStep = Callable[["Customer", "Customer"], None]  # (keep, drop)
 ExportSection = Callable[["Customer"], tuple[str, Any]]  # → (section name, JSON-able data)
 EraseStep = Callable[["Customer"], None]
 
+
+class ImportStep(Protocol):
+    """What an app above customers does with the customers an import writes (the wallet
+    posts their opening balances). Called by customers.importing, in its transactions."""
+
+    def written(self, job: ImportJob, rows: Sequence[tuple[int, dict[str, int]]]) -> None:
+        """After a batch's customers are inserted: (customer id, {column field: amount})."""
+
+    def activity(self, job: ImportJob, customer_ids: Sequence[int]) -> dict[int, list[str]]:
+        """What these customers did in this app since the import: {id: [what, …]}."""
+
+    def undo(self, job: ImportJob, customer_ids: Sequence[int], actor: User | None) -> set[int]:
+        """Take back what `written` did for these customers (before they are removed); the
+        ids of those whose record must stay (this app keeps history that points at them)."""
+
+
 merge_steps: list[MergeStep] = []
 export_sections: list[ExportSection] = []
 erase_steps: list[EraseStep] = []
+import_steps: list[ImportStep] = []
 
 
 def register(
@@ -35,3 +54,8 @@ def register(
         export_sections.append(export)
     if erase is not None and erase not in erase_steps:
         erase_steps.append(erase)
+
+
+def register_import_step(step: ImportStep) -> None:
+    if step not in import_steps:
+        import_steps.append(step)

@@ -33,6 +33,7 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
 from collections import Counter
@@ -48,13 +49,16 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from wateja.core.cards import new_card_number
 from wateja.core.contacts import name_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.money import InvalidAmount, parse_money
 from wateja.core.spreadsheet import (
     FIELDS,
+    SYNONYMS,
+    CellProblem,
     EncodingSniffer,
     SheetReader,
     SpreadsheetError,
@@ -62,9 +66,12 @@ from wateja.core.spreadsheet import (
     column_letter,
     detect_format,
     extract_row,
+    likely_sheet,
     restore_cell,
     safe_cell,
+    workbook_sheets,
 )
+from wateja.customers import hooks
 from wateja.customers.exporting import ExportFile, check_format, header_synonyms, table_file
 from wateja.customers.models import (
     Card,
@@ -110,7 +117,39 @@ FIELD_LABELS: dict[str, Any] = {
     "partner_consent_id": gettext_lazy("Partner consent reference"),
     "partner_consent_at": gettext_lazy("Partner consent recorded at"),
     "partner_consent_text": gettext_lazy("Partner consent text"),
+    "opening_points": gettext_lazy("Points balance (opening)"),
+    "opening_stamps": gettext_lazy("Stamps collected (opening)"),
+    "opening_store_credit": gettext_lazy("Store credit balance (opening)"),
+    "opening_cashback": gettext_lazy("Cashback balance (opening)"),
 }
+# balances carried over from the system used before: posted by the wallet (a hook) as one
+# "opening balance (import)" operation per customer, in the same transaction as the customer
+OPENING_FIELDS = ("opening_points", "opening_stamps", "opening_store_credit", "opening_cashback")
+OPENING_MONEY = ("opening_store_credit", "opening_cashback")
+IMPORT_FIELDS = (*FIELDS, *OPENING_FIELDS)
+OPENING_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "opening_points": (
+        "points", "points balance", "loyalty points", "bonus points", "balance points",
+        "pointi", "alama", "alama za uaminifu", "միավորներ", "բալեր", "բոնուսներ", "баллы",
+        "бонусы", "бонусные баллы", "баланс баллов",
+    ),
+    "opening_stamps": (
+        "stamps", "stamp", "stamp count", "stamps collected", "mihuri", "muhuri", "կնիքներ",
+        "կնիք", "штампы", "штамп", "марки", "отметки",
+    ),
+    "opening_store_credit": (
+        "store credit", "credit balance", "deposit", "prepaid", "prepaid balance", "amana",
+        "salio la amana", "կանխավճար", "դեպոզիտ", "депозит", "предоплата", "аванс",
+    ),
+    "opening_cashback": ("cashback", "cash back", "кэшбэк", "кешбэк", "քեշբեք"),
+}  # fmt: skip
+CUSTOMER_SYNONYMS: dict[str, tuple[str, ...]] = {**SYNONYMS, **OPENING_SYNONYMS}
+MAX_OPENING_POINTS = 10**9
+MAX_OPENING_STAMPS = 10_000
+# fields a row can go without: a bad value is left out and the row imported with a warning
+OPTIONAL_FIELDS = frozenset(
+    {"email", "city", "birthday", "gender", "language", "notes", "consent_sms", "consent_email"}
+)
 MAX_LENGTHS = {"city": 100}
 # every customer row written in bulk has every profile column (COPY needs the same columns)
 BLANK_PROFILE: dict[str, Any] = {
@@ -157,6 +196,14 @@ class ImportStateError(Conflict):
     code = "import_state"
 
 
+class SheetNotFound(ImportFileError):
+    code = "sheet_not_found"
+
+
+class ImportHasActivity(Conflict):
+    code = "import_has_activity"
+
+
 def max_bytes() -> int:
     return int(getattr(settings, "IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
 
@@ -177,6 +224,11 @@ def _file_error(error: SpreadsheetError) -> ImportFileError:
         details["row"] = error.row
     if error.code == "file_empty":
         return FileEmpty(_("The file is empty: there are no rows to import."), details=details)
+    if error.code == "sheet_not_found":
+        details["sheet"] = error.detail
+        return SheetNotFound(
+            _("The workbook has no sheet “%(sheet)s”.") % {"sheet": error.detail}, details=details
+        )
     if error.code == "unsupported_format":
         details["detected"] = error.detail
         if error.detail == "xls":
@@ -237,13 +289,37 @@ def _row_message(code: str, **params: Any) -> str:
         % {"field": params.get("field", ""), "id": params.get("id")},
         "card_in_use": _("This card number belongs to another customer (#%(id)s).")
         % {"id": params.get("id")},
+        "invalid_points": _("Not a number of points: write a whole number such as 1250."),
+        "invalid_stamps": _("Not a number of stamps: write a whole number such as 3."),
+        "invalid_amount": _("Not an amount of money: write it as 1,250.50 or 1250."),
+        "negative_balance": _("A balance carried over cannot be below zero."),
+        "balance_too_large": _("Too large for a balance carried over."),
     }
     return str(messages.get(code, code))
 
 
 def _field_word(field_name: str) -> str:
-    words = {"phone": _("phone"), "email": _("e-mail"), "card_number": _("card number")}
+    words = {
+        "phone": _("phone"),
+        "email": _("e-mail"),
+        "card_number": _("card number"),
+        "city": _("city"),
+        "birthday": _("birthday"),
+        "gender": _("gender"),
+        "language": _("language"),
+        "notes": _("notes"),
+        "consent_sms": _("SMS consent"),
+        "consent_email": _("e-mail consent"),
+    }
     return str(words.get(field_name, field_name))
+
+
+def _without_message(field_name: str, problem: str) -> str:
+    """A warning: the row is imported, without this field's value."""
+    return _("Imported without the %(field)s: %(problem)s") % {
+        "field": _field_word(field_name),
+        "problem": problem,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,8 +338,17 @@ def _side_file(job: ImportJob, kind: str) -> Path:
     return _job_path(job).with_name(f"{job.file_sha256}-{kind}-errors.csv")
 
 
+def _job_sheet(job: ImportJob) -> str | None:
+    """The sheet of the workbook being imported (None: a CSV file, or the active sheet)."""
+    if job.file_format != "xlsx":
+        return None
+    return job.report.get("table", {}).get("sheet") or None
+
+
 @contextlib.contextmanager
-def _reader(job: ImportJob, *, header_row: int | None = None) -> Iterator[SheetReader]:
+def _reader(
+    job: ImportJob, *, header_row: int | None = None, sheet: str | int | None = None
+) -> Iterator[SheetReader]:
     path = _job_path(job)
     if not path.exists():
         raise FileUnreadable(
@@ -277,8 +362,10 @@ def _reader(job: ImportJob, *, header_row: int | None = None) -> Iterator[SheetR
             delimiter=job.report.get("table", {}).get("delimiter", ""),
             extra_synonyms=header_synonyms(),
             header_row=header_row,
-        ) as sheet:
-            yield sheet
+            fields=CUSTOMER_SYNONYMS,
+            sheet=sheet if sheet is not None else _job_sheet(job),
+        ) as reader:
+            yield reader
     except SpreadsheetError as error:
         raise _file_error(error) from None
 
@@ -303,9 +390,12 @@ def import_upload(
     fileobj: IO[bytes],
     created_by: User | None = None,
     source: str = Source.IMPORT,
+    sheet: str | int | None = None,
 ) -> tuple[ImportJob, bool]:
     """Store an uploaded spreadsheet and read its header: (job, created). The same file
-    (same SHA-256) uploaded again returns the existing job and created=False."""
+    (same SHA-256) uploaded again returns the existing job and created=False (an import that
+    was undone starts over). A workbook's sheets are listed in ``report["sheets"]``; `sheet`
+    (title or 0-based position) chooses one, else the one that looks like customers."""
     if source not in (Source.IMPORT, Source.PARTNER):
         raise ValidationFailed.fields(_("Some fields are not valid."), {"source": _("Unknown.")})
     directory = _media_root() / "imports" / str(business.pk)
@@ -319,6 +409,12 @@ def import_upload(
         if existing is not None:
             if not _job_path(existing).exists():  # the stored copy was cleaned away: restore it
                 os.replace(temp, _job_path(existing))
+            if existing.status == ImportStatus.UNDONE:
+                _start_over(existing)
+            if sheet not in (None, "") and existing.next_row == 0:
+                wanted = _sheet_name(existing, sheet)
+                if wanted != _job_sheet(existing):
+                    existing = import_sheet_choose(job=existing, sheet=wanted)
             return existing, False
         try:
             file_format = detect_format(temp)
@@ -339,15 +435,17 @@ def import_upload(
             created_by=created_by if created_by and created_by.is_authenticated else None,
         )
         try:
-            with _reader(job) as sheet:
-                if not sheet.has_data:
-                    raise FileEmpty(
-                        _("The file has titles but no rows to import."),
-                        details={"header_row": sheet.table.header_row},
-                    )
-                job.report = {"table": _table_report(sheet)}
-                job.mapping = _stored_mapping(sheet.guessed)
-                job.report["guessed_mapping"] = dict(job.mapping)
+            sheets = _list_sheets(final, file_format)
+            job.report = {"sheets": sheets} if sheets else {}
+            if sheets:
+                chosen: str | None = (
+                    _sheet_name(job, sheet)
+                    if sheet not in (None, "")
+                    else sheets[_likely(sheets)]["name"]
+                )
+            else:
+                chosen = None
+            _read_table(job, chosen)
         except ImportFileError:
             final.unlink(missing_ok=True)
             raise
@@ -359,6 +457,95 @@ def import_upload(
         return job, True
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _list_sheets(path: Path, file_format: str) -> list[dict[str, Any]]:
+    try:
+        found = workbook_sheets(
+            path, file_format, extra_synonyms=header_synonyms(), fields=CUSTOMER_SYNONYMS
+        )
+    except SpreadsheetError as error:
+        raise _file_error(error) from None
+    if not found:
+        return []
+    likely = likely_sheet(found)
+    return [{**info.as_dict(), "likely": info.index == likely} for info in found]
+
+
+def _likely(sheets: Sequence[Mapping[str, Any]]) -> int:
+    return next((i for i, s in enumerate(sheets) if s.get("likely")), 0)
+
+
+def _sheet_name(job: ImportJob, sheet: str | int) -> str:
+    """The title of the sheet asked for by title (any case) or 0-based position."""
+    sheets = job.report.get("sheets") or []
+    names = [str(s["name"]) for s in sheets]
+    text = str(sheet).strip()
+    if text in names:
+        return text
+    for name in names:
+        if name.casefold() == text.casefold():
+            return name
+    if text.isdecimal() and int(text) < len(names):
+        return names[int(text)]
+    if not names and text in ("0", str(job.report.get("table", {}).get("sheet", ""))):
+        return str(job.report.get("table", {}).get("sheet", ""))
+    raise SheetNotFound(
+        _("The workbook has no sheet “%(sheet)s”. Its sheets: %(names)s.")
+        % {"sheet": text, "names": ", ".join(names) or "—"},
+        details={"sheet": text, "sheets": names},
+    )
+
+
+def _read_table(job: ImportJob, sheet: str | None) -> None:
+    """Read the header of the job's file (of `sheet` in a workbook): titles, guessed columns."""
+    with _reader(job, sheet=sheet or None) as reader:
+        if not reader.has_data:
+            if sheet:
+                raise FileEmpty(
+                    _("The sheet “%(sheet)s” has no rows to import: choose another sheet.")
+                    % {"sheet": sheet},
+                    details={"header_row": reader.table.header_row, "sheet": sheet},
+                )
+            raise FileEmpty(
+                _("The file has titles but no rows to import."),
+                details={"header_row": reader.table.header_row},
+            )
+        table = _table_report(reader)
+        guessed = _stored_mapping(reader.guessed)
+    job.report = {
+        **{k: v for k, v in job.report.items() if k in ("sheets", "undone")},
+        "table": table,
+        "guessed_mapping": dict(guessed),
+    }
+    job.mapping = guessed
+
+
+def import_sheet_choose(*, job: ImportJob, sheet: str | int) -> ImportJob:
+    """Import another sheet of the workbook: its titles are read and its columns guessed
+    again; the earlier check is forgotten. Only before the import has started."""
+    job.refresh_from_db()
+    _check_state(job)
+    name = _sheet_name(job, sheet)
+    _read_table(job, name)
+    job.status = ImportStatus.UPLOADED
+    job.total_rows = 0
+    job.save(update_fields=["report", "mapping", "status", "total_rows"])
+    return job
+
+
+def _start_over(job: ImportJob) -> None:
+    """An undone import uploaded again: it starts over from the column choice."""
+    undone = job.report.get("undo")
+    job.report = {
+        **{k: v for k, v in job.report.items() if k in ("sheets", "table", "guessed_mapping")},
+        "undone": [*job.report.get("undone", []), *([undone] if undone else [])],
+    }
+    job.status = ImportStatus.UPLOADED
+    job.next_row = job.total_rows = 0
+    job.created_count = job.updated_count = job.skipped_count = job.error_count = 0
+    job.finished_at = None
+    job.save()
 
 
 def _store(fileobj: IO[bytes], handle: int) -> tuple[Any, EncodingSniffer]:
@@ -406,7 +593,7 @@ def clean_mapping(job: ImportJob, raw: Mapping[Any, Any]) -> dict[int, str]:
             continue
         if value in (None, "", "ignore"):
             continue
-        if value not in FIELDS:
+        if value not in IMPORT_FIELDS:
             errors[str(key)] = _("Unknown field.")
         elif value in mapping.values():
             errors[str(key)] = _("%(field)s is chosen for two columns.") % {
@@ -450,6 +637,7 @@ class Issue:
     value: str
     code: str
     message: str
+    warning: bool = False  # the row is imported without this value
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -458,6 +646,7 @@ class Issue:
             "value": self.value,
             "code": self.code,
             "message": self.message,
+            "level": "warning" if self.warning else "error",
         }
 
 
@@ -471,6 +660,8 @@ class Candidate:
     consents: dict[str, bool]
     card_number: str
     partner: dict[str, str]
+    warnings: list[Issue] = field(default_factory=list)
+    opening: dict[str, int] = field(default_factory=dict)  # opening_* field → amount
 
 
 @dataclass
@@ -481,6 +672,20 @@ class _Tally:
     duplicates: int = 0
     codes: Counter[str] = field(default_factory=Counter)
     sample: list[dict[str, Any]] = field(default_factory=list)
+    warning_rows: int = 0
+    warning_codes: Counter[str] = field(default_factory=Counter)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    opening: Counter[str] = field(default_factory=Counter)
+
+    def add_valid(self, candidate: Candidate) -> None:
+        self.valid += 1
+        self.opening.update(candidate.opening)
+        if candidate.warnings:
+            self.warning_rows += 1
+        for issue in candidate.warnings:
+            self.warning_codes[issue.code] += 1
+            if len(self.warnings) < ERROR_SAMPLE:
+                self.warnings.append(issue.as_dict())
 
     def add(self, issues: Sequence[Issue]) -> None:
         if any(i.code in ("duplicate_in_file", "duplicate_in_base") for i in issues):
@@ -538,48 +743,106 @@ class _RowChecker:
 
     def check(self, number: int, cells: Sequence[object]) -> Candidate | list[Issue]:
         data = extract_row(cells, self.mapping)
-        issues = [
-            Issue(number, self.label(name), text[:200], code, _row_message(code, value=text))
-            for name, code, text in data.issues
-        ]
-        failed = {name for name, _code, _text in data.issues}
-        try:
-            values = clean_customer_fields(self.business, data.profile)
-        except ValidationFailed as error:
-            values = {}
-            for name, problems in error.details.get("fields", {}).items():
-                if name in failed or (name.startswith("birth_") and "birthday" in failed):
-                    continue
-                code = {
-                    "phone": "invalid_phone",
-                    "email": "invalid_email",
-                    "language": "invalid_language",
-                    "gender": "invalid_gender",
-                }.get(name, "invalid_birthday" if name.startswith("birth_") else "invalid_value")
-                if name == "name":
-                    code = "missing_name" if not data.profile.get("name") else "name_too_long"
-                source = "birthday" if name.startswith("birth_") else name
-                issues.append(
+        issues: list[Issue] = []
+        warnings: list[Issue] = []
+        for name, code, text in data.issues:
+            message = _row_message(code, value=text)
+            if name in OPTIONAL_FIELDS:
+                warnings.append(
                     Issue(
                         number,
                         self.label(name),
-                        self._cell(cells, source),
+                        text[:200],
                         code,
-                        str(problems[0]) if problems else code,
+                        _without_message(name, message),
+                        warning=True,
+                    )
+                )
+            else:
+                issues.append(Issue(number, self.label(name), text[:200], code, message))
+        failed = {name for name, _code, _text in data.issues}
+        profile = dict(data.profile)
+        left_out: dict[str, Issue] = {}  # optional fields dropped from the profile
+        values: dict[str, Any] = {}
+        for _attempt in range(len(OPTIONAL_FIELDS) + 1):
+            try:
+                values = clean_customer_fields(self.business, profile)
+                break
+            except ValidationFailed as error:
+                values = {}
+                retry = False
+                for name, problems in error.details.get("fields", {}).items():
+                    if name in failed or (name.startswith("birth_") and "birthday" in failed):
+                        continue
+                    code = {
+                        "phone": "invalid_phone",
+                        "email": "invalid_email",
+                        "language": "invalid_language",
+                        "gender": "invalid_gender",
+                    }.get(
+                        name, "invalid_birthday" if name.startswith("birth_") else "invalid_value"
+                    )
+                    if name == "name":
+                        code = "missing_name" if not profile.get("name") else "name_too_long"
+                    source = "birthday" if name.startswith("birth_") else name
+                    message = str(problems[0]) if problems else code
+                    issue = Issue(
+                        number, self.label(name), self._cell(cells, source), code, message
+                    )
+                    if source in OPTIONAL_FIELDS and source not in left_out:
+                        left_out[source] = issue
+                        dropped = (
+                            ("birth_day", "birth_month", "birth_year")
+                            if source == "birthday"
+                            else (name,)
+                        )
+                        for key in dropped:
+                            profile.pop(key, None)
+                        retry = True
+                    elif source not in left_out:
+                        issues.append(issue)
+                if not retry or issues:
+                    break
+        for source, issue in left_out.items():
+            warnings.append(
+                Issue(
+                    issue.row,
+                    issue.column,
+                    issue.value,
+                    issue.code,
+                    _without_message(source, issue.message),
+                    warning=True,
+                )
+            )
+        if not issues and not values.get("phone") and not values.get("email"):
+            # without a phone, the e-mail is what the row needs: a bad one rejects it
+            bad_email = left_out.get("email") or next(
+                (w for w in warnings if w.code == "invalid_email"), None
+            )
+            if bad_email is not None:
+                issues.append(
+                    Issue(
+                        number,
+                        bad_email.column,
+                        bad_email.value,
+                        bad_email.code,
+                        str(_("Enter a valid e-mail address.")),
                     )
                 )
         if not issues:
             for name, limit in MAX_LENGTHS.items():
                 if len(values.get(name) or "") > limit:
-                    issues.append(
+                    warnings.append(
                         Issue(
                             number,
                             self.label(name),
                             values[name][:200],
                             "value_too_long",
-                            _row_message("value_too_long", max=limit),
+                            _without_message(name, _row_message("value_too_long", max=limit)),
+                            warning=True,
                         )
                     )
+                    values[name] = ""
             if not values.get("phone") and not values.get("email") and "phone" not in failed:
                 issues.append(
                     Issue(
@@ -601,6 +864,7 @@ class _RowChecker:
                         _row_message("too_many_tags"),
                     )
                 )
+        opening = self._opening(number, cells, issues)
         if issues:
             return issues
         keys = self._keys(values, data.card_number)
@@ -619,7 +883,76 @@ class _RowChecker:
                 ]
         for name, key in keys:
             self.seen[name][key] = number
-        return Candidate(number, values, tags, data.consents, data.card_number, data.partner)
+        return Candidate(
+            number,
+            values,
+            tags,
+            data.consents,
+            data.card_number,
+            data.partner,
+            warnings=sorted(warnings, key=lambda w: w.column),
+            opening=opening,
+        )
+
+    def _opening(self, number: int, cells: Sequence[object], issues: list[Issue]) -> dict[str, int]:
+        """The balances carried over in this row ({opening field: amount}, zeros left out);
+        a value that is not a number is the row's error (the customer is not written
+        without the balance the owner expects them to have)."""
+        found: dict[str, int] = {}
+        for name in OPENING_FIELDS:
+            index = self.columns.get(name)
+            if index is None or index >= len(cells):
+                continue
+            raw = cells[index]
+            text = restore_cell(cell_text(raw))
+            if isinstance(raw, CellProblem):
+                issues.append(
+                    Issue(
+                        number, self.label(name), raw.text[:200], raw.code, _row_message(raw.code)
+                    )
+                )
+                continue
+            if not text:
+                continue
+            try:
+                amount = self._amount(name, raw, text)
+            except ValueError as error:
+                code = str(error)
+                issues.append(Issue(number, self.label(name), text[:200], code, _row_message(code)))
+                continue
+            if amount:
+                found[name] = amount
+        return found
+
+    def _amount(self, name: str, raw: object, text: str) -> int:
+        """The amount of one opening cell: whole points or stamps, or money in minor units of
+        the business's currency ("1,250.50", "1 250,50", "KES 1,250"). ValueError(code)."""
+        if name in OPENING_MONEY:
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                text = f"{raw:.10f}".rstrip("0").rstrip(".")
+            try:
+                money = parse_money(text, self.business.currency, self.business.default_language)
+            except (InvalidAmount, ValueError):
+                raise ValueError("invalid_amount") from None
+            amount = money.amount_minor
+            limit = 10**12
+        else:
+            code = "invalid_points" if name == "opening_points" else "invalid_stamps"
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(code)
+            digits = "".join(ch for ch in text if ch not in " \u00a0\u202f,'")
+            if digits.endswith(".0"):
+                digits = digits[:-2]
+            try:
+                amount = int(digits)
+            except ValueError:
+                raise ValueError(code) from None
+            limit = MAX_OPENING_POINTS if name == "opening_points" else MAX_OPENING_STAMPS
+        if amount < 0:
+            raise ValueError("negative_balance")
+        if amount > limit:
+            raise ValueError("balance_too_large")
+        return amount
 
     @staticmethod
     def _keys(values: Mapping[str, Any], card_number: str) -> list[tuple[str, int]]:
@@ -696,12 +1029,22 @@ class _ErrorsFile:
         if fresh:
             self.handle.write("\ufeff")
             self.writer.writerow(
-                [_("Row"), _("Column"), _("Value"), _("Problem code"), _("Problem")]
+                [_("Row"), _("Column"), _("Value"), _("Problem code"), _("Problem"), _("Outcome")]
             )
 
     def write(self, issues: Iterable[Issue]) -> None:
+        imported, left_out = _("imported without this value"), _("row not imported")
         for i in issues:
-            self.writer.writerow([i.row, i.column, safe_cell(i.value), i.code, i.message])
+            self.writer.writerow(
+                [
+                    i.row,
+                    i.column,
+                    safe_cell(i.value),
+                    i.code,
+                    i.message,
+                    imported if i.warning else left_out,
+                ]
+            )
 
     def close(self) -> None:
         self.handle.close()
@@ -757,6 +1100,10 @@ def import_preview(*, job: ImportJob, mapping: Mapping[Any, Any] | None = None) 
         "skipped_above_header": table.get("skipped_above", 0),
         "unnamed_columns": table.get("unnamed_columns", []),
         "errors_file": False,
+        "warning_rows": 0,
+        "warnings_by_code": {},
+        "warnings": [],
+        "opening": {},
     }
     if not missing:
         result.update(_dry_run(job, chosen))
@@ -783,7 +1130,8 @@ def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
                 for candidate in pending:
                     issue = found.get(candidate.row)
                     if issue is None:
-                        tally.valid += 1
+                        tally.add_valid(candidate)
+                        errors.write(candidate.warnings)
                     else:
                         _fill_columns(checker, issue, candidate)
                         tally.add([issue])
@@ -811,7 +1159,11 @@ def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
         "duplicate_rows": tally.duplicates,
         "errors_by_code": dict(tally.codes),
         "errors": tally.sample,
-        "errors_file": tally.errors + tally.duplicates > 0,
+        "errors_file": tally.errors + tally.duplicates + tally.warning_rows > 0,
+        "warning_rows": tally.warning_rows,
+        "warnings_by_code": dict(tally.warning_codes),
+        "warnings": tally.warnings,
+        "opening": dict(tally.opening),
     }
 
 
@@ -846,6 +1198,8 @@ def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> l
             tail[str(f.column)] = now
         else:
             default = f.get_default()
+            if isinstance(default, (dict, list)):  # a JSON column: COPY takes its text
+                default = json.dumps(default)
             if default is not None or not f.null:
                 tail[str(f.column)] = default
     columns_of = {f.attname: str(f.column) for f in meta.concrete_fields}
@@ -905,6 +1259,8 @@ class _Writer:
                 "name_key": name_key(c.values["name"]),
                 "created_at": now,
                 "updated_at": now,
+                "import_job_id": job.pk,
+                "stamps_carried": c.opening.get("opening_stamps", 0),
             }
             for c in candidates
         ]
@@ -928,6 +1284,14 @@ class _Writer:
         )
         self._tags(ids, candidates)
         self._consents(ids, candidates, now)
+        balances = [
+            (pk, {k: v for k, v in c.opening.items() if k != "opening_stamps"})
+            for pk, c in zip(ids, candidates, strict=True)
+            if any(k != "opening_stamps" for k in c.opening)
+        ]
+        if balances:
+            for step in hooks.import_steps:  # the wallet posts the opening balances
+                step.written(job, balances)
         return len(ids)
 
     def _tags(self, ids: Sequence[int], candidates: Sequence[Candidate]) -> None:
@@ -1160,6 +1524,7 @@ def _commit(
                 found = _in_base(job.business, batch)
                 fresh = [c for c in batch if c.row not in found]
                 created = writer.write(fresh)
+                warned = [w for c in fresh for w in c.warnings]
                 in_base = [
                     [_fill_columns(checker, found[c.row], c)] for c in batch if c.row in found
                 ]
@@ -1176,6 +1541,20 @@ def _commit(
                 codes: Counter[str] = Counter(run.get("errors_by_code", {}))
                 codes.update(tally.codes)
                 run.update(errors=sample, errors_by_code=dict(codes), heartbeat=_now_iso())
+                warnings = list(run.get("warnings", []))
+                warnings += [w.as_dict() for w in warned][: max(0, ERROR_SAMPLE - len(warnings))]
+                warning_codes: Counter[str] = Counter(run.get("warnings_by_code", {}))
+                warning_codes.update(w.code for w in warned)
+                opening: Counter[str] = Counter(run.get("opening", {}))
+                for c in fresh:
+                    opening.update(c.opening)
+                run.update(
+                    warnings=warnings,
+                    warnings_by_code=dict(warning_codes),
+                    warning_rows=int(run.get("warning_rows", 0))
+                    + sum(1 for c in fresh if c.warnings),
+                    opening=dict(opening),
+                )
                 ImportJob.objects.filter(pk=job.pk).update(
                     next_row=end,
                     created_count=F("created_count") + created,
@@ -1188,10 +1567,210 @@ def _commit(
             if attempt == 2:
                 raise
     job.next_row = end
+    everything = [*problems, *([w] for w in warned)]
     errors.write(
-        issue for row_issues in sorted(problems, key=lambda p: p[0].row) for issue in row_issues
+        issue for row_issues in sorted(everything, key=lambda p: p[0].row) for issue in row_issues
     )
     errors.handle.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Undoing an import
+
+UNDO_CHUNK = 500  # customers per query (SQLite allows at most 999 parameters a statement)
+ACTIVITY_SAMPLE = 50  # customers with activity named in the refusal
+
+
+def import_customers(job: ImportJob) -> models.QuerySet[Customer]:
+    """The customers this import created (and still has)."""
+    return Customer.objects.for_business(job.business).filter(import_job=job)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), UNDO_CHUNK):
+        yield list(ids[start : start + UNDO_CHUNK])
+
+
+def import_activity(job: ImportJob, ids: Sequence[int] | None = None) -> dict[int, list[str]]:
+    """What the import's customers did since it ran ({customer id: [what]}): purchases,
+    messages received, referrals, wallet use (from the wallet's hook), changes by staff, cards,
+    consents and notes beyond what the import itself wrote, an erasure or a merge."""
+    if ids is None:
+        ids = list(import_customers(job).order_by("pk").values_list("pk", flat=True))
+    since = job.finished_at or timezone.now()
+    margin = since + dt.timedelta(seconds=1)
+    found: dict[int, list[str]] = {}
+
+    def note(pk: int, what: Any) -> None:
+        text = str(what)
+        if text not in found.setdefault(pk, []):
+            found[pk].append(text)
+
+    relations: list[tuple[str, Any]] = []
+    for name, label in (
+        ("orders", gettext_lazy("purchases")),
+        ("messages", gettext_lazy("messages received")),
+        ("referrals_made", gettext_lazy("referred a friend")),
+    ):
+        # apps above customers reached through their relation's name, never imported here
+        with contextlib.suppress(Exception):
+            Customer._meta.get_field(name)
+            relations.append((name, label))
+    for chunk in _chunks(list(ids)):
+        customers = Customer.objects.filter(pk__in=chunk)
+        for pk, count, last, updated, erased, merged in customers.values_list(
+            "pk", "purchase_count", "last_purchase_at", "updated_at", "erased_at", "merged_into"
+        ):
+            if count or last:
+                note(pk, _("purchases"))
+            if erased or merged:
+                note(pk, _("erased or merged"))
+            elif updated > margin:
+                note(pk, _("details changed by staff"))
+        for name, label in relations:
+            for pk in (
+                customers.filter(**{f"{name}__isnull": False}).values_list("pk", flat=True)
+            ).distinct():
+                note(pk, label)
+        for pk, kind in (
+            Interaction.objects.filter(customer_id__in=chunk)
+            .filter(models.Q(occurred_at__gt=margin) | ~models.Q(kind=InteractionKind.CONSENT))
+            .values_list("customer_id", "kind")
+            .distinct()
+        ):
+            note(pk, _("timeline: %(kind)s") % {"kind": InteractionKind(kind).label})
+        for pk in (
+            Consent.objects.filter(customer_id__in=chunk, recorded_at__gt=margin)
+            .values_list("customer_id", flat=True)
+            .distinct()
+        ):
+            note(pk, _("consent changed"))
+        for pk, cards in (
+            Card.objects.filter(customer_id__in=chunk)
+            .values("customer_id")
+            .annotate(cards=models.Count("id"))
+            .values_list("customer_id", "cards")
+        ):
+            if cards != 1:
+                note(pk, _("card changed"))
+        for pk in (
+            Card.objects.filter(customer_id__in=chunk)
+            .exclude(status=CardStatus.ACTIVE)
+            .values_list("customer_id", flat=True)
+        ):
+            note(pk, _("card changed"))
+        for step in hooks.import_steps:
+            for pk, labels in step.activity(job, chunk).items():
+                for what in labels:
+                    note(pk, what)
+    return found
+
+
+def import_undo(
+    *, job: ImportJob, actor: User | None = None, api_key: Any = None
+) -> dict[str, Any]:
+    """Undo a finished import while none of its customers has done anything since: their
+    opening balances are taken back by balancing transfers (the wallet's hook), and the
+    customers are deleted with their cards, tags, consents and notes. A customer whose wallet
+    has a history (the opening balance and its reversal) keeps a closed, anonymous record,
+    because the ledger's entries point at its accounts. An import never changes customers
+    that were already in the base, so there is nothing of theirs to restore.
+
+    Refused with ``import_has_activity`` (naming the customers and what they did) when any
+    customer has activity: nothing is undone then, not even the others."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status == ImportStatus.UNDONE:
+            raise ImportStateError(_("This import was already undone."), code="import_undone")
+        if locked.status == ImportStatus.RUNNING:
+            raise ImportStateError(_("This import is running."), code="import_running")
+        if locked.status not in (ImportStatus.DONE, ImportStatus.FAILED) or locked.next_row == 0:
+            raise ImportStateError(
+                _("Nothing was imported yet, so there is nothing to undo."),
+                code="import_not_run",
+            )
+        ids = list(import_customers(locked).order_by("pk").values_list("pk", flat=True))
+        activity = import_activity(locked, ids)
+        if activity:
+            names = dict(
+                Customer.objects.filter(pk__in=sorted(activity)[:ACTIVITY_SAMPLE]).values_list(
+                    "pk", "name"
+                )
+            )
+            raise ImportHasActivity(
+                ngettext(
+                    "%(count)s customer of this import has done something since, so it can "
+                    "no longer be undone: %(names)s.",
+                    "%(count)s customers of this import have done something since, so it can "
+                    "no longer be undone: %(names)s.",
+                    len(activity),
+                )
+                % {
+                    "count": len(activity),
+                    "names": ", ".join(
+                        f"{names.get(pk, pk)} ({', '.join(activity[pk])})"
+                        for pk in sorted(activity)[:5]
+                    ),
+                },
+                details={
+                    "count": len(activity),
+                    "customers": [
+                        {"id": pk, "name": names.get(pk, ""), "activity": activity[pk]}
+                        for pk in sorted(activity)[:ACTIVITY_SAMPLE]
+                    ],
+                },
+            )
+        kept: set[int] = set()
+        for step in hooks.import_steps:
+            kept |= set(step.undo(locked, ids, actor) or ())
+        removed = [pk for pk in ids if pk not in kept]
+        for chunk in _chunks(removed):
+            Customer.objects.filter(pk__in=chunk).delete()
+        closed = sorted(kept)
+        for chunk in _chunks(closed):
+            _close(chunk)
+        undo = {
+            "at": _now_iso(),
+            "by": actor.get_username() if actor is not None and actor.is_authenticated else "",
+            "removed": len(removed),
+            "closed": len(closed),
+        }
+        locked.status = ImportStatus.UNDONE
+        locked.report = {**locked.report, "undo": undo}
+        locked.save(update_fields=["status", "report"])
+        audit_record(
+            business=locked.business,
+            action="customers.import_undo",
+            object_type="import",
+            object_id=locked.pk,
+            actor=actor,
+            api_key=api_key,
+            details={"file": locked.file_name, **undo},
+        )
+    job.refresh_from_db()
+    return undo
+
+
+def _close(ids: list[int]) -> None:
+    """Customers an undone import created whose wallet history must stay: no personal data,
+    no card, tag, consent or note; out of every list (like an erased record)."""
+    Customer.objects.filter(pk__in=ids).update(
+        name=_("Removed: import undone"),
+        name_key="",
+        phone="",
+        email="",
+        city="",
+        language="",
+        birth_day=None,
+        birth_month=None,
+        birth_year=None,
+        gender="",
+        notes="",
+        stamps_carried=0,
+        erased_at=timezone.now(),
+    )
+    for model in (Card, CustomerTag, Consent, Interaction):
+        model.objects.filter(customer_id__in=ids).delete()
 
 
 # --------------------------------------------------------------------------------------------

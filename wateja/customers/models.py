@@ -62,6 +62,17 @@ class Customer(BusinessOwned):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # the import that created this customer (None: enrolled another way); lets a whole import
+    # be undone while its customers did nothing, and the list show what one import brought
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    # stamps carried over from the system used before (the stamp card counts them as visits)
+    stamps_carried = models.PositiveIntegerField(
+        _("stamps carried over"),
+        default=0,
+        help_text=_("stamps collected in the previous system; the stamp card counts them"),
+    )
 
     # derived from orders; kept current by services, recomputable by `wateja customers-stats`
     first_purchase_at = models.DateTimeField(null=True, blank=True)
@@ -263,6 +274,7 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Importing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    UNDONE = "undone", _("Undone")
 
 
 class ImportJob(BusinessOwned):

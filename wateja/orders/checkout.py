@@ -234,7 +234,8 @@ def customer_facts(customer: Customer | None) -> CustomerFacts | None:
         is_member=any(status == "active" for status, _issued in cards),
         tier=row["tier_name"] or "",
         tags=frozenset(customer.tag_links.values_list("tag__name", flat=True)),
-        purchase_count=customer.purchase_count,
+        # stamps carried over from the previous system count as visits on the stamp card
+        purchase_count=customer.purchase_count + customer.stamps_carried,
         first_purchase_at=customer.first_purchase_at,
         last_purchase_at=customer.last_purchase_at,
         birth_month=customer.birth_month,

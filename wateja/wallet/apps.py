@@ -13,3 +13,6 @@ class WalletConfig(AppConfig):
         from wateja.wallet.services import wallet_export_section, wallet_merge
 
         hooks.register(merge=wallet_merge, export=wallet_export_section)
+        from wateja.wallet.opening import OpeningStep
+
+        hooks.register_import_step(OpeningStep())

@@ -1,8 +1,9 @@
 """Spreadsheet import and export of the customer base, and the partner share file.
 
-Flow: POST /imports (multipart file) → GET /imports/{id} (headers, guessed columns) →
-POST /imports/{id}/preview (optional mapping) → GET /imports/{id}/errors.xlsx →
-POST /imports/{id}/run (200 when done at once, 202 when queued for the worker).
+Flow: POST /imports (multipart file, optional `sheet`) → GET /imports/{id} (the workbook's
+sheets, headers, guessed columns) → POST /imports/{id}/preview (optional `sheet`, `mapping`) →
+GET /imports/{id}/errors.xlsx → POST /imports/{id}/run (200 when done at once, 202 when queued
+for the worker) → POST /imports/{id}/undo while none of its customers has done anything.
 
 No `from __future__ import annotations` here: Ninja reads the annotations at import.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field
@@ -21,10 +23,13 @@ from wateja.api.pagination import CursorPagination
 from wateja.api.schemas import RequestSchema, StrictSchema
 from wateja.customers.exporting import ExportFile, customers_export
 from wateja.customers.importing import (
+    ImportStateError,
     import_errors_file,
     import_jobs,
     import_preview,
+    import_sheet_choose,
     import_start,
+    import_undo,
     import_upload,
 )
 from wateja.customers.models import ImportJob
@@ -34,6 +39,17 @@ from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["imports"])
+
+
+class SheetOut(Schema):
+    index: int
+    name: str
+    rows: int
+    more_rows: bool
+    headers: list[str]
+    active: bool
+    likely: bool
+    fields: list[str]
 
 
 class ImportOut(Schema):
@@ -54,10 +70,28 @@ class ImportOut(Schema):
     headers: list[str]
     header_row: int | None
     unnamed_columns: list[str]
+    sheet: str | None
+    sheets: list[SheetOut]
     preview: dict[str, Any] | None
     run: dict[str, Any] | None
+    undo: dict[str, Any] | None
     created_at: datetime
     finished_at: datetime | None
+
+    @staticmethod
+    def resolve_sheet(obj: ImportJob) -> str | None:
+        return obj.report.get("table", {}).get("sheet") or None
+
+    @staticmethod
+    def resolve_sheets(obj: ImportJob) -> list[dict[str, Any]]:
+        return [
+            {"likely": False, "more_rows": False, "fields": [], **sheet}
+            for sheet in obj.report.get("sheets", [])
+        ]
+
+    @staticmethod
+    def resolve_undo(obj: ImportJob) -> dict[str, Any] | None:
+        return obj.report.get("undo")  # type: ignore[no-any-return]
 
     @staticmethod
     def resolve_guessed_mapping(obj: ImportJob) -> dict[str, str]:
@@ -84,12 +118,23 @@ class ImportOut(Schema):
         return obj.report.get("run")  # type: ignore[no-any-return]
 
 
+SHEET_DESCRIPTION = (
+    "the workbook's sheet to import: its name or its 0-based position; "
+    "absent: the one chosen before (at upload: the sheet that looks like customers)"
+)
+
+
 class PreviewIn(StrictSchema):
+    sheet: str | None = Field(None, max_length=100, description=SHEET_DESCRIPTION)
     mapping: dict[str, str | None] | None = Field(
         None,
         description="column index → field; a null or empty field leaves the column out; "
-        "null or absent: the stored mapping",
+        "null or absent: the stored mapping (after a change of sheet: the guessed one)",
     )
+
+
+class RunIn(StrictSchema):
+    sheet: str | None = Field(None, max_length=100, description=SHEET_DESCRIPTION)
 
 
 class Problem(Schema):
@@ -115,6 +160,17 @@ class PreviewOut(Schema):
     skipped_above_header: int
     unnamed_columns: list[str]
     errors_file: bool
+    warning_rows: int = 0
+    warnings_by_code: dict[str, int] = {}
+    warnings: list[Problem] = []
+    opening: dict[str, int] = {}
+
+
+class UndoOut(Schema):
+    at: str
+    by: str
+    removed: int
+    closed: int
 
 
 class ExportFilters(RequestSchema):
@@ -159,18 +215,46 @@ def import_list(request: HttpRequest) -> object:
 
 @router.post("/imports", response={200: ImportOut, 201: ImportOut})
 def import_post(
-    request: HttpRequest, file: File[UploadedFile], source: Form[str] = "import"
+    request: HttpRequest,
+    file: File[UploadedFile],
+    source: Form[str] = "import",
+    sheet: Form[str | None] = None,
 ) -> Status[Any]:
     """Upload a CSV or XLSX file (at most WATEJA_IMPORT_MAX_BYTES). The same file again
-    answers 200 with the import it already made."""
+    answers 200 with the import it already made. A workbook's sheets are listed in `sheets`
+    (rows, titles); `sheet` (name or 0-based position) chooses one, else the sheet that looks
+    like customers is chosen (the active sheet is not always the customers)."""
     require_role(request, Role.MANAGER)
     job, created = import_upload(
         business=current_business(request),
         file_name=file.name or "upload",
         fileobj=file,
         source=source,
+        sheet=_sheet(sheet),
     )
     return Status(201 if created else 200, job)
+
+
+def _sheet(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value[:100] or None
+
+
+def _choose_sheet(job: ImportJob, sheet: str | None) -> ImportJob:
+    """Switch the import to another sheet when asked (only before it started)."""
+    wanted = _sheet(sheet)
+    if wanted is None:
+        return job
+    current = job.report.get("table", {}).get("sheet") or ""
+    sheets = [str(s["name"]) for s in job.report.get("sheets", [])]
+    if wanted == current or (wanted.isdecimal() and sheets[int(wanted) :][:1] == [current]):
+        return job
+    if job.next_row > 0:
+        raise ImportStateError(
+            _("This import has already started; its sheet can no longer change."),
+            code="import_started",
+        )
+    return import_sheet_choose(job=job, sheet=wanted)
 
 
 @router.get("/imports/{job_id}", response=ImportOut)
@@ -182,9 +266,12 @@ def import_get(request: HttpRequest, job_id: int) -> ImportJob:
 def import_preview_post(
     request: HttpRequest, job_id: int, payload: PreviewIn | None = None
 ) -> dict[str, Any]:
-    """Dry run over the whole file. `mapping` is {column index: field}; a null or empty field
-    leaves the column out. Without it the stored (guessed or confirmed) mapping is used."""
-    job = _job(request, job_id)
+    """Dry run over the whole file. `sheet` switches to another sheet of the workbook first.
+    `mapping` is {column index: field}; a null or empty field leaves the column out. Without
+    it the stored (guessed or confirmed) mapping is used. A row with a bad optional value
+    (e-mail, birthday, gender, city…) is counted as valid and listed in `warnings`: it is
+    imported without that value."""
+    job = _choose_sheet(_job(request, job_id), payload.sheet if payload else None)
     return import_preview(job=job, mapping=payload.mapping if payload else None)
 
 
@@ -199,10 +286,22 @@ def import_errors_xlsx(request: HttpRequest, job_id: int) -> StreamingHttpRespon
 
 
 @router.post("/imports/{job_id}/run", response={200: ImportOut, 202: ImportOut})
-def import_run_post(request: HttpRequest, job_id: int) -> Status[Any]:
-    """Import: at once for small files (200), through the worker for big ones (202)."""
-    job, queued = import_start(job=_job(request, job_id))
+def import_run_post(request: HttpRequest, job_id: int, payload: RunIn | None = None) -> Status[Any]:
+    """Import: at once for small files (200), through the worker for big ones (202). With
+    `sheet`, that sheet of the workbook (checked with its guessed columns first)."""
+    job = _choose_sheet(_job(request, job_id), payload.sheet if payload else None)
+    job, queued = import_start(job=job)
     return Status(202 if queued else 200, job)
+
+
+@router.post("/imports/{job_id}/undo", response=UndoOut)
+def import_undo_post(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    """Undo a finished import while none of its customers has done anything since (no
+    purchase, redemption, message received or change by staff): its customers are removed and
+    their opening balances taken back. Otherwise 409 `import_has_activity`, with the customers
+    and what each did in `details.customers`, and nothing changes."""
+    job = _job(request, job_id)
+    return import_undo(job=job, api_key=request.auth)  # type: ignore[attr-defined]
 
 
 def _export(request: HttpRequest, fmt: str, filters: ExportFilters) -> StreamingHttpResponse:

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -20,11 +21,15 @@ from wateja.core.spreadsheet import column_letter
 from wateja.customers.exporting import ExportFile, customers_export
 from wateja.customers.importing import (
     FIELD_LABELS,
+    OPENING_MONEY,
+    ImportHasActivity,
     import_errors_file,
     import_jobs,
     import_preview,
     import_sample_rows,
+    import_sheet_choose,
     import_start,
+    import_undo,
     import_upload,
     job_mapping,
     max_bytes,
@@ -34,7 +39,9 @@ from wateja.customers.partners import partner_share_export
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
+from wateja.web.confirm import confirm_first
 from wateja.web.permissions import staff_required
+from wateja.web.templatetags.wateja_tags import amount, number
 
 FORMAT_CHOICES = [("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
 
@@ -150,12 +157,19 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
     if job.next_row > 0 or job.status in (ImportStatus.RUNNING, ImportStatus.DONE):
         return redirect("web:import_detail", job_id=job.pk)
+    error = ""
+    if request.method == "POST" and "sheet" in request.POST:
+        try:
+            import_sheet_choose(job=job, sheet=request.POST.get("sheet", ""))
+        except DomainError as problem:
+            error = str(problem.message)
+        else:
+            return redirect("web:import_mapping", job_id=job.pk)
     table = job.report.get("table", {})
     headers: list[str] = table.get("headers", [])
     current = job_mapping(job)
     choices = [("", _("— leave out —")), *((k, str(v)) for k, v in FIELD_LABELS.items())]
-    error = ""
-    if request.method == "POST":
+    if request.method == "POST" and "sheet" not in request.POST:
         chosen = {str(i): request.POST.get(f"col_{i}", "") for i in range(len(headers))}
         try:
             import_preview(job=job, mapping=chosen)
@@ -183,19 +197,78 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
         }
         for index, header in enumerate(headers)
     ]
+    sheets = job.report.get("sheets", [])
     return render(
         request,
         "web/customers/imports/mapping.html",
-        {"job": job, "columns": columns, "choices": choices, "error": error, "table": table},
+        {
+            "job": job,
+            "columns": columns,
+            "choices": choices,
+            "error": error,
+            "table": table,
+            "sheets": sheets if len(sheets) > 1 else [],
+        },
         status=422 if error else 200,
     )
 
 
+def _opening_lines(business: Business, totals: dict[str, int]) -> list[str]:
+    """What an import carries over, in words: "Points balance (opening): 12,500"."""
+    lines = []
+    for name, total in totals.items():
+        shown = amount(total, business.currency) if name in OPENING_MONEY else number(total)
+        lines.append(f"{FIELD_LABELS.get(name, name)}: {shown}")
+    return lines
+
+
 @staff_required(Role.MANAGER)
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The import's check and result; a POST undoes it (after a confirmation)."""
     job = _job_or_404(request, job_id)
+    business = _business(request)
+    refusal: dict[str, Any] | None = None
+    if request.method == "POST" and request.POST.get("action") == "undo":
+        asking = confirm_first(
+            request,
+            question=_("Undo the import of %(file)s?") % {"file": job.file_name},
+            consequence=ngettext(
+                "The %(count)s customer it added is removed, with the card, tags and consents "
+                "it brought; balances carried over are taken back. Only possible while none "
+                "of them has bought, redeemed or received a message since.",
+                "The %(count)s customers it added are removed, with the cards, tags and "
+                "consents it brought; balances carried over are taken back. Only possible "
+                "while none of them has bought, redeemed or received a message since.",
+                job.created_count,
+            )
+            % {"count": job.created_count},
+            yes=_("Yes, undo the import"),
+            cancel_url=reverse("web:import_detail", kwargs={"job_id": job.pk}),
+        )
+        if asking is not None:
+            return asking
+        try:
+            undo = import_undo(job=job, actor=request.user)  # type: ignore[arg-type]
+        except ImportHasActivity as error:
+            refusal = {"message": str(error.message), **error.details}
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            return redirect("web:import_detail", job_id=job.pk)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Import undone: %(count)s customer removed.",
+                    "Import undone: %(count)s customers removed.",
+                    undo["removed"] + undo["closed"],
+                )
+                % {"count": undo["removed"] + undo["closed"]},
+            )
+            return redirect("web:import_detail", job_id=job.pk)
+    job.refresh_from_db()
     preview = job.report.get("preview") or {}
     run = job.report.get("run") or {}
+    sheets = job.report.get("sheets", [])
     return render(
         request,
         "web/customers/imports/detail.html",
@@ -205,7 +278,16 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "run": run,
             "can_change": job.next_row == 0
             and job.status not in (ImportStatus.RUNNING, ImportStatus.DONE),
-            "can_run": bool(preview.get("ready")) and job.status != ImportStatus.DONE,
+            "can_run": bool(preview.get("ready"))
+            and job.status not in (ImportStatus.DONE, ImportStatus.UNDONE),
+            "can_undo": job.status in (ImportStatus.DONE, ImportStatus.FAILED)
+            and job.created_count > 0,
+            "refusal": refusal,
+            "undo": job.report.get("undo"),
+            "customers_url": f"{reverse('web:customers')}?import={job.pk}",
+            "preview_opening": _opening_lines(business, preview.get("opening") or {}),
+            "run_opening": _opening_lines(business, run.get("opening") or {}),
+            "sheet": job.report.get("table", {}).get("sheet", "") if len(sheets) > 1 else "",
             "labels": {k: str(v) for k, v in FIELD_LABELS.items()},
             "headers": job.report.get("table", {}).get("headers", []),
             "mapping": [
@@ -213,6 +295,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
                 for i, name in job_mapping(job).items()
             ],
         },
+        status=409 if refusal else 200,
     )
 
 

@@ -77,6 +77,11 @@ def _customer_or_404(request: HttpRequest, customer_id: int) -> Customer:
 def customer_list(request: HttpRequest) -> HttpResponse:
     business = _business(request)
     query = request.GET.get("q", "").strip()
+    # ?import=<id>: the customers one import created (its result page links here)
+    imported = request.GET.get("import", "")
+    scope = active_customers(business)
+    if imported.isdecimal() and len(imported) < 16:
+        scope = scope.filter(import_job_id=int(imported))
     if query:
         customers: Any = customer_search(business, query, limit=PAGE_SIZE)
     else:
@@ -84,7 +89,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             before = int(request.GET.get("before", "0"))
         except ValueError:
             before = 0
-        queryset = active_customers(business).order_by("-pk")
+        queryset = scope.order_by("-pk")
         if before:
             queryset = queryset.filter(pk__lt=before)
         customers = list(queryset.prefetch_related("cards")[: PAGE_SIZE + 1])
@@ -94,7 +99,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": customers,
         "query": query,
         "next_before": customers[-1].pk if more else None,
-        "total": active_customers(business).count(),
+        "total": scope.count(),
         "task_count": open_tasks(business).count(),
     }
     if request.htmx:  # type: ignore[attr-defined]
