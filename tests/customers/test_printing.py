@@ -155,7 +155,7 @@ def test_customer_list_shows_the_last_purchase_in_the_business_time_zone(busines
     )
     with translation.override("en"):
         text = pdf_text(printing.customer_list_pdf(business, [Customer.objects.get()]))
-    assert "Feb 1, 2025" in text
+    assert "1 Feb 2025" in text
     assert "KES500.00" in text
 
 
@@ -252,10 +252,10 @@ def test_data_export_pdf_shows_sections_other_apps_add(business):
     with translation.override("en"):
         text = flat(pdf_text(printing.data_export_pdf(business, export)))
     assert "Gift vouchers" in text and "GV-1" in text and "Birthday" in text
-    assert "Mar 1, 2025" in text
+    assert "1 Mar 2025" in text
     assert "Points and balances Tier gold Balances" in text  # facts first, then the parts
     assert "Balance Available Pending" in text and "120 100 20" in text
-    assert "Mar 2, 2025" in text
+    assert "2 Mar 2025" in text
     assert "{" not in text  # never a raw Python dict
 
 

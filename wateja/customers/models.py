@@ -238,6 +238,10 @@ class Interaction(BusinessOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reference = models.CharField(max_length=100, blank=True, help_text="e.g. order:123")
+    # What happened, as a code and its facts (customers.events renders them in the reader's
+    # language); blank for a note staff typed, whose summary is their own words.
+    event = models.CharField(max_length=40, blank=True)
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("interaction")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone, translation
@@ -52,6 +52,7 @@ from reportlab.platypus import (
 
 from wateja.core.cards import format_card_number
 from wateja.core.contacts import format_phone
+from wateja.core.formatting import format_count, format_day, format_moment
 from wateja.core.money import Money, MoneyError, format_money
 from wateja.customers.models import (
     Card,
@@ -153,6 +154,10 @@ _SHEET_COLUMN_GAP = 10 * mm
 _SHEET_ROW_GAP = 3 * mm
 
 
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 def _locale_name() -> str:
     """The babel locale of the active language, "en" when babel does not know it."""
     name = translation.to_locale(translation.get_language() or settings.LANGUAGE_CODE)
@@ -187,17 +192,16 @@ def _date_text(value: Any, business: Business) -> str:
         return ""
     if timezone.is_aware(moment):
         moment = moment.astimezone(_zone(business))
-    return str(format_date(moment.date(), "medium", locale=_locale_name()))
+    return format_day(moment.date(), _language(), business.country, style="medium")
 
 
 def datetime_text(value: Any, business: Business) -> str:
     moment = _as_datetime(value)
     if moment is None:
         return str(value or "")
-    zone = _zone(business)
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=dt.UTC)
-    return str(format_datetime(moment, "medium", tzinfo=zone, locale=_locale_name()))
+    return format_moment(moment.astimezone(_zone(business)), _language(), business.country)
 
 
 def money_text(amount_minor: int, currency: str) -> str:
@@ -776,7 +780,7 @@ def customer_list_pdf(
     title = _("Customer list")
     summary = [
         ngettext("%(count)s customer", "%(count)s customers", count)
-        % {"count": f"{count:,}".replace(",", "\u202f")},
+        % {"count": format_count(count, _language(), business.country)},
         _("printed %(when)s") % {"when": printed},
     ]
     if filters_text := _filters_text(filters):

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
-from django.utils import formats, timezone, translation
+from babel.numbers import format_decimal
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -42,6 +44,7 @@ from wateja.analytics.services import (
     PeriodFigures,
     PointsFigures,
 )
+from wateja.core.formatting import keep_together, reader_locale, zone_country
 from wateja.core.localtime import local_date, local_start, local_today
 from wateja.core.money import Money, MoneyError, format_money
 from wateja.customers import printing
@@ -116,12 +119,18 @@ class Table:
             yield [export_value(cell, currency) for cell in row]
 
 
-def _locale() -> str:
-    return translation.to_locale(translation.get_language() or "en")
+def _locale() -> Locale:
+    """The reader's language in the business's country (the active time zone's)."""
+    return reader_locale(
+        translation.get_language() or "en", zone_country(str(timezone.get_current_timezone()))
+    )
 
 
 def _fixed(value: float, digits: int) -> str:
-    return formats.number_format(round(float(value), digits), digits, force_grouping=True)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return keep_together(
+        str(format_decimal(round(float(value), digits), pattern, locale=_locale()))
+    )
 
 
 def _signed(value: float, digits: int) -> str:

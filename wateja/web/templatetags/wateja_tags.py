@@ -7,14 +7,22 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
 from django import template
 from django.utils import timezone, translation
 
 from wateja.core.cards import format_card_number
 from wateja.core.contacts import format_phone
+from wateja.core.formatting import (
+    format_count,
+    format_day,
+    format_moment,
+    format_percent_share,
+    format_time_of_day,
+    keep_together,
+    reader_locale,
+    zone_country,
+)
 from wateja.core.money import Money, format_money
 
 register = template.Library()
@@ -24,7 +32,15 @@ register = template.Library()
 def money(amount_minor: int | None, currency: str) -> str:
     if amount_minor is None or not currency:
         return ""
-    return format_money(Money(int(amount_minor), currency), translation.get_language() or "en")
+    return keep_together(format_money(Money(int(amount_minor), currency), _language()))
+
+
+@register.filter
+def interaction_text(interaction: Any) -> str:
+    """A timeline entry in the reader's language (wateja.customers.events)."""
+    from wateja.customers.events import interaction_text as text
+
+    return text(interaction)
 
 
 @register.filter
@@ -38,21 +54,27 @@ def card_number(value: str) -> str:
 
 
 # ---------------------------------------------------------------- numbers, dates, times
+# One formatting layer (wateja.core.formatting): the reader's language in the business's
+# country (the request's business when none is given), CLDR order and clock, figures that never
+# wrap.
+
+
+def _language() -> str:
+    return translation.get_language() or "en"
+
+
+def _country(business: Any = None) -> str:
+    """The business's country; without one, the country of the active time zone (the
+    request's business activates its own, see wateja.tenants.middleware)."""
+    if business is not None:
+        return str(getattr(business, "country", "") or "").upper()
+    return zone_country(str(timezone.get_current_timezone()))
 
 
 def _babel_locale(business: Any = None) -> Locale:
     """The active language's locale, in the business's country when babel knows that pair
     (English in Kenya writes 14 Mar 2026, 17:05; in the United States Mar 14, 2026, 5:05 PM)."""
-    language = translation.to_locale(translation.get_language() or "en")
-    country = str(getattr(business, "country", "") or "").upper()
-    for name in (f"{language.split('_')[0]}_{country}" if country else "", language, "en"):
-        if not name:
-            continue
-        try:
-            return Locale.parse(name)
-        except (ValueError, UnknownLocaleError):
-            continue
-    return Locale.parse("en")
+    return reader_locale(_language(), _country(business))
 
 
 def _zone_of(business: Any) -> dt.tzinfo:
@@ -76,12 +98,15 @@ def local_datetime(value: dt.datetime | None, business: Any = None) -> str:
     without a business) and language: "14 Mar 2026, 17:05"."""
     if not isinstance(value, dt.datetime):
         return ""
-    locale = _babel_locale(business)
-    moment = _local(value, business)
-    pattern = str(locale.datetime_formats["medium"])
-    return pattern.replace("{1}", format_date(moment, "medium", locale=locale)).replace(
-        "{0}", format_time(moment, "short", locale=locale)
-    )
+    return format_moment(_local(value, business), _language(), _country(business))
+
+
+@register.filter
+def local_time(value: dt.datetime | None, business: Any = None) -> str:
+    """The time of day of a moment in the business's time zone ("17:05")."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    return format_time_of_day(_local(value, business), _language(), _country(business))
 
 
 @register.filter
@@ -92,7 +117,17 @@ def local_date(value: dt.date | dt.datetime | None, business: Any = None) -> str
         value = _local(value, business).date()
     if not isinstance(value, dt.date):
         return ""
-    return str(format_date(value, "full", locale=_babel_locale(business)))
+    return format_day(value, _language(), _country(business))
+
+
+@register.filter
+def short_date(value: dt.date | dt.datetime | None, business: Any = None) -> str:
+    """A calendar day in a few characters, in the country's order: "7 Dec 2026"."""
+    if isinstance(value, dt.datetime):
+        value = _local(value, business).date()
+    if not isinstance(value, dt.date):
+        return ""
+    return format_day(value, _language(), _country(business), style="medium")
 
 
 @register.filter
@@ -100,19 +135,17 @@ def amount(amount_minor: int | None, currency: str) -> str:
     """Money without its currency sign ("1,200.50"), for a column of one currency."""
     if amount_minor is None or not currency:
         return ""
-    return format_money(
-        Money(int(amount_minor), currency),
-        translation.get_language() or "en",
-        with_currency=False,
+    return keep_together(
+        format_money(Money(int(amount_minor), currency), _language(), with_currency=False)
     )
 
 
 @register.filter
-def number(value: int | None) -> str:
+def number(value: int | str | None) -> str:
     """A whole number with the active language's digit grouping ("12,500")."""
-    if value is None:
+    if value is None or value == "":
         return ""
-    return str(format_decimal(int(value), locale=_babel_locale()))
+    return format_count(int(value), _language(), _country())
 
 
 @register.filter
@@ -121,7 +154,7 @@ def percent(fraction: float | None) -> str:
     "—" when there is none."""
     if fraction is None:
         return "—"
-    return str(format_percent(fraction, locale=_babel_locale()))
+    return format_percent_share(fraction, _language(), _country())
 
 
 @register.filter
