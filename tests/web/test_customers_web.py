@@ -112,7 +112,7 @@ def test_merge_from_duplicates_screen(business, staff_client):
     b = customer_create(business=business, name="Sargsyan Anahit", email="a@example.com", city="X")
     client = staff_client(business, Role.MANAGER)
     assert "Sargsyan Anahit" in client.get("/customers/duplicates/", headers=EN).content.decode()
-    client.post("/customers/merge/", {"keep": a.pk, "drop": b.pk})
+    client.post("/customers/merge/", {"keep": a.pk, "drop": b.pk, "confirmed": "1"})
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.email == "a@example.com" and b.merged_into_id == a.pk

@@ -145,6 +145,14 @@ def customer_emails(customer: Customer) -> list[str]:
     return [e for e in [customer.email, *extra] if e]
 
 
+def customer_extra_contacts(customer: Customer) -> dict[str, list[str]]:
+    """The phones and e-mails a customer has besides the profile's (kept from merges)."""
+    return {
+        "phones": _extra(customer, ContactKind.PHONE),
+        "emails": _extra(customer, ContactKind.EMAIL),
+    }
+
+
 def _extra(customer: Customer, kind: str) -> list[str]:
     return list(
         CustomerContact.objects.filter(

@@ -4,7 +4,7 @@ printable PDFs."""
 
 from django.urls import path
 
-from wateja.web.customers import import_views, print_views, views, wallet_views
+from wateja.web.customers import import_views, merge_views, print_views, views, wallet_views
 
 urlpatterns = [
     path("customers/", views.customer_list, name="customers"),
@@ -16,8 +16,10 @@ urlpatterns = [
         views.segment_detail,
         name="segment_detail",
     ),
-    path("customers/duplicates/", views.duplicates, name="duplicates"),
-    path("customers/merge/", views.merge, name="merge"),
+    path("customers/duplicates/", merge_views.duplicates, name="duplicates"),
+    path("customers/merge/compare/", merge_views.merge_compare, name="merge_compare"),
+    path("customers/merge/", merge_views.merge, name="merge"),
+    path("customers/merges/<int:merge_id>/undo/", merge_views.merge_undo, name="merge_undo"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("customers/<int:customer_id>/edit/", views.customer_edit, name="customer_edit"),
     path(

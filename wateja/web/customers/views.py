@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from wateja.analytics.value import customer_value
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
-from wateja.customers.merging import customer_merge
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
 from wateja.customers.privacy import customer_data_export, customer_erase
 from wateja.customers.segments import segment_customers, segment_save
@@ -27,7 +26,6 @@ from wateja.customers.selectors import (
     active_customers,
     consent_state,
     customer_search,
-    duplicate_candidates,
     open_tasks,
     timeline,
 )
@@ -397,28 +395,3 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         "web/customers/segment.html",
         {"segment": segment, "customers": customers[:200], "count": customers.count()},
     )
-
-
-@staff_required(Role.MANAGER)
-def duplicates(request: HttpRequest) -> HttpResponse:
-    business = _business(request)
-    pairs = duplicate_candidates(business, limit=50)
-    ids = {p["a"] for p in pairs} | {p["b"] for p in pairs}
-    by_id = {c.pk: c for c in Customer.objects.for_business(business).filter(pk__in=ids)}
-    rows = [(by_id[p["a"]], by_id[p["b"]], p) for p in pairs if p["a"] in by_id and p["b"] in by_id]
-    return render(request, "web/customers/duplicates.html", {"rows": rows})
-
-
-@require_POST
-@staff_required(Role.MANAGER)
-def merge(request: HttpRequest) -> HttpResponse:
-    business = _business(request)
-    try:
-        keep = get_owned(Customer, business, pk=int(request.POST.get("keep", "0")))
-        drop = get_owned(Customer, business, pk=int(request.POST.get("drop", "0")))
-        merged = customer_merge(keep=keep, drop=drop, actor=request.user)  # type: ignore[arg-type]
-    except (DomainError, ValueError) as error:
-        messages.error(request, str(getattr(error, "message", _("Choose two customers."))))
-        return redirect("web:duplicates")
-    messages.success(request, _("Customers merged."))
-    return redirect("web:customer_detail", customer_id=merged.pk)
