@@ -219,6 +219,29 @@ def test_only_the_difference_to_the_offers_already_running_is_counted(
     assert result["cost_minor"] == 50 * KES
 
 
+def test_an_offer_that_displaces_a_budgeted_one_leaves_its_budget_for_later_sales(
+    offer, sold, wanjiku
+):
+    offer(
+        "amount_off_order",
+        {"amount_minor": 100 * KES},
+        active=True,
+        budget_minor=200 * KES,
+        name="KES 100 off while KES 200 last",
+    )
+    sold(day(4, 14), 2_000, wanjiku)  # Tuesday
+    sold(day(4, 15), 1_000, wanjiku)
+    sold(day(4, 16), 1_000, wanjiku)
+    tuesday_ten = offer("percent_off_order", {"percent_bp": 1000}, weekdays=[1], stackable=False)
+    result = simulate(promotion=tuesday_ten, months=3, now=NOW)
+    # without it: 100 + 100, then the budget is spent; with it: 200 on Tuesday (the KES 100
+    # off gives way), 100 + 100 after: the Thursday sale costs 100 more although the offer
+    # does not run on Thursdays
+    assert result["discount_minor"] == (100 + 0 + 100) * KES
+    assert result["monthly_cost_minor"][-1] == 200 * KES
+    assert result["orders_touched"] == 1
+
+
 def test_a_discount_lowers_the_base_points_it_would_have_earned(earn_rule, offer, sold, wanjiku):
     sold(day(4, 8), 1_000, wanjiku)
     ten = offer("percent_off_order", {"percent_bp": 1000})

@@ -373,6 +373,11 @@ def simulate(
     without = _Scenario(PromotionIndex(base), _Budgets(stored_base))
     with_offer = _Scenario(PromotionIndex([*base, offer]), _Budgets([*stored_base, promotion]))
 
+    # Both replays give the same answer while the offer stays out of the engine's run (no
+    # candidate, or stopped at a gate: schedule, place, audience, its limits) and the other
+    # offers' budgets stand the same in both; then the sale is evaluated once.
+    limited_base = frozenset(without.budgets.limited)
+    diverged = False
     history = _history_before(business.pk, since)
     known = _known_customers(business.pk)
     nobody = _Known()
@@ -431,8 +436,15 @@ def simulate(
                 location_id=location_id,
                 codes=codes,
             )
-            before = without.price(cart, facts, context, customer_id)
             after = with_offer.price(cart, facts, context, customer_id)
+            if not diverged and _left_out(after, promotion.pk):
+                before = after  # the same sale, the same budgets: the same answer
+                without.budgets.record(before, customer_id, placed_at)
+            else:
+                before = without.price(cart, facts, context, customer_id)
+                diverged = diverged or _limited_uses(before, limited_base) != _limited_uses(
+                    after, limited_base
+                )
             evaluated += 1
             base_points += before.points
             extra_discount = after.discount_minor - before.discount_minor
@@ -504,6 +516,39 @@ def simulate(
         "tiers_counted": bool(tiers),
         "similar": similar_offers(promotion=promotion, measure=measure),
     }
+
+
+# rejections at the engine's gates, before any benefit is tried: the offer never ran
+_GATE_REJECTIONS = frozenset(
+    {
+        "not_started",
+        "expired",
+        "outside_schedule",
+        "wrong_channel",
+        "wrong_location",
+        "not_a_member",
+        "not_in_segment",
+        "usage_limit_reached",
+        "customer_limit_reached",
+        "budget_exhausted",
+    }
+)
+
+
+def _left_out(evaluation: Evaluation, promotion_id: int) -> bool:
+    """Whether the offer took no part in the run: not a candidate, or stopped at a gate."""
+    for r in evaluation.rejected:
+        if r.promotion_id == promotion_id:
+            return r.code in _GATE_REJECTIONS
+    return all(a.promotion_id != promotion_id for a in evaluation.applied)
+
+
+def _limited_uses(evaluation: Evaluation, limited: frozenset[int]) -> list[tuple[int, int]]:
+    if not limited:
+        return []
+    return [
+        (a.promotion_id, a.discount_minor) for a in evaluation.applied if a.promotion_id in limited
+    ]
 
 
 def _free_value(evaluation: Evaluation) -> int:
