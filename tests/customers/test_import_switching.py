@@ -256,3 +256,17 @@ def test_undo_before_the_import_ran_is_refused(business, owner):
     with pytest.raises(DomainError) as early:
         import_undo(job=job, actor=owner)
     assert early.value.code == "import_not_run"
+
+
+def test_a_message_sent_blocks_the_undo_a_message_never_sent_does_not(business, owner):
+    from wateja.messaging.models import Message
+
+    job = import_run(job=upload(business, workbook(PRODUCTS, CUSTOMERS)))
+    chausiku = Customer.objects.get(phone="+254744000333")
+    never = {"channel": "sms", "purpose": "marketing", "to_address": chausiku.phone}
+    Message.objects.create(business=business, customer=chausiku, status="skipped", **never)
+    assert import_activity(job) == {}
+    Message.objects.create(business=business, customer=chausiku, status="sent", **never)
+    assert import_activity(job) == {chausiku.pk: ["messages"]}
+    with pytest.raises(ImportHasActivity):
+        import_undo(job=job, actor=owner)

@@ -1606,16 +1606,17 @@ def import_activity(job: ImportJob, ids: Sequence[int] | None = None) -> dict[in
         if text not in found.setdefault(pk, []):
             found[pk].append(text)
 
-    relations: list[tuple[str, Any]] = []
-    for name, label in (
-        ("orders", gettext_lazy("purchases")),
-        ("messages", gettext_lazy("messages received")),
-        ("referrals_made", gettext_lazy("referred a friend")),
+    relations: list[tuple[str, Any, dict[str, Any]]] = []
+    for name, label, not_counted in (
+        ("orders", gettext_lazy("purchases"), {}),
+        # a message never sent (no consent, a hold-out group) reached nobody
+        ("messages", gettext_lazy("messages"), {"status__in": ("skipped", "holdout")}),
+        ("referrals_made", gettext_lazy("referred a friend"), {}),
     ):
         # apps above customers reached through their relation's name, never imported here
         with contextlib.suppress(Exception):
             Customer._meta.get_field(name)
-            relations.append((name, label))
+            relations.append((name, label, not_counted))
     for chunk in _chunks(list(ids)):
         customers = Customer.objects.filter(pk__in=chunk)
         for pk, count, last, updated, erased, merged in customers.values_list(
@@ -1627,10 +1628,13 @@ def import_activity(job: ImportJob, ids: Sequence[int] | None = None) -> dict[in
                 note(pk, _("erased or merged"))
             elif updated > margin:
                 note(pk, _("details changed by staff"))
-        for name, label in relations:
-            for pk in (
-                customers.filter(**{f"{name}__isnull": False}).values_list("pk", flat=True)
-            ).distinct():
+        for name, label, not_counted in relations:
+            relation: Any = Customer._meta.get_field(name)
+            link = relation.field  # the other model's foreign key to the customer
+            rows = link.model._default_manager.filter(**{f"{link.name}__in": chunk})
+            if not_counted:
+                rows = rows.exclude(**not_counted)
+            for pk in rows.values_list(link.attname, flat=True).distinct():
                 note(pk, label)
         for pk, kind in (
             Interaction.objects.filter(customer_id__in=chunk)
