@@ -10,11 +10,12 @@ from typing import Any
 from django.utils import timezone
 
 from wateja.catalog.services import product_save
+from wateja.core.localtime import local_today
 from wateja.customers.models import Customer
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_reserve
 from wateja.promotions.models import Promotion
+from wateja.promotions.recipes import recipe_save
 from wateja.promotions.services import (
-    codes_issue,
     promotion_save,
     promotion_set_status,
     referral_code_for,
@@ -94,95 +95,56 @@ def seed_promotions(business: Business, rng: random.Random, customers: list[Cust
     _sales(business, rng, customers)
 
 
+def _recipe(
+    business: Business, key: str, name: str, activate: bool = True, **values: Any
+) -> Promotion:
+    return recipe_save(business=business, key=key, name=name, values=values, activate=activate)
+
+
 def _cafe(business: Business) -> None:
-    _offer(
+    """The café's programme as its owner would make it on screen: from recipes."""
+    today = local_today(business.timezone)
+    _recipe(business, "points", "1 point per KES 100", points=1, per_amount_minor=10_000)
+    _recipe(
         business,
-        "1 point per KES 100",
-        "points_per_amount",
-        {"points": 1, "per_amount_minor": 10_000},
-    )
-    _offer(
-        business,
+        "second_visit",
         "15% off your second visit (within 7 days)",
-        "percent_off_order",
-        {"percent_bp": 1500},
-        conditions={
-            "all": [
-                {"type": "nth_purchase", "n": 2},
-                {"type": "within_days_of_first_purchase", "days": 7},
-            ]
-        },
-        exclusive_group="welcome",
+        percent_bp=1500,
+        days=7,
     )
-    _offer(
-        business,
-        "Bring your own cup: KES 20 off",
-        "amount_off_order",
-        {"amount_minor": 2_000},
-        conditions={"type": "flag", "name": "own_cup"},
+    _recipe(business, "own_cup", "Bring your own cup: KES 20 off", amount_minor=2_000)
+    _recipe(business, "combo", "Coffee + juice combo", skus=["latte", "juice"], price_minor=40_000)
+    _recipe(
+        business, "combo", "Lunch combo: pilau + salad", skus=["pilau", "salad"], percent_bp=2000
     )
-    _offer(
+    _recipe(business, "double_points", "Double points Tuesdays", multiplier_bp=20_000, weekdays=[1])
+    _recipe(
         business,
-        "Coffee + juice combo",
-        "bundle",
-        {"sets": [{"skus": ["latte", "juice"]}], "price_minor": 40_000},
-    )
-    _offer(
-        business,
-        "Lunch combo: pilau + salad",
-        "bundle",
-        {"sets": [{"skus": ["pilau", "salad"]}], "percent_bp": 2000},
-    )
-    _offer(
-        business,
-        "Double points Tuesdays",
-        "points_multiplier",
-        {"multiplier_bp": 20_000},
-        weekdays=[1],
-    )
-    _offer(
-        business,
+        "weight_gift",
         "Free pack of coffee with 1.2 kg of beans",
-        "gift",
-        {"sku": "beans-250", "description": "Kenya AA beans 250 g"},
-        conditions={"type": "min_weight", "grams": 1_200},
+        grams=1_200,
+        gift="Kenya AA beans 250 g",
+        sku="beans-250",
     )
-    _offer(
+    _recipe(business, "birthday", "Birthday: 100 bonus points", points=100, days=3)
+    _recipe(business, "stamps", "Every 10th visit: a free espresso", visits=10, sku="espresso")
+    _recipe(
         business,
-        "Birthday: 100 bonus points",
-        "bonus_points",
-        {"points": 100},
-        conditions={"type": "birthday_within_days", "days": 3},
-        max_uses_per_customer=1,
-        budget_period="total",
-    )
-    _offer(
-        business,
-        "Every 10th visit: a free espresso",
-        "free_item",
-        {"sku": "espresso", "quantity": 1, "value_minor": 18_000},
-        conditions={"type": "nth_visit_every", "n": 10},
-    )
-    karibu = _offer(
-        business,
+        "codes",
         "KARIBU: KES 100 off from KES 1,000",
-        "amount_off_order",
-        {"amount_minor": 10_000},
-        requires_code=True,
+        kind="reusable",
+        code="KARIBU",
+        amount_minor=10_000,
+        min_subtotal_minor=100_000,
     )
-    codes_issue(promotion=karibu, code="KARIBU", kind="reusable", min_subtotal_minor=100_000)
-    welcome = _offer(
+    _recipe(
         business,
+        "codes",
         "Welcome 10% (one-time codes)",
-        "percent_off_order",
-        {"percent_bp": 1000},
-        requires_code=True,
-    )
-    codes_issue(
-        promotion=welcome,
+        kind="single",
         count=50,
-        batch=f"flyers-{timezone.now():%Y-%m}",
-        valid_until=timezone.now() + dt.timedelta(days=60),
+        percent_bp=1000,
+        ends=(today + dt.timedelta(days=60)).isoformat(),
     )
     next_visit = _offer(
         business,
@@ -198,12 +160,25 @@ def _cafe(business: Business) -> None:
         {"percent_bp": 1000, "valid_days": 14, "coupon_promotion_id": next_visit.pk},
         conditions={"type": "min_subtotal", "amount_minor": 150_000},
     )
-    _offer(
+    _recipe(
         business,
+        "referral",
         "Thank you for bringing friends",
-        "referral_reward",
-        {"steps": [[1, 1000], [3, 2000], [5, 3000]]},
+        friends_1=1,
+        percent_1=1000,
+        friends_2=3,
+        percent_2=2000,
+        friends_3=5,
+        percent_3=3000,
     )
+    _recipe(
+        business,
+        "double_points",
+        "Triple points on quiet Sunday mornings",
+        activate=False,
+        multiplier_bp=30_000,
+        weekdays=[6],
+    )  # a draft: its cost estimate, then activate
     tier_save(business=business, name="Silver", min_spend_minor=2_000_000, discount_bp=500)
     tier_save(
         business=business,
@@ -215,7 +190,7 @@ def _cafe(business: Business) -> None:
 
 
 def _flowers(business: Business) -> None:
-    _offer(business, "3% cashback", "cashback_percent", {"percent_bp": 300})
+    _recipe(business, "cashback", "3% cashback", percent_bp=300)
     now = timezone.now()
     _offer(
         business,
@@ -235,20 +210,27 @@ def _flowers(business: Business) -> None:
         {"min_quantity": 11, "categories": ["roses"], "percent_bp": 1500},
         exclusive_group="seasonal",
     )
-    partner = _offer(
+    _offer(
         business,
         "Partner coupon: Ararat travel 5% off",
         "gift",
         {"description": "Ararat Travel coupon: 5% off a weekend trip"},
         conditions={"type": "min_subtotal", "amount_minor": 3_000_000},
     )
-    _ = partner
-    _offer(
+    _recipe(
         business,
+        "referral",
         "Thank you for bringing friends",
-        "referral_reward",
-        {"steps": [[1, 1000], [3, 2000], [5, 3000]]},
+        friends_1=1,
+        percent_1=1000,
+        friends_2=3,
+        percent_2=2000,
+        friends_3=5,
+        percent_3=3000,
     )
+    _recipe(
+        business, "members", "Card holders: 5% on Mother's Day week", activate=False, percent_bp=500
+    )  # a draft
 
 
 def _lines(business: Business, rng: random.Random) -> tuple[dict[str, Any], ...]:

@@ -84,10 +84,10 @@ def and_list(items: list[str]) -> str:
 
 
 def product_names(business: Business, skus: list[str]) -> list[str]:
-    names = dict(
-        Product.objects.for_business(business).filter(sku__in=skus).values_list("sku", "name")
-    )
-    return [names.get(sku, sku) for sku in skus]
+    """The products' names in the reader's language (as the catalogue spells them there)."""
+    language = (translation.get_language() or "en").split("-")[0]
+    found = {p.sku: p for p in Product.objects.for_business(business).filter(sku__in=skus)}
+    return [found[sku].name_in(language) if sku in found else sku for sku in skus]
 
 
 def _price(business: Business, sku: str) -> int | None:
@@ -342,11 +342,13 @@ def _combo_sentence(business: Business, v: Values) -> str:
             "items": and_list(names) or "…",
             "price": money_text(business, _int(v, "price_minor")),
         }
-    else:
+    elif v.get("percent_bp"):
         text = _("Bought together, %(items)s cost %(percent)s less") % {
             "items": and_list(names) or "…",
             "percent": percent_text(_int(v, "percent_bp")),
         }
+    else:
+        raise ValueError("no price yet")
     if usual:
         text += " " + _("(%(usual)s separately).") % {"usual": money_text(business, usual)}
     else:

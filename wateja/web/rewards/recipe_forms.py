@@ -92,8 +92,9 @@ class RecipeForm(forms.Form):
                 self.fields[name] = self.fields.pop(name)
 
     def products(self) -> list[tuple[str, str]]:
+        language = (translation.get_language() or "en").split("-")[0]
         return [
-            (p.sku, p.name)
+            (p.sku, p.name_in(language))
             for p in Product.objects.for_business(self.business)
             .filter(active=True)
             .order_by("-favourite", "name")[:500]
