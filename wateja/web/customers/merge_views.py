@@ -49,7 +49,7 @@ REASON_LABELS = {
     ),
 }
 FIELD_LABELS = {
-    "name": gettext_lazy("Name"),
+    "name": gettext_lazy("Full name"),
     "phones": gettext_lazy("Phones"),
     "emails": gettext_lazy("E-mails"),
     "city": gettext_lazy("City"),
@@ -94,7 +94,11 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         {"merge": m, "can_undo": merge_can_undo(m), "until": merge_undo_until(m)}
         for m in merges_recent(business)
     ]
-    return render(request, "web/customers/duplicates.html", {"rows": rows, "merges": merges})
+    return render(
+        request,
+        "web/customers/duplicates.html",
+        {"rows": rows, "merges": merges, "undo_days": merge_undo_days()},
+    )
 
 
 def _pair(request: HttpRequest, source: Any) -> tuple[Customer, Customer] | None:
@@ -158,7 +162,7 @@ def merge_compare(request: HttpRequest) -> HttpResponse:
             "sides": sides,
             "fields": fields,
             "balances": balances,
-            "consent_channels": [("sms", _("SMS")), ("email", _("E-mail"))],
+            "consent_channels": [("sms", _("Offers by SMS")), ("email", _("Offers by e-mail"))],
         },
     )
 
