@@ -134,3 +134,17 @@ def test_odd_ids_in_the_till_form_find_no_one_and_never_fail(business, staff_cli
             page = client.post("/checkout/evaluate/", {field: value, "total": "100"}, headers=EN)
             assert page.status_code == 200
             assert 'data-testid="pos-customer-found"' not in page.content.decode()
+
+
+def test_the_till_says_when_a_sale_would_earn_the_customer_nothing(business, staff_client):
+    from wateja.customers.services import customer_create
+    from wateja.promotions.recipes import recipe_save
+
+    customer_create(business=business, name="Akinyi", phone="0712000999")
+    client = staff_client(business, Role.CASHIER)
+    form = {"customer_q": "0712000999", "total": "500"}
+    page = client.post("/checkout/evaluate/", form, headers=EN).content.decode()
+    assert "Akinyi" in page and 'data-testid="pos-no-programme"' in page
+    recipe_save(business=business, key="stamps", values={"visits": 5, "sku": "x"}, activate=True)
+    page = client.post("/checkout/evaluate/", form, headers=EN).content.decode()
+    assert 'data-testid="pos-no-programme"' not in page

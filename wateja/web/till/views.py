@@ -29,6 +29,7 @@ from wateja.messaging.receipts import receipt_send
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_evaluate, checkout_reserve
 from wateja.orders.models import Order
 from wateja.promotions.messages import flag_label
+from wateja.promotions.recipes import base_programme
 from wateja.promotions.selectors import cashier_flags
 from wateja.promotions.services import referrer_attach
 from wateja.tenants.models import Business
@@ -275,6 +276,7 @@ def _till_context(request: HttpRequest, till: Till) -> dict[str, Any]:
         "flag_choices": [(flag, flag_label(flag)) for flag in cashier_flags(business)],
         "checkout_key": request.POST.get("checkout_key") or uuid.uuid4().hex,
         "language": language,
+        "no_programme": till.customer is not None and base_programme(business) is None,
     }
 
 
