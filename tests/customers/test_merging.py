@@ -268,3 +268,51 @@ def test_a_kept_phone_makes_a_new_record_with_it_a_certain_duplicate(pair):
     other = customer_create(business=keep.business, name="Someone", phone="+255733000111")
     found = duplicate_candidates(keep.business)
     assert {"a": keep.pk, "b": other.pk, "reason": "same_phone", "score": 1.0} in found
+
+
+def _by_expiry(customer):
+    totals: dict[object, int] = {}
+    for remaining, expires in lots(customer):
+        totals[expires] = totals.get(expires, 0) + remaining
+    return totals
+
+
+def test_a_moved_debt_goes_back_and_the_kept_points_regain_their_expiry(business):
+    row = wallet.wallet_settings(business)
+    row.clawback, row.expiry_rule, row.expiry_n = "negative", "days", 60
+    row.save()
+    keep = customer_create(business=business, name="Baraka", phone="0712000011")
+    drop = customer_create(business=business, name="Baraka O", phone="0712000012")
+    wallet.points_earn(customer=keep, amount=300, idempotency_key=key())
+    wallet.points_earn(customer=drop, amount=100, idempotency_key=key(), reference="o:debt")
+    wallet.balance_spend(customer=drop, amount=100, idempotency_key=key())
+    wallet.order_refund_reverse(
+        business=business,
+        order_reference="o:debt",
+        refund_key="r-debt",
+        refunded_before=0,
+        refunded_now=1000,
+        order_total=1000,
+    )
+    assert points(drop) == -100
+    before = _by_expiry(keep)
+    record = customer_merge_record(keep=keep, drop=drop)
+    assert (points(keep), points(drop)) == (200, 0)
+    customer_merge_undo(merge=record)
+    assert (points(keep), points(drop)) == (300, -100)
+    assert _by_expiry(keep) == before
+    assert ledger_check() == []
+
+
+def test_points_that_came_out_of_their_return_window_on_the_kept_customer_go_back(business):
+    keep = customer_create(business=business, name="Neema", phone="0712000021")
+    drop = customer_create(business=business, name="Neema W", phone="0712000022")
+    wallet.points_earn(customer=drop, amount=45, idempotency_key=key(), pending_days=7)
+    record = customer_merge_record(keep=keep, drop=drop)
+    later = timezone.now() + dt.timedelta(days=8)
+    wallet.pending_timeouts(business=business, now=later)
+    assert points(keep) == 45
+    with time_machine.travel(later):
+        customer_merge_undo(merge=record)
+    assert (points(keep), points(drop)) == (0, 45)
+    assert ledger_check() == []
