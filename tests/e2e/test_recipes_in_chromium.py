@@ -106,3 +106,53 @@ def test_own_cup_and_one_time_codes_in_russian(demo_server, browser, screenshot_
     payable = _till_sale(page, url, ["vase"], codes=code)
     assert _digits(payable).startswith("5400")  # 6,000 − 10 %
     context.close()
+
+
+# what the owner types in each recipe's form (the rest keeps its suggested values)
+EVERY_RECIPE = {
+    "points": {"points": "1", "per_amount": "100"},
+    "cashback": {"percent": "3"},
+    "stamps": {"sku": "tulip"},
+    "double_points": {"weekdays": ["1"]},
+    "second_visit": {},
+    "birthday": {},
+    "referral": {},
+    "combo": {"skus": ["rose-red", "rose-white"], "price": "1500"},
+    "volume": {"categories": ["Roses"]},
+    "weight_gift": {"kilograms": "1.2", "gift": "Ծաղկաման"},
+    "own_cup": {"amount": "300"},
+    "members": {},
+    "codes": {"code": "VARD10", "percent": "10"},
+}
+
+
+def test_every_recipe_is_made_on_screen_in_swahili_with_no_json(demo_server, browser):
+    context = browser.new_context(locale="sw-KE", viewport={"width": 1366, "height": 768})
+    url = demo_server["url"]
+    page = demo_page(context, url, "/rewards/new/", business=FLOWERS, language="sw")
+    for key, typed in EVERY_RECIPE.items():
+        page.goto(f"{url}/rewards/new/")
+        with page.expect_navigation():
+            page.locator(f'[data-recipe="{key}"]').click()
+        form = page.get_by_test_id("recipe-form")
+        assert "JSON" not in form.inner_text() and "{" not in form.inner_text()
+        for name, value in typed.items():
+            field = form.locator(f"[name={name}]").first
+            if isinstance(value, list):
+                for v in value:
+                    form.locator(f"input[name={name}][value='{v}']").check()
+            elif field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        form.locator("[name=name]").fill(f"E2E {key}")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=sentence]').classList"
+            ".contains('headline-sentence')"
+        )
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        assert page.get_by_test_id("offer-status").get_attribute("class").endswith("draft"), key
+        words = page.get_by_test_id("offer-words").inner_text()
+        assert words.strip() and "{" not in words and "_bp" not in words, key
+    context.close()
