@@ -165,6 +165,9 @@ def test_opening_balances_are_posted_once_as_their_own_operation(business):
     operation = Operation.objects.get(key=f"import:{job.pk}:opening:{amina.pk}")
     assert operation.reference == f"import:{job.pk}" and "old-system.xlsx" in operation.reason
     assert Operation.objects.filter(business=business, action="opening").count() == 2
+    # the other side is the business's own "opening" account, not this month's issuance
+    openings = Transfer.objects.filter(business=business, code="opening")
+    assert {t.debit_account.system for t in openings} == {"opening"}
     assert AuditEvent.objects.filter(action="wallet.opening_balance").count() == 2
     assert ledger_check(business) == []
 

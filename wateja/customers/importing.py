@@ -98,6 +98,9 @@ ERROR_SAMPLE = 50  # problems kept in the job report; the file has them all
 CHECK_CHUNK = 1000  # rows per duplicate-in-base query during the preview
 STALE_AFTER = dt.timedelta(minutes=10)  # a "running" import without progress may be resumed
 READ_CHUNK = 1 << 20
+# rows counted per sheet when a workbook's sheets are listed (beyond: "100000+"), so the
+# upload of a big workbook stays quick; the check counts every row of the chosen sheet
+SHEET_COUNT_LIMIT = 100_000
 
 FIELD_LABELS: dict[str, Any] = {
     "name": gettext_lazy("Name"),
@@ -462,7 +465,11 @@ def import_upload(
 def _list_sheets(path: Path, file_format: str) -> list[dict[str, Any]]:
     try:
         found = workbook_sheets(
-            path, file_format, extra_synonyms=header_synonyms(), fields=CUSTOMER_SYNONYMS
+            path,
+            file_format,
+            extra_synonyms=header_synonyms(),
+            fields=CUSTOMER_SYNONYMS,
+            count_limit=SHEET_COUNT_LIMIT,
         )
     except SpreadsheetError as error:
         raise _file_error(error) from None

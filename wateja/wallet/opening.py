@@ -3,9 +3,9 @@ an import (points, store credit, cashback).
 
 Each customer's opening balance is one operation of its own kind (`opening`), keyed by the
 import and the customer, so a re-run of an import never posts it twice; each kind is one
-posted transfer coded `opening` from the issuing system account (points and cashback) or the
-top-up account (store credit: the money was paid in to the old system), so the wallet's
-history and the reports say "Opening balance (import)". It is the product's own work on the
+posted transfer coded `opening` from the business's `opening` system account, so the wallet's
+history says "Opening balance (import)" and the reports do not count the old system's value
+as points issued or money paid in on the day of the import. It is the product's own work on the
 owner's instruction, not value given by hand: no daily limit, but audited per customer.
 
 Undoing the import takes each balance back with a balancing transfer (`opening_reverse`,
@@ -29,14 +29,7 @@ from django.utils.translation import gettext_lazy
 from wateja.core.errors import ValidationFailed
 from wateja.customers.models import Customer, ImportJob
 from wateja.tenants.services import audit_record
-from wateja.wallet.models import (
-    TRANSFER_LABELS,
-    Account,
-    Kind,
-    SystemAccount,
-    Transfer,
-    TransferStatus,
-)
+from wateja.wallet.models import TRANSFER_LABELS, Account, Kind, Transfer, TransferStatus
 from wateja.wallet.services import (
     Posting,
     _begin,
@@ -61,11 +54,13 @@ OPENING_KINDS: dict[str, str] = {
     "opening_store_credit": Kind.STORE_CREDIT,
     "opening_cashback": Kind.CASHBACK,
 }
-SOURCE: dict[str, str] = {
-    Kind.POINTS: SystemAccount.ISSUANCE,
-    Kind.CASHBACK: SystemAccount.ISSUANCE,
-    Kind.STORE_CREDIT: SystemAccount.TOPUP,
-}
+# The other side of every opening balance: a system account of its own, so the reports do
+# not count value the old system gave as points issued (or money paid in) on the day of the
+# import; it mirrors what the business owes for its past, as issuance does for the present.
+OPENING_SYSTEM = "opening"
+SOURCE: dict[str, str] = dict.fromkeys(
+    (Kind.POINTS, Kind.STORE_CREDIT, Kind.CASHBACK), OPENING_SYSTEM
+)
 MAX_OPENING = 10**12  # far above any real balance, far below the database's integers
 # transfers that are not the customer's own doing: the import's and the clock's
 NOT_ACTIVITY = (OPENING_CODE, OPENING_REVERSE_CODE, "expire")
