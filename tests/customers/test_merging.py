@@ -27,6 +27,7 @@ from wateja.customers.merging import (
 from wateja.customers.models import Card, Consent, CustomerContact, CustomerMerge, Interaction
 from wateja.customers.selectors import customer_identify, customer_search, duplicate_candidates
 from wateja.customers.services import (
+    CustomerInactive,
     consent_record,
     customer_create,
     customer_tags,
@@ -160,6 +161,16 @@ def test_undo_restores_everything_exactly_including_wallet_and_orders(pair, mana
     assert again.undone_at == undone.undone_at
     assert Transfer.objects.filter(code="merge_undo").count() == 3
     assert AuditEvent.objects.filter(action="customer.merge_undo").count() == 1
+
+
+def test_the_same_merge_asked_twice_moves_nothing_twice(pair):
+    keep, drop = pair
+    first = customer_merge_record(keep=keep, drop=drop)
+    again = customer_merge_record(keep=keep, drop=drop)
+    assert again.pk == first.pk and CustomerMerge.objects.count() == 1
+    assert points(keep) == 75
+    with pytest.raises(CustomerInactive):
+        customer_merge_record(keep=drop, drop=keep)
 
 
 def test_a_merge_undone_can_be_made_again(pair):

@@ -277,13 +277,24 @@ def customer_merge_record(
     """Fold `drop` into `keep`: history, cards, consents, tags and every registered app's data
     move to `keep`; blank profile fields of `keep` are filled from `drop`, and `drop`'s other
     phone and e-mail stay with `keep` as extra contacts; `drop` stays as an empty record
-    pointing at `keep`. The returned record says what moved, so it can be undone."""
-    _check_pair(keep, drop)
+    pointing at `keep`. The returned record says what moved, so it can be undone. Asked
+    again for the same pair, it answers the first record."""
+    if keep.business_id != drop.business_id or keep.pk == drop.pk:
+        _check_pair(keep, drop)
     locked = {
         c.pk: c
         for c in Customer.objects.select_for_update().filter(pk__in=sorted([keep.pk, drop.pk]))
     }
     keep, drop = locked[keep.pk], locked[drop.pk]
+    if drop.merged_into_id == keep.pk and keep.is_active:
+        # the same merge asked again (a retried request): its record, nothing moves twice
+        done = (
+            CustomerMerge.objects.filter(keep=keep, drop=drop, undone_at__isnull=True)
+            .order_by("-id")
+            .first()
+        )
+        if done is not None:
+            return done
     _check_pair(keep, drop)
     now = timezone.now()
     record = CustomerMerge.objects.create(

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
-from wateja.core.errors import NotFound, ValidationFailed
+from wateja.core.errors import DomainError, NotFound, ValidationFailed
 from wateja.customers.merging import (
     customer_merge_record,
     customer_merge_undo,
@@ -457,9 +457,7 @@ def customer_merge_preview(
     require_role(request, Role.MANAGER)
     keep = _customer(request, customer_id)
     if other is None:
-        raise ValidationFailed.fields(
-            _("Some fields are not valid."), {"other": _("Choose the customer to compare with.")}
-        )
+        raise DomainError(_("Choose the customer to compare with."), code="merge_other_missing")
     drop = _customer(request, other)
     preview = merge_preview(keep=keep, drop=drop)
     preview["balances"] = wallet_merge_preview(keep, drop)
