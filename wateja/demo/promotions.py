@@ -190,11 +190,12 @@ def _cafe(business: Business) -> None:
 
 
 def _flowers(business: Business) -> None:
-    _recipe(business, "cashback", "3% cashback", percent_bp=300)
+    """The flower shop in Yerevan names its offers in Armenian, as its owner would."""
+    _recipe(business, "cashback", "3% քեշբեք", percent_bp=300)
     now = timezone.now()
     _offer(
         business,
-        "Members' days: 20% for card holders",
+        "Անդամների օրեր՝ 20% քարտապաններին",
         "percent_off_order",
         {"percent_bp": 2000},
         audience="members",
@@ -205,22 +206,22 @@ def _flowers(business: Business) -> None:
     )
     _offer(
         business,
-        "11 roses or more: 15% off roses",
+        "11 և ավելի վարդ՝ 15% զեղչ վարդերին",
         "volume_discount",
         {"min_quantity": 11, "categories": ["roses"], "percent_bp": 1500},
         exclusive_group="seasonal",
     )
     _offer(
         business,
-        "Partner coupon: Ararat travel 5% off",
+        "Գործընկերոջ կտրոն՝ Ararat Travel, 5% զեղչ",
         "gift",
-        {"description": "Ararat Travel coupon: 5% off a weekend trip"},
+        {"description": "Ararat Travel կտրոն՝ 5% զեղչ հանգստյան ուղևորության համար"},
         conditions={"type": "min_subtotal", "amount_minor": 3_000_000},
     )
     _recipe(
         business,
         "referral",
-        "Thank you for bringing friends",
+        "Շնորհակալություն ընկերներին բերելու համար",
         friends_1=1,
         percent_1=1000,
         friends_2=3,
@@ -229,7 +230,7 @@ def _flowers(business: Business) -> None:
         percent_3=3000,
     )
     _recipe(
-        business, "members", "Card holders: 5% on Mother's Day week", activate=False, percent_bp=500
+        business, "members", "Մայրերի օրվա շաբաթ՝ 5% քարտապաններին", activate=False, percent_bp=500
     )  # a draft
 
 
