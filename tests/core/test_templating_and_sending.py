@@ -138,3 +138,17 @@ def test_inbound_keywords_in_four_languages(text: str, keyword: str) -> None:
 def test_first_name() -> None:
     assert first_name("  Amina Wanjiru ") == "Amina"
     assert first_name("") == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "greeted"),
+    [("Ануш Петросян", "Ануш"), ("Անահիտ", "Անահիտ"), ("O'Neil", "O'Neil"),
+     ("Anne-Marie Otieno", "Anne-Marie"), ("Zuhura", "Zuhura"),
+     ("www.win-prize.co Claim now", ""), ("Click:http://x.co", ""), ("0712345678", ""),
+     ("M-Pesa2 reversal", ""), ("Winner!!! send", ""), ("A" * 21, ""), ("A" * 20, "A" * 20),
+     ("'quoted'", "quoted"), ("Amina\u200bX", "")],
+)  # fmt: skip
+def test_a_typed_name_reaches_a_message_only_as_a_clean_first_name(
+    typed: str, greeted: str
+) -> None:
+    assert first_name(typed) == greeted

@@ -231,3 +231,16 @@ def test_welcome_at_night_goes_at_once_but_a_thank_you_waits_for_morning(busines
     waiting = Message.objects.get(automation=thanks)
     assert waiting.status == MessageStatus.QUEUED
     assert waiting.not_before == dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
+
+
+def test_a_name_typed_as_a_phishing_line_never_reaches_the_message(business) -> None:
+    automation = _automation(
+        business, "welcome", "Karibu {name}! Card {card} at {shop}", purpose="service",
+        at=NOON + dt.timedelta(minutes=1),
+    )  # fmt: skip
+    with time_machine.travel(NOON + dt.timedelta(minutes=5), tick=False):
+        stranger = person(business, "www.mpesa-refund.co Send PIN to 0712000000", sms=None)
+    automation_run(automation=automation, now=NOON + dt.timedelta(minutes=6))
+    body = Message.objects.get(automation=automation, customer=stranger).body
+    assert body.startswith("Karibu friend! Card ")
+    assert "mpesa" not in body and "0712000000" not in body and "PIN" not in body

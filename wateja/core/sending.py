@@ -116,7 +116,24 @@ def pick_variant(salt: str, customer_id: int, weights: Sequence[int]) -> int:
     return max(i for i, w in enumerate(weights) if w > 0)
 
 
+FIRST_NAME_MAX = 20
+
+
 def first_name(full_name: str) -> str:
-    """What a greeting uses: the first word of the name ("Amina Wanjiru" → "Amina")."""
-    parts = full_name.split()
-    return parts[0] if parts else ""
+    """What a greeting uses: the first word of the name ("Amina Wanjiru" → "Amina"), and only
+    if it is a name. Anyone can type anything as their name on the public enrolment page, and
+    the shop's sender id would carry it to a phone: so only letters (any script, with an inner
+    apostrophe or hyphen: "O'Neil", "Anne-Marie"), at most 20 of them; a word with a digit, a
+    dot, a slash or any other sign ("www.win.co", "0712…", "Click:") is no name and gives ""."""
+    parts = unicodedata.normalize("NFC", full_name).split()
+    if not parts:
+        return ""
+    word = parts[0].strip("'’-")
+    if not word or len(word) > FIRST_NAME_MAX:
+        return ""
+    inner_ok = {"'", "’", "-"}
+    if not all(ch.isalpha() or ch in inner_ok for ch in word):
+        return ""
+    if any(unicodedata.category(ch) in ("Cf", "Co", "Cn") for ch in word):
+        return ""
+    return word

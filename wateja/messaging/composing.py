@@ -266,7 +266,7 @@ def customer_values(
     for customer in people:
         language = customer_language(customer, business)
         values = dict(common)
-        values["name"] = first_name(customer.name)
+        values["name"] = first_name(customer.name) or _greeting_without_name(language)
         card = cards.get(customer.pk)
         values["card"] = card.number if card else ""
         if "link" not in values and card is not None:
@@ -281,6 +281,12 @@ def customer_values(
             values["expiry_date"] = ""
         result[customer.pk] = values
     return result
+
+
+def _greeting_without_name(language: str) -> str:
+    """What {name} says when the typed name is no name (a link, digits): never the text."""
+    with translation.override(language):
+        return _("friend")
 
 
 def needed_placeholders(variants: Iterable[Variant]) -> set[str]:
