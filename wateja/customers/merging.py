@@ -288,7 +288,7 @@ def customer_merge_record(
     keep, drop = locked[keep.pk], locked[drop.pk]
     if drop.merged_into_id == keep.pk and keep.is_active:
         # the same merge asked again (a retried request): its record, nothing moves twice
-        done = (
+        done: CustomerMerge | None = (
             CustomerMerge.objects.filter(keep=keep, drop=drop, undone_at__isnull=True)
             .order_by("-id")
             .first()
