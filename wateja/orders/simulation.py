@@ -582,7 +582,10 @@ def similar_offers(*, promotion: Promotion, measure: Measure | None = None) -> l
         if measure is not None:
             try:
                 uplift = measure(business=promotion.business, promotion_id=other.pk)
-            except DomainError:
+            except DomainError:  # e.g. it did not run long enough to compare
+                uplift = None
+            except Exception:  # a measurement that fails leaves the estimate standing
+                log.exception("uplift of offer %s failed", other.pk)
                 uplift = None
             if uplift is not None:
                 entry["measured"] = _uplift_summary(uplift)
