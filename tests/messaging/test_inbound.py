@@ -57,15 +57,25 @@ def test_salio_replies_with_the_balance(business, hooks) -> None:
     points_earn(customer=customer, amount=340, idempotency_key="e-1")
     hooks("sms/inbound", **{"from": customer.phone, "text": "SALIO"})
     reply = InboundMessage.objects.get().reply
+    number = customer.cards.get().number
     assert "340" in reply.body
-    assert customer.cards.get().number in reply.body
+    assert f"Card ending {number[-4:]}." in reply.body and number not in reply.body
 
 
-def test_balance_from_an_unknown_number(business, hooks) -> None:
+def test_no_reply_to_an_unknown_or_foreign_number_and_a_few_a_day_at_most(business, hooks):
     hooks("sms/inbound", **{"from": "+254799000000", "text": "BALANCE"})
-    inbound = InboundMessage.objects.get()
-    assert inbound.customer is None
-    assert "no loyalty card" in inbound.reply.body
+    hooks("sms/inbound", **{"from": "+254799000001", "text": "STOP"})
+    inbound = InboundMessage.objects.order_by("id")
+    assert [(m.customer, m.reply) for m in inbound] == [(None, None), (None, None)]
+    abroad = person(business, phone="+37491123456")  # a customer, but not in Kenya
+    hooks("sms/inbound", **{"from": abroad.phone, "text": "SALIO"})
+    assert InboundMessage.objects.get(customer=abroad).reply is None
+    customer = person(business)
+    for _n in range(5):
+        hooks("sms/inbound", **{"from": customer.phone, "text": "SALIO"})
+    replies = InboundMessage.objects.filter(customer=customer, reply__isnull=False).count()
+    assert replies == 3  # REPLIES_PER_NUMBER_PER_DAY
+    assert not Message.objects.exclude(to_address__in=[customer.phone]).exists()
 
 
 def test_malformed_callbacks_get_400_and_change_nothing(business, hooks) -> None:
@@ -132,7 +142,7 @@ def test_ussd_menu_balance_expiring_offer_card(business, hooks) -> None:
     )
     assert (
         hooks("ussd", text="4", **base).content.decode()
-        == f"END Card {customer.cards.get().number}."
+        == f"END Card ending {customer.cards.get().number[-4:]}."
     )
     assert hooks("ussd", text="9", **base).content.decode() == "END Unknown choice."
     stranger = hooks(

@@ -43,6 +43,22 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_region(e164: str) -> str:
+    """The country (ISO 3166 alpha-2) a number belongs to: "+254712345678" → "KE"; "" when
+    it cannot be told."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.region_code_for_number(parsed) or ""
+
+
+def last_digits(number: str, count: int = 4) -> str:
+    """What a channel that anyone holding the phone can read says of a card: its last digits."""
+    digits = phone_digits(number)
+    return digits[-count:] if digits else ""
+
+
 def phone_digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 

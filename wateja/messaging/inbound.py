@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from wateja.core.contacts import InvalidPhone, normalize_phone
+from wateja.core.contacts import InvalidPhone, last_digits, normalize_phone, phone_region
 from wateja.core.errors import DomainError, NotFound
 from wateja.core.sending import classify_inbound
 from wateja.customers.models import Card, CardStatus, ConsentSource, Customer
@@ -82,8 +82,27 @@ def balance_text(customer: Customer, business: Business, now: dt.datetime) -> st
     if soon:
         text += " " + _("%(points)s expire within 30 days.") % {"points": soon}
     if card:
-        text += " " + _("Card %(number)s.") % {"number": card.number}
+        text += " " + _("Card ending %(digits)s.") % {"digits": last_digits(card.number)}
     return text
+
+
+REPLIES_PER_NUMBER_PER_DAY = 3
+
+
+def may_reply(business: Business, customer: Customer | None, phone: str, now: dt.datetime) -> bool:
+    """An SMS reply (balance, STOP confirmation) costs the shop money and goes out under its
+    sender id: only to a known customer's number in the business's country, and at most
+    REPLIES_PER_NUMBER_PER_DAY a day — a stranger texting from many numbers, or one number
+    texting all day, pumps no SMS."""
+    if customer is None or phone_region(phone) != business.country.upper():
+        return False
+    replied = InboundMessage.objects.filter(
+        business=business,
+        from_phone=phone[:32],
+        reply__isnull=False,
+        received_at__gte=now - dt.timedelta(days=1),
+    ).count()
+    return replied < REPLIES_PER_NUMBER_PER_DAY
 
 
 @transaction.atomic
@@ -122,6 +141,9 @@ def inbound_sms(
             else:
                 reply = balance_text(customer, business, now)
     message = None
+    if reply and not may_reply(business, customer, inbound.from_phone, now):
+        log.info("no reply to an inbound SMS for business %s: unknown number or limit", business.pk)
+        reply = ""
     if reply:
         message = direct_queue(
             business=business, to=inbound.from_phone, body=reply, customer=customer, now=now
@@ -261,7 +283,8 @@ def feedback_give(
         interaction_add(
             customer=message.customer,
             kind=InteractionKind.NOTE,
-            summary=_("Rated us %(stars)s of 5") % {"stars": rating},
+            event="rated",
+            data={"stars": rating},
             body=comment.strip()[:1000],
             occurred_at=now,
         )
@@ -327,6 +350,8 @@ def ussd_reply(
         if choice == "4":
             card = Card.objects.filter(customer=customer, status=CardStatus.ACTIVE).first()
             return "END " + (
-                _("Card %(number)s.") % {"number": card.number} if card else _("No card yet.")
+                _("Card ending %(digits)s.") % {"digits": last_digits(card.number)}
+                if card
+                else _("No card yet.")
             )
         return "END " + _("Unknown choice.")
