@@ -125,6 +125,17 @@ def interaction_text(interaction: Interaction) -> str:
     return interaction.summary
 
 
+def purchase_data(
+    number: str, total_minor: int, currency: str, applied: Any = ()
+) -> dict[str, Any]:
+    """The facts of a purchase on the timeline: its number, total and the offers it got."""
+    data: dict[str, Any] = {"number": number, "total_minor": int(total_minor), "currency": currency}
+    offers = [str(a["name"]) for a in applied or () if a.get("name")]
+    if offers:
+        data["offers"] = offers
+    return data
+
+
 def summary_in(language: str, event: str, data: Mapping[str, Any]) -> str:
     """The stored summary of an event (for search, exports and the API's `summary`): the
     sentence in `language`, the business's own."""

@@ -22,6 +22,8 @@ from wateja.core.contacts import (
     normalize_phone,
 )
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.customers.events import TEXTS as EVENT_TEXTS
+from wateja.customers.events import Event, summary_in
 from wateja.customers.models import (
     Card,
     CardStatus,
@@ -205,7 +207,8 @@ def card_issue(*, customer: Customer, replace: bool = False) -> Card:
         interaction_add(
             customer=customer,
             kind=InteractionKind.CARD,
-            summary=_("Card %(number)s issued") % {"number": card.number},
+            event=Event.CARD_ISSUED,
+            data={"number": card.number},
         )
     return card
 
@@ -335,8 +338,8 @@ def customer_update(*, customer: Customer, actor: User | None = None, **changes:
         interaction_add(
             customer=customer,
             kind=InteractionKind.PROFILE,
-            summary=_("Profile updated: %(fields)s")
-            % {"fields": ", ".join(f for f in changed if f != "name_key")},
+            event=Event.PROFILE_UPDATED,
+            data={"fields": [f for f in changed if f != "name_key"]},
             created_by=actor,
         )
     return customer
@@ -369,12 +372,11 @@ def consent_record(
             recorded_at=at or timezone.now(),
             recorded_by=actor if actor and actor.is_authenticated else None,
         )
-        label = Channel(channel).label
         interaction_add(
             customer=customer,
             kind=InteractionKind.CONSENT,
-            summary=(_("Agreed to %(channel)s") if granted else _("Withdrew %(channel)s"))
-            % {"channel": label},
+            event=Event.CONSENT_GRANTED if granted else Event.CONSENT_WITHDRAWN,
+            data={"channel": channel},
             body=text,
             created_by=actor,
             occurred_at=consent.recorded_at,
@@ -386,16 +388,27 @@ def interaction_add(
     *,
     customer: Customer,
     kind: str,
-    summary: str,
+    summary: str = "",
     body: str = "",
     occurred_at: dt.datetime | None = None,
     owner: User | None = None,
     due_at: dt.datetime | None = None,
     created_by: User | None = None,
     reference: str = "",
+    event: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Interaction:
+    """One entry on the customer's timeline. What the program records passes `event` (a code
+    of wateja.customers.events) and its facts in `data`; the timeline writes the sentence in
+    the reader's language, and `summary` keeps it in the business's language for search and
+    the API. A note staff type passes only their `summary`."""
     if kind not in InteractionKind.values:
         raise ValidationFailed.fields(_("Some fields are not valid."), {"kind": _("Unknown.")})
+    if event and event not in EVENT_TEXTS:
+        raise ValidationFailed.fields(_("Some fields are not valid."), {"event": _("Unknown.")})
+    data = dict(data or {})
+    if event and not summary:
+        summary = summary_in(customer.business.default_language, event, data)
     summary = summary.strip()
     if not summary:
         raise ValidationFailed.fields(
@@ -414,6 +427,8 @@ def interaction_add(
         due_at=due_at if is_task else None,
         created_by=created_by if created_by and created_by.is_authenticated else None,
         reference=reference,
+        event=event,
+        data=data,
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import DomainError
+from wateja.core.formatting import format_count
 from wateja.core.money import Money, format_money
 from wateja.messaging.composing import customer_language, support_line
 from wateja.messaging.models import Message, SendChannel
@@ -26,6 +27,10 @@ def receipt_text(order: Order, language: str) -> tuple[str, str]:
     """(subject, body) of a receipt."""
     business = order.business
     evaluation = getattr(getattr(order, "checkout", None), "evaluation", None) or {}
+
+    def count(value: int) -> str:
+        return format_count(value, language, business.country)
+
     with translation.override(language):
         total = format_money(Money(order.total_minor, order.currency), language)
         lines = [
@@ -34,10 +39,10 @@ def receipt_text(order: Order, language: str) -> tuple[str, str]:
         ]
         earned = evaluation.get("points_to_earn") or 0
         if earned:
-            lines.append(_("+%(points)s points.") % {"points": earned})
+            lines.append(_("+%(points)s points.") % {"points": count(earned)})
         points = balances(order.customer).get(Kind.POINTS) if order.customer else None
         if points is not None:
-            lines.append(_("Balance: %(points)s points.") % {"points": points["balance"]})
+            lines.append(_("Balance: %(points)s points.") % {"points": count(points["balance"])})
         lines.append(_("Thank you!"))
         support = support_line(business)
         if support:

@@ -23,6 +23,7 @@ from wateja.catalog.services import text_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.rules import Cart, Context, CustomerFacts, Evaluation, Line, evaluate
 from wateja.core.rules.model import Budget, Rejection
+from wateja.customers.events import Event, purchase_data
 from wateja.customers.models import Customer, InteractionKind
 from wateja.customers.services import interaction_add
 from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine
@@ -800,7 +801,8 @@ def _reward(
     interaction_add(
         customer=customer,
         kind=InteractionKind.PURCHASE,
-        summary=_purchase_text(business, order, ev),
+        event=Event.PURCHASE,
+        data=purchase_data(order.number, order.total_minor, business.currency, ev["applied"]),
         occurred_at=now,
         reference=reference,
     )
@@ -833,21 +835,6 @@ def _hand_out_partner_coupons(
         pool = Promotion.objects.get(pk=pool_id)
         handed.append({"code": code.code, "partner": pool.name, "description": pool.description})
     return handed
-
-
-def _purchase_text(business: Business, order: Order, ev: dict[str, Any]) -> str:
-    from wateja.core.money import Money, format_money
-
-    with translation.override(business.default_language):
-        text = _("Purchase %(number)s: %(total)s") % {
-            "number": order.number,
-            "total": format_money(
-                Money(order.total_minor, business.currency), business.default_language
-            ),
-        }
-        if ev["applied"]:
-            text += " · " + ", ".join(a["name"] for a in ev["applied"])
-    return text
 
 
 def _issue_coupon(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
 from wateja.core.money import Money, format_money
+from wateja.customers.events import Event, purchase_data
 from wateja.customers.merging import merge_record_part, merge_undo_step
 from wateja.customers.models import Customer, CustomerMerge, Interaction, InteractionKind
 from wateja.customers.services import interaction_add
@@ -82,7 +83,8 @@ def order_record(
             interaction_add(
                 customer=customer,
                 kind=InteractionKind.PURCHASE,
-                summary=_purchase_summary(business, number, total_minor),
+                event=Event.PURCHASE,
+                data=purchase_data(number, total_minor, business.currency),
                 occurred_at=placed,
                 reference=f"order:{order.pk}",
             )
@@ -143,6 +145,8 @@ def orders_bulk_record(*, business: Business, rows: list[SaleRow], batch_size: i
                         customer=r.customer,
                         kind=InteractionKind.PURCHASE,
                         summary=_purchase_summary(business, r.number, r.total_minor),
+                        event=Event.PURCHASE,
+                        data=purchase_data(r.number, r.total_minor, business.currency),
                         occurred_at=r.placed_at,
                         reference=f"order:{order.pk}" if order.pk else f"order-number:{r.number}",
                     )

@@ -2109,8 +2109,8 @@ def points_donate(
         interaction_add(
             customer=customer,
             kind="note",
-            summary=_("Donated %(points)s points to %(cause)s")
-            % {"points": posting.transfers[0]["amount"], "cause": cause},
+            event="points_donated",
+            data={"points": posting.transfers[0]["amount"], "cause": cause},
             created_by=actor,
         )
     return posting

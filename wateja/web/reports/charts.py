@@ -278,9 +278,13 @@ def bar_chart(
     empty_text: str = "No data",
     width: float = 480,
     height: float = 240,
+    partial: Sequence[str] = (),
 ) -> str:
     """A bar per x label; several series stacked on each other (`stacked`) or side by side.
-    Negative values (refunds larger than sales) hang below the zero line."""
+    Negative values (refunds larger than sales) hang below the zero line. `partial` names,
+    per x label, why its bar covers only part of its period ("so far" for the week still
+    running; "" for a whole one): such a bar is drawn lighter with a dashed outline and the
+    words under its label, so it reads as unfinished rather than as a drop."""
     chart_id = _check_id(chart_id)
     count = len(labels)
     values = [v for s in series for v in _finite(list(s.values)[:count])]
@@ -319,9 +323,16 @@ def bar_chart(
     parts.append(legend)
     parts.append(_y_axis(ticks, y_of, left, right, tick_format))
     bar_width = band - gap if stacked else (band - gap) / max(len(series), 1)
+    notes = [str(note) for note in list(partial)[:count]] + [""] * count
     for position in range(count):
         up = down = 0.0
-        parts.append(f'<g class="bar" data-index="{position}">')
+        note = notes[position]
+        parts.append(
+            f'<g class="bar partial" data-index="{position}" fill-opacity=".45" '
+            f'stroke-dasharray="3 2" stroke-width="1">'
+            if note
+            else f'<g class="bar" data-index="{position}">'
+        )
         for index, (item, value) in enumerate(zip(series, column(position), strict=True)):
             color = _color(item, index)
             if stacked:
@@ -338,13 +349,23 @@ def bar_chart(
             y1, y2 = sorted((y_of(base), y_of(end)))
             raw = item.values[position] if position < len(item.values) else None
             shown = "—" if raw is None else value_format(value)
+            if note:
+                shown = f"{shown} ({note})"
+            outline = f' stroke="{color}"' if note else ""
             parts.append(
                 f'<rect x="{_num(x)}" y="{_num(y1)}" width="{_num(max(bar_width, 1))}" '
-                f'height="{_num(max(y2 - y1, 0))}" fill="{color}">'
+                f'height="{_num(max(y2 - y1, 0))}" fill="{color}"{outline}>'
                 f"<title>{_esc(labels[position])} · {_esc(item.label)}: {_esc(shown)}</title>"
                 "</rect>"
             )
         parts.append("</g>")
+        if note:
+            parts.append(
+                f'<text class="partial-note" x="{_num(x_of(position))}" '
+                f'y="{_num(max(top, y_of(highs[position])) - 3)}" text-anchor="middle" '
+                f'font-size="{FONT_SIZE - 2}" font-style="italic" fill="{MUTED}">'
+                f"{_esc(note)}</text>"
+            )
     zero = y_of(0.0)
     parts.append(
         f'<line x1="{_num(left)}" x2="{_num(right)}" y1="{_num(zero)}" y2="{_num(zero)}" '

@@ -169,10 +169,33 @@ def _tiles(overview: Overview) -> list[dict[str, Any]]:
                 if figure.change is None
                 else show(board.change_cell(figure.change, figure.unit), currency),
                 "tone": board.tone(key, figure.change),
-                "note": str(dashboard.notes.get(key, "")),
+                "note": str(dashboard.notes.get(key, "")) or _over_a_hundred(dashboard, key),
             }
         )
     return tiles
+
+
+# shares of the points issued in the period that can pass 100 (points earned before it are
+# redeemed or expire in it too): shown with their counts, explained where they stand
+SHARES_OF_ISSUED = {
+    "redemption_rate": "points_redeemed",
+    "breakage_rate": "points_expired",
+}
+
+
+def _over_a_hundred(dashboard: Any, key: str) -> str:
+    figure = dashboard.figures.get(key)
+    part = dashboard.figures.get(SHARES_OF_ISSUED.get(key, ""))
+    issued = dashboard.figures.get("points_issued")
+    if figure is None or part is None or issued is None or (figure.value or 0) <= 100:
+        return ""
+    return _(
+        "Above 100: %(part)s points against %(issued)s issued in the period, because points "
+        "earned before it count too."
+    ) % {
+        "part": show(Cell(part.value, COUNT), dashboard.currency),
+        "issued": show(Cell(issued.value, COUNT), dashboard.currency),
+    }
 
 
 def _money_formats(currency: str, amounts_minor: list[int]) -> tuple[charts.Format, charts.Format]:
@@ -219,8 +242,37 @@ def _revenue_chart(overview: Overview) -> str:
             value_format=value,
             tick_format=tick,
             empty_text=board.empty_text("revenue"),
+            partial=_partial_notes(overview),
         )
     )
+
+
+def _partial_notes(overview: Overview) -> list[str]:
+    """Per bucket, "so far" when it is the week, month or year still running (its figures are
+    not a drop, only unfinished), "partial" when the period cuts it short; "" when whole."""
+    today = local_today(overview.business.timezone)
+    kind = overview.buckets.kind
+    notes = []
+    for bucket in overview.buckets.items:
+        start, end = bucket.period.start, bucket.period.end
+        if kind == "week":
+            monday = start - dt.timedelta(days=start.weekday())
+            whole = (monday, monday + dt.timedelta(days=6))
+        elif kind == "month":
+            first = start.replace(day=1)
+            last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            whole = (first, last - dt.timedelta(days=1))
+        elif kind == "year":
+            whole = (start.replace(month=1, day=1), start.replace(month=12, day=31))
+        else:
+            whole = (start, end)
+        if (start, end) == whole:
+            notes.append("")
+        elif end >= today and whole[1] > today:
+            notes.append(_("so far"))
+        else:
+            notes.append(_("partial"))
+    return notes
 
 
 def _bucket_name(kind: str) -> str:
@@ -249,6 +301,7 @@ def _points_chart(overview: Overview) -> str:
             value_format=_count,
             tick_format=board.compact_formatter(max([0, *issued, *redeemed, *expired])),
             empty_text=board.empty_text("points"),
+            partial=_partial_notes(overview),
         )
     )
 

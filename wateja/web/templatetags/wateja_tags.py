@@ -10,6 +10,7 @@ from typing import Any
 from babel import Locale
 from django import template
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from wateja.core.cards import format_card_number
 from wateja.core.contacts import format_phone
@@ -35,12 +36,63 @@ def money(amount_minor: int | None, currency: str) -> str:
     return keep_together(format_money(Money(int(amount_minor), currency), _language()))
 
 
+@register.simple_tag(takes_context=True)
+def can_open(context: Any, url_name: str) -> bool:
+    """Whether the signed-in staff member's role opens the screen `url_name` (read from the
+    view's own staff_required, as the navigation does): a link to a door they cannot open is
+    not shown. `{% can_open 'web:duplicates' as ok %}{% if ok %}<a …>{% endif %}`"""
+    from wateja.tenants.roles import role_at_least
+    from wateja.web.context import screen_role
+
+    staff = context.get("current_staff")
+    return staff is not None and role_at_least(staff.role, screen_role(url_name))
+
+
 @register.filter
 def interaction_text(interaction: Any) -> str:
     """A timeline entry in the reader's language (wateja.customers.events)."""
     from wateja.customers.events import interaction_text as text
 
     return text(interaction)
+
+
+@register.filter
+def segment_filters(filters: dict[str, Any] | None, business: Any = None) -> list[tuple[str, str]]:
+    """A segment's saved filters as (label, value) pairs in the reader's language: the
+    segment form's own labels and choices, money in the business currency, days as dates."""
+    from wateja.customers.events import field_label
+    from wateja.web.customers.forms import SegmentForm
+
+    fields = SegmentForm.base_fields
+    currency = str(getattr(business, "currency", "") or "")
+    pairs = []
+    for key, value in (filters or {}).items():
+        if value in (None, "", []):
+            continue
+        field = fields.get(key)
+        label = str(field.label) if field is not None else field_label(key)
+        choices = dict(getattr(field, "choices", None) or [])
+        if isinstance(value, bool):
+            shown = str(_("yes") if value else _("no"))
+        elif key in ("spent_min", "spent_max") and currency:
+            shown = money(int(value), currency)
+        elif key in ("last_purchase_after", "last_purchase_before"):
+            shown = short_date(_as_date(value)) or str(value)
+        elif str(value) in {str(k) for k in choices}:
+            shown = str({str(k): v for k, v in choices.items()}[str(value)])
+        elif isinstance(value, int):
+            shown = number(value)
+        else:
+            shown = str(value)
+        pairs.append((label, shown))
+    return pairs
+
+
+def _as_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 @register.filter
