@@ -129,6 +129,8 @@ FIELD_LABELS: dict[str, Any] = {
 # "opening balance (import)" operation per customer, in the same transaction as the customer
 OPENING_FIELDS = ("opening_points", "opening_stamps", "opening_store_credit", "opening_cashback")
 OPENING_MONEY = ("opening_store_credit", "opening_cashback")
+OPENING_BALANCE_FIELDS = ("opening_points", *OPENING_MONEY)  # posted by the wallet
+OPENING_BATCH = 100  # rows per transaction when balances are posted with them
 IMPORT_FIELDS = (*FIELDS, *OPENING_FIELDS)
 OPENING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "opening_points": (
@@ -1480,6 +1482,10 @@ class _Statistics:
 
 def _run_batches(job: ImportJob, batch_size: int) -> None:
     table = job.report.get("table", {})
+    if set(job_mapping(job).values()) & set(OPENING_BALANCE_FIELDS):
+        # each balance is a ledger operation of its own: smaller batches keep every
+        # transaction (and the write lock SQLite holds for it) short for the tills
+        batch_size = min(batch_size, OPENING_BATCH)
     start = job.next_row
     errors = _ErrorsFile(_side_file(job, "run"), append=start > 0)
     writer = _Writer(job)
