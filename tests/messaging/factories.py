@@ -77,3 +77,25 @@ def email_template(
             }
         ],
     )
+
+
+def basic_auth(row: Any) -> str:
+    """The Authorization header a provider sends with the callback address it was given."""
+    import base64
+
+    from wateja.messaging.hook_auth import BASIC_USER
+
+    return "Basic " + base64.b64encode(f"{BASIC_USER}:{row.hook_secret}".encode()).decode()
+
+
+def twilio_signature(row: Any, path: str, form: dict[str, str]) -> str:
+    """Twilio's documented scheme: HMAC-SHA1 of the URL it called + the sorted form, base64."""
+    import base64
+    import hashlib
+    import hmac
+
+    from wateja.customers.links import public_url
+
+    payload = public_url(path) + "".join(name + form[name] for name in sorted(form))
+    digest = hmac.new(row.twilio_auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.messaging.factories import NOON, email_template, person, sms_template
+from tests.messaging.factories import NOON, basic_auth, email_template, person, sms_template
 from wateja.customers.selectors import has_consent
 from wateja.messaging.campaigns import campaign_launch, campaign_save
 from wateja.messaging.config import messaging_settings
@@ -18,11 +18,11 @@ from wateja.wallet.services import points_earn
 
 @pytest.fixture
 def hooks(business):
-    token = messaging_settings(business).hook_token
-    client = Client()
+    row = messaging_settings(business)
+    client = Client(headers={"Authorization": basic_auth(row)})
 
     def post(kind, **form):
-        return client.post(f"/hooks/{token}/{kind}/", form)
+        return client.post(f"/hooks/{row.hook_token}/{kind}/", form)
 
     return post
 

@@ -10,7 +10,14 @@ import re
 
 from django.test import Client
 
-from tests.messaging.factories import NOON, email_template, person, sms_template
+from tests.messaging.factories import (
+    NOON,
+    basic_auth,
+    email_template,
+    person,
+    sms_template,
+    twilio_signature,
+)
 from wateja.customers.selectors import has_consent
 from wateja.messaging import config
 from wateja.messaging.campaigns import campaign_launch, campaign_save
@@ -54,6 +61,7 @@ def test_africastalking_send_and_delivery_report(business, at_stub) -> None:
         f"/hooks/{row.hook_token}/sms/delivery/",
         {"id": message.provider_id, "status": "Success", "phoneNumber": customer.phone,
          "networkCode": "63902"},
+        headers={"Authorization": basic_auth(row)},
     )  # fmt: skip
     assert report.status_code == 200
     message.refresh_from_db()
@@ -124,10 +132,16 @@ def test_twilio_send_and_status_callback(business, twilio_stub) -> None:
     )
     message = Message.objects.get()
     assert message.provider_id.startswith("SM")
-    Client().post(
-        f"/hooks/{row.hook_token}/sms/delivery/",
-        {"MessageSid": message.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"},
+    path = f"/hooks/{row.hook_token}/sms/delivery/"
+    form = {"MessageSid": message.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    unsigned = Client().post(path, form)
+    assert unsigned.status_code == 401
+    message.refresh_from_db()
+    assert message.status != MessageStatus.FAILED  # nothing changes for an unsigned call
+    signed = Client().post(
+        path, form, headers={"X-Twilio-Signature": twilio_signature(row, path, form)}
     )
+    assert signed.status_code == 200
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
     assert "30003" in message.last_error

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Forbidden, ValidationFailed
-from wateja.customers.links import public_url
 from wateja.messaging.channels import channel_for
 from wateja.messaging.channels.base import Channel, ChannelConfig
+from wateja.messaging.hook_auth import callback_address
 from wateja.messaging.models import EmailProvider, MessagingSettings, SendChannel, SmsProvider
 from wateja.tenants.models import Business
 
@@ -115,8 +115,9 @@ def messaging_settings_update(
 
 
 def hook_url(row: MessagingSettings, kind: str) -> str:
-    """The public address a provider calls back (delivery reports, inbound SMS, USSD)."""
-    return public_url(f"/hooks/{row.hook_token}/{kind}/")
+    """The public address a provider calls back (delivery reports, inbound SMS, USSD), with
+    the business's callback secret in it where the provider cannot sign its calls."""
+    return callback_address(row, kind)
 
 
 def channel_config(row: MessagingSettings, channel: str) -> ChannelConfig:

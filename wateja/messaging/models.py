@@ -78,6 +78,12 @@ class MessagingSettings(BusinessOwned):
         _("a purchase within this many days counts for the message"), default=7
     )
     hook_token = models.CharField(max_length=40, default=_token, unique=True)
+    hook_secret = models.CharField(max_length=64, default=_token)  # basic auth on callbacks
+    hook_allowed_ips = models.TextField(
+        _("provider addresses allowed to call back"),
+        blank=True,
+        help_text=_("One address or network per line (e.g. 196.201.214.0/24); empty: any."),
+    )
     attributed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

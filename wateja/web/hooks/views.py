@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError, NotFound
+from wateja.messaging.hook_auth import HookRefused, hook_authenticate
 from wateja.messaging.inbound import (
     delivery_report,
     inbound_sms,
@@ -39,11 +40,30 @@ def _row(token: str) -> MessagingSettings:
         raise Http404 from None
 
 
-def _callback(token: str, handle: Callable[[MessagingSettings], str]) -> HttpResponse:
-    """A provider's POST: 200 with the handler's text, 400 (logged by the service) when the
-    request cannot be read, 404 for an unknown address."""
+def _callback(
+    request: HttpRequest, token: str, handle: Callable[[MessagingSettings], str]
+) -> HttpResponse:
+    """A provider's POST: 200 with the handler's text, 401 when it does not prove it comes
+    from the business's provider, 400 (logged by the service) when the request cannot be
+    read, 404 for an unknown address."""
+    row = _row(token)
     try:
-        text = handle(_row(token))
+        hook_authenticate(
+            row,
+            path=request.path,
+            form=request.POST.dict(),
+            headers=request.headers,
+            remote_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except HookRefused as error:
+        log.warning("refused callback for business %s: %s", row.business_id, error.code)
+        response = HttpResponse(
+            str(error.message), status=401, content_type="text/plain; charset=utf-8"
+        )
+        response["WWW-Authenticate"] = 'Basic realm="wateja callbacks"'
+        return response
+    try:
+        text = handle(row)
     except DomainError as error:
         return HttpResponseBadRequest(str(error.message), content_type="text/plain; charset=utf-8")
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -56,7 +76,7 @@ def sms_inbound(request: HttpRequest, token: str) -> HttpResponse:
         inbound_sms(row=row, form=request.POST)
         return "OK"
 
-    return _callback(token, handle)
+    return _callback(request, token, handle)
 
 
 @csrf_exempt
@@ -66,7 +86,7 @@ def sms_delivery(request: HttpRequest, token: str) -> HttpResponse:
         delivery_report(row=row, form=request.POST)
         return "OK"
 
-    return _callback(token, handle)
+    return _callback(request, token, handle)
 
 
 @csrf_exempt
@@ -76,10 +96,10 @@ def sms_opt_out(request: HttpRequest, token: str) -> HttpResponse:
         provider_opt_out(row=row, phone=request.POST.get("phoneNumber", ""))
         return "OK"
 
-    return _callback(token, handle)
+    return _callback(request, token, handle)
 
 
 @csrf_exempt
 @require_POST
 def ussd(request: HttpRequest, token: str) -> HttpResponse:
-    return _callback(token, lambda row: ussd_reply(row=row, form=request.POST))
+    return _callback(request, token, lambda row: ussd_reply(row=row, form=request.POST))

@@ -30,4 +30,5 @@ urlpatterns = [
         name="automation_toggle",
     ),
     path("messages/settings/", views.messaging_settings_page, name="messaging_settings"),
+    path("messages/settings/hooks/rotate/", views.hooks_rotate, name="hooks_rotate"),
 ]

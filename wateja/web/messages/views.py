@@ -31,6 +31,7 @@ from wateja.messaging.config import (
     messaging_settings,
     messaging_settings_update,
 )
+from wateja.messaging.hook_auth import hook_rotate
 from wateja.messaging.models import (
     Automation,
     AutomationKind,
@@ -47,6 +48,7 @@ from wateja.messaging.worker import worker_running
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
+from wateja.tenants.services import audit_record
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
 from wateja.web.messages.forms import (
@@ -461,6 +463,42 @@ def automation_toggle(request: HttpRequest, kind: str) -> HttpResponse:
 # Settings
 
 
+def _masked_hook(address: str, row: Any) -> str:
+    """A callback address as a manager sees it: the token and the secret cut short."""
+    for secret in (row.hook_secret, row.hook_token):
+        address = address.replace(secret, secret[:4] + "…")
+    return address
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def hooks_rotate(request: HttpRequest) -> HttpResponse:
+    """New callback addresses and secret (after a leak); the old ones stop at once."""
+    asking = confirm_first(
+        request,
+        question=_("Give the SMS provider new addresses?"),
+        consequence=_(
+            "The old addresses stop working at once: paste the new ones into the provider's "
+            "dashboard straight away, or replies and delivery reports are lost until you do."
+        ),
+        yes=_("Yes, new addresses"),
+        cancel_url=reverse("web:messaging_settings"),
+    )
+    if asking is not None:
+        return asking
+    row = messaging_settings(_business(request))
+    hook_rotate(row)
+    audit_record(
+        business=row.business,
+        action="messaging.hooks_rotate",
+        object_type="messaging_settings",
+        object_id=row.pk,
+        actor=request.user,  # type: ignore[arg-type]
+    )
+    messages.success(request, _("New addresses made: paste them into the provider's dashboard."))
+    return redirect("web:messaging_settings")
+
+
 @staff_required(Role.MANAGER)
 def messaging_settings_page(request: HttpRequest) -> HttpResponse:
     business = _business(request)
@@ -483,7 +521,11 @@ def messaging_settings_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Settings saved."))
                 return redirect("web:messaging_settings")
         row = messaging_settings(business)
-    hooks = [(kind, hook_url(row, kind)) for kind in HOOK_KINDS]
+    is_owner = role_at_least(request.staff.role, Role.OWNER)  # type: ignore[attr-defined]
+    hooks = [
+        (kind, hook_url(row, kind) if is_owner else _masked_hook(hook_url(row, kind), row))
+        for kind in HOOK_KINDS
+    ]
     return render(
         request,
         "web/messages/settings.html",
@@ -494,6 +536,7 @@ def messaging_settings_page(request: HttpRequest) -> HttpResponse:
                 "twilio_auth_token": masked(row.twilio_auth_token),
             },
             "hooks": hooks,
+            "hooks_in_full": is_owner,
             **_sending_state(business),
         },
     )
