@@ -10,6 +10,9 @@ WATEJA_MAX_BODY_BYTES largest request body accepted (1 MiB)
 WATEJA_PUBLIC_URL   the address customers open links at (message links, unsubscribe, QR codes)
 WATEJA_EMAIL_HOST, WATEJA_EMAIL_PORT, WATEJA_EMAIL_USER, WATEJA_EMAIL_PASSWORD,
 WATEJA_EMAIL_TLS ("1" for STARTTLS), WATEJA_EMAIL_FROM: the SMTP server e-mail goes through
+WATEJA_BACKUP_DIR   where `wateja backup` and the nightly backup write ($WATEJA_DATA_DIR/backups)
+WATEJA_BACKUP_KEEP  how many backups are kept there (14); older ones are deleted
+WATEJA_BACKUP_HOUR  hour of the nightly backup, server local time (2); "off" or empty: none
 """
 
 import os
@@ -191,6 +194,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+# backups (wateja/operations/backup.py): checked, with a plain fix, by `wateja doctor`
+BACKUP_DIR = Path(os.environ.get("WATEJA_BACKUP_DIR") or DATA_DIR / "backups").resolve()
+BACKUP_KEEP = os.environ.get("WATEJA_BACKUP_KEEP") or "14"
+BACKUP_HOUR = os.environ.get("WATEJA_BACKUP_HOUR", "2")
 
 PUBLIC_URL = os.environ.get("WATEJA_PUBLIC_URL", "http://localhost:8000")
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -222,6 +229,7 @@ if os.environ.get("WATEJA_HTTPS") == "1":
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "wateja.core.redact.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("WATEJA_LOG_LEVEL", "WARNING")},
 }
