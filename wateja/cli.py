@@ -1,4 +1,4 @@
-"""The `wateja` command: init, serve, worker, demo, apikey, report, check and Django management.
+"""The `wateja` command: init, serve, worker, demo, apikey, report, checks, backups and Django.
 
 Each sub-command sets up Django (after choosing the data directory) and calls services; no
 business rule lives here.
@@ -331,6 +331,77 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size_text(size: int) -> str:
+    return f"{size / 1024**2:.1f} MB" if size >= 1024**2 else f"{size / 1024:.1f} KB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wateja.operations.backup import OperationFailed, backup_create
+
+    try:
+        result = backup_create(to=Path(args.to) if args.to else None, keep=args.keep)
+    except OperationFailed as error:
+        print(error.message, file=sys.stderr)
+        return error.exit_code
+    print(f"{result.path} ({_size_text(result.size)})")
+    for path in result.removed:
+        print(f"removed the older {path.name}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    from wateja.operations.backup import (
+        OperationFailed,
+        contents_text,
+        restore_apply,
+        restore_prepare,
+    )
+    from wateja.wallet.services import ledger_check
+
+    path = Path(args.file)
+    try:
+        kind, contents = restore_prepare(path)
+        if contents and not args.yes:
+            print(
+                f"The configured database holds {contents_text(contents)}: restoring "
+                f"{path.name} replaces all of it (back it up first with `wateja backup`). "
+                "Run again with --yes to go on.",
+                file=sys.stderr,
+            )
+            return 2
+        restore_apply(path, kind)
+    except OperationFailed as error:
+        print(error.message, file=sys.stderr)
+        return error.exit_code
+    print(f"restored {path.name}")
+    call_command("migrate", interactive=False, verbosity=0)
+    print("migrations applied")
+    problems = ledger_check(None)
+    for line in problems:
+        print(line)
+    print("ledger consistent" if not problems else f"{len(problems)} problem(s) found")
+    return 1 if problems else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from wateja.operations.doctor import FAIL, as_dicts, doctor_run, text
+
+    checks = doctor_run()
+    failed = any(check.status == FAIL for check in checks)
+    if args.json:
+        print(json.dumps({"ok": not failed, "checks": as_dicts(checks)}, indent=2))
+    else:
+        print(text(checks))
+    return 1 if failed else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -417,6 +488,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["text", "json"], default="text")
     report.add_argument("--language", help="en, sw, hy or ru (default: the business's)")
     report.set_defaults(func=cmd_report)
+
+    backup = sub.add_parser("backup", help="back the database up (SQLite or PostgreSQL)")
+    backup.add_argument("--to", help="folder (default $WATEJA_BACKUP_DIR or <data dir>/backups)")
+    backup.add_argument(
+        "--keep", type=int, help="keep this many backups there (default $WATEJA_BACKUP_KEEP, 14)"
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="replace the database with a backup, then migrate and check the ledger"
+    )
+    restore.add_argument("file", help="a file `wateja backup` wrote")
+    restore.add_argument("--yes", action="store_true", help="replace a database that has data")
+    restore.set_defaults(func=cmd_restore)
+
+    doctor = sub.add_parser("doctor", help="check settings, database, worker, e-mail, disk…")
+    doctor.add_argument("--json", action="store_true", help="the checks as JSON")
+    doctor.set_defaults(func=cmd_doctor)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

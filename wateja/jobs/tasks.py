@@ -62,3 +62,4 @@ def tiers_daily() -> None:
 from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
 from wateja.jobs.simulation_tasks import *  # noqa: E402, F403
+from wateja.jobs.backup_tasks import *  # noqa: E402, F403
