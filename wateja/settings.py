@@ -5,7 +5,10 @@ DATABASE_URL        e.g. postgres://user@host:5432/wateja; SQLite in the data di
 REDIS_URL           e.g. redis://127.0.0.1:6379/0; Huey and the cache use it when set
 WATEJA_SECRET_KEY   Django secret key; generated once into the data dir when unset
 WATEJA_DEBUG        "1" to turn on debug pages (never in production)
-WATEJA_ALLOWED_HOSTS comma separated; defaults to localhost names and the LAN ("*") when DEBUG
+WATEJA_ALLOWED_HOSTS comma separated; defaults to the host of WATEJA_PUBLIC_URL and localhost
+                    names, or "*" when WATEJA_PUBLIC_URL is not set either (a laptop)
+WATEJA_HTTPS        "1" behind HTTPS: secure cookies, HSTS (WATEJA_HSTS_SECONDS), redirect to
+                    https, and X-Forwarded-Proto from the proxy trusted
 WATEJA_MAX_BODY_BYTES largest request body accepted (1 MiB)
 WATEJA_PUBLIC_URL   the address customers open links at (message links, unsubscribe, QR codes)
 WATEJA_EMAIL_HOST, WATEJA_EMAIL_PORT, WATEJA_EMAIL_USER, WATEJA_EMAIL_PASSWORD,
@@ -18,6 +21,7 @@ WATEJA_BACKUP_HOUR  hour of the nightly backup, server local time (2); "off" or 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -40,9 +44,21 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("WATEJA_DEBUG", "") == "1"
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("WATEJA_ALLOWED_HOSTS", "*").split(",") if h.strip()
-]
+
+
+def _allowed_hosts() -> list[str]:
+    """WATEJA_ALLOWED_HOSTS when given; else the host of WATEJA_PUBLIC_URL and this machine's
+    own names (a served shop answers only at its address); "*" only when neither is set (a
+    laptop, the demo on the LAN sets its address)."""
+    given = os.environ.get("WATEJA_ALLOWED_HOSTS", "")
+    if given:
+        return [h.strip() for h in given.split(",") if h.strip()]
+    public = os.environ.get("WATEJA_PUBLIC_URL", "")
+    host = urlsplit(public).hostname if public else None
+    return [host, "localhost", "127.0.0.1", "[::1]"] if host else ["*"]
+
+
+ALLOWED_HOSTS = _allowed_hosts()
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("WATEJA_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -83,6 +99,7 @@ MIDDLEWARE = [
     "wateja.tenants.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wateja.web.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -222,9 +239,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if os.environ.get("WATEJA_HTTPS") == "1":
+SECURE_REFERRER_POLICY = "same-origin"
+if os.environ.get("WATEJA_HTTPS") == "1":  # served behind HTTPS (a proxy terminates TLS)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("WATEJA_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
