@@ -10,6 +10,10 @@ from django.views.i18n import set_language
 from ninja.openapi.views import openapi_view
 
 from wateja.api.app import api
+from wateja.tenants.signin import ThrottledAdminAuthenticationForm
+
+# the admin's sign-in is throttled like the staff screens' (wateja.tenants.signin)
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("api/v1/", api.urls),

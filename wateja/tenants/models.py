@@ -130,3 +130,15 @@ class AuditEvent(BusinessOwned):
     class Meta:
         verbose_name = _("audit event")
         ordering = ["-at", "-id"]
+
+
+class SignInFailure(models.Model):
+    """One failed staff sign-in (web or admin), for throttling: not business-owned, since the
+    business is not known before a sign-in succeeds. Old rows are pruned by housekeeping."""
+
+    username = models.CharField(max_length=150, db_index=True)  # as typed, lower-cased
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"], name="signin_failure_user")]

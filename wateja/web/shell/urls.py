@@ -4,6 +4,7 @@ the business switcher and switching cashiers at a shared till by PIN."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from wateja.tenants.signin import ThrottledAuthenticationForm
 from wateja.web.shell import views
 
 urlpatterns = [
@@ -11,7 +12,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="web/shell/login.html", redirect_authenticated_user=True
+            template_name="web/shell/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=ThrottledAuthenticationForm,
         ),
         name="login",
     ),
