@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, wateja, wateja_env
+from tests.helpers import ROOT, free_port, wateja, wateja_env
 
 PG_SERVER = os.environ.get("WATEJA_TEST_PG", "postgres://postgres:postgres@127.0.0.1:5432")
 
@@ -152,6 +152,31 @@ def test_restore_refuses_while_another_process_has_the_database_open(tmp_path):
     assert result.returncode == 2
     assert f"pid {holder.pid}" in result.stderr
     assert "stop `wateja serve` and `wateja worker` first" in result.stderr
+
+
+def test_restore_refuses_while_a_worker_runs_on_the_data_dir(tmp_path):
+    env = _seeded(tmp_path)
+    path = _backup(env)
+    worker = subprocess.Popen(  # an idle worker or server keeps no SQLite file open
+        [sys.executable, "-m", "wateja.cli", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        result = wateja("restore", "--yes", str(path), env=env)
+        elsewhere = wateja("restore", str(path), env=wateja_env(tmp_path / "other"))
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert result.returncode == 2
+    assert f"pid {worker.pid}: {sys.executable} -m wateja.cli worker" in result.stderr
+    assert elsewhere.returncode == 0, elsewhere.stderr  # another data dir is not in use
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):

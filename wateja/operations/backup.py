@@ -370,6 +370,60 @@ def processes_using(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+SERVING = ("serve", "worker", "demo")
+
+
+def _data_dir_of(entry: Path, args: list[str]) -> Path | None:
+    """The data directory a running `wateja` process uses (as `wateja.cli.main` chooses it)."""
+    try:
+        cwd = Path(os.readlink(entry / "cwd"))
+    except OSError:
+        return None
+    chosen = None
+    for i, arg in enumerate(args):
+        if arg == "--data-dir" and i + 1 < len(args):
+            chosen = args[i + 1]
+        elif arg.startswith("--data-dir="):
+            chosen = arg.split("=", 1)[1]
+    if chosen is None:
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            environ = []
+        for item in environ:
+            if item.startswith(b"WATEJA_DATA_DIR="):
+                chosen = item.split(b"=", 1)[1].decode(errors="replace")
+        chosen = chosen or "var"
+    folder = (cwd / chosen).resolve()
+    return folder / "demo" if "demo" in args else folder
+
+
+def processes_serving(data_dir: Path) -> list[tuple[int, str]]:
+    """Running `wateja serve`, `wateja worker` or `wateja demo` processes on this data
+    directory (an idle server keeps no SQLite file open). Linux only, like processes_using."""
+    found = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            args = [
+                a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0")
+            ]
+        except OSError:
+            continue
+        names = [
+            i for i, a in enumerate(args) if a.endswith(("/wateja", "wateja.cli")) or a == "wateja"
+        ]
+        if not names or not any(a in SERVING for a in args[names[0] + 1 :]):
+            continue
+        if _data_dir_of(entry, args) == data_dir.resolve():
+            found.append((int(entry.name), " ".join(args).strip()))
+    return found
+
+
 def restore_prepare(path: Path) -> tuple[str, dict[str, int]]:
     """Check the file against the configured database before anything changes; returns the
     kind and what the target holds now."""
@@ -383,6 +437,11 @@ def restore_prepare(path: Path) -> tuple[str, dict[str, int]]:
     if kind == "sqlite":
         _sqlite_check(path)
         busy = processes_using(_sqlite_path().resolve())
+        busy += [
+            found
+            for found in processes_serving(Path(settings.DATA_DIR))
+            if found[0] not in {pid for pid, _command in busy}
+        ]
         if busy:
             listed = "; ".join(f"pid {pid}: {command or '?'}" for pid, command in busy)
             raise OperationFailed(
