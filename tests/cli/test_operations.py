@@ -256,6 +256,36 @@ def test_postgresql_backup_restores_into_a_second_database(tmp_path, pg_database
     assert "is a postgresql backup but the configured database is sqlite" in sqlite.stderr
 
 
+def test_backup_says_plainly_when_pg_dump_is_missing_or_too_old(tmp_path):
+    if not shutil.which("psql"):
+        pytest.skip("psql is not installed (Debian: postgresql-client)")
+    server = subprocess.run(
+        ["psql", f"{PG_SERVER}/postgres", "-tAc", "SHOW server_version_num"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if server.returncode != 0:
+        pytest.skip(f"no PostgreSQL server at {PG_SERVER}: {server.stderr.strip()}")
+    major = int(server.stdout.strip()) // 10000
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    env = wateja_env(tmp_path, DATABASE_URL=f"{PG_SERVER}/postgres", PATH=str(tools))
+    missing = wateja("backup", env=env)
+    assert missing.returncode == 2
+    assert "pg_dump is not installed: install the PostgreSQL client tools" in missing.stderr
+    old = tools / "pg_dump"
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    too_old = wateja("backup", env=env)
+    assert too_old.returncode == 2
+    assert (
+        f"pg_dump 9 is older than the PostgreSQL {major} server and cannot read it: "
+        f"install postgresql-client-{major} (or newer)."
+    ) in too_old.stderr
+    assert not (tmp_path / "backups").exists() or not list((tmp_path / "backups").iterdir())
+
+
 def _checks(result: subprocess.CompletedProcess) -> dict[str, dict]:
     return {check["name"]: check for check in json.loads(result.stdout)["checks"]}
 
