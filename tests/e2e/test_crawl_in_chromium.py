@@ -41,7 +41,11 @@ ROLES = {
     "owner": ("demo", "demo", "Kahawa Corner Café"),
     "manager": ("manager", "manager", "Kahawa Corner Café"),
     "cashier": ("cashier", "cashier", "Kahawa Corner Café"),
+    # the Armenian flower shop (drams, Yerevan's clock) through its manager, in Armenian only
+    # (the café's four languages already cover the shared screens; this keeps the run short)
+    "flowers-manager": ("anahit", "anahit", "Վարդանոց Flowers"),
 }
+ROLE_LANGUAGES = {"flowers-manager": ("hy",)}
 BUSINESS_SLUGS = ("kahawa-corner", "vardanots-flowers")
 MAX_DEPTH = 4  # home → list → first item → what it links to (a customer → an order → receipt)
 
@@ -85,6 +89,14 @@ KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {
     (r"^/customers/(duplicates|merge)/", "english", r"."): (
         "duplicates and merge screens (duplicates.html, merge*.html, customers/merging.py) are "
         "being changed by other work; their new texts are not in the catalogues yet"
+    ),
+    (
+        r"^/messages/settings/",
+        "english",
+        r"New addresses|if these leaked|Only the owner sees the full|they hold the secret",
+    ): (
+        "the provider callback addresses section (commit d1c1f69, signed callbacks) added texts "
+        "that are not in the catalogues until the lead merges them"
     ),
     (r"^/rewards/(tiers|new)/", "http", r"^403 "): (
         "the rewards list shows a cashier the Tiers and New offer links, which answer 403: "
@@ -363,11 +375,11 @@ def _set_language(context: Any, url: str, language: str) -> None:
     context.add_cookies([{"name": "wateja_language", "value": language, "url": url}])
 
 
-def _discover(crawl: Crawl, page: Any, where: str) -> list[str]:
+def _discover(crawl: Crawl, page: Any, where: str, language: str = "en") -> list[str]:
     """Home, the navigation, and the links below each page it opens (the first customer, their
-    order, its receipt...): one page per URL shape, in the order found. Checked in English on
-    the way. The newest customer may have bought nothing yet: then the first customer on the
-    list with a purchase on their timeline leads to an order."""
+    order, its receipt...): one page per URL shape, in the order found, each checked on the way
+    in `language`. The newest customer may have bought nothing yet: then the first customer on
+    the list with a purchase on their timeline leads to an order."""
     origin = crawl.url
     shapes: dict[str, str] = {}
     depth: dict[str, int] = {}
@@ -380,7 +392,7 @@ def _discover(crawl: Crawl, page: Any, where: str) -> list[str]:
             if _shape(path) in shapes:
                 continue
             shapes[_shape(path)] = path
-            crawl.visit(page, path, where, "en")
+            crawl.visit(page, path, where, language)
             if depth[path] >= MAX_DEPTH:
                 continue
             for link in _links(page, origin):
@@ -405,12 +417,13 @@ def _discover(crawl: Crawl, page: Any, where: str) -> list[str]:
 def test_staff_pages_fit_and_speak_the_language(role, demo_server, browser, shots):
     url = demo_server["url"]
     crawl = Crawl(url, shots)
+    languages = ROLE_LANGUAGES.get(role, LANGUAGES)
     context = _login(browser, url, role)
-    _set_language(context, url, "en")
+    _set_language(context, url, languages[0])
     page = context.new_page()
     crawl.watch(page)
-    paths = _discover(crawl, page, f"{role} en")
-    for language in LANGUAGES[1:]:
+    paths = _discover(crawl, page, f"{role} {languages[0]}", languages[0])
+    for language in languages[1:]:
         _set_language(context, url, language)
         for path in paths:
             crawl.visit(page, path, f"{role} {language}", language)
@@ -418,7 +431,7 @@ def test_staff_pages_fit_and_speak_the_language(role, demo_server, browser, shot
     print(f"\n{role}: {len(paths)} pages, {crawl.pages} visits, {len(crawl.known)} known problems")
     for line in crawl.known:
         print("  known:", line)
-    assert len(paths) >= (8 if role == "cashier" else 25), paths
+    assert len(paths) >= (15 if role == "cashier" else 25), paths
     assert not crawl.problems, f"{len(crawl.problems)} problems:\n" + "\n".join(crawl.problems)
 
 

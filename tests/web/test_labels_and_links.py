@@ -33,3 +33,13 @@ def test_a_cashier_sees_no_link_to_screens_for_managers(business, staff_client):
     for link in ('href="/customers/duplicates/"', 'href="/imports/"', 'href="/exports/customers/"'):
         assert link in owner
         assert link not in cashier
+
+
+def test_a_first_week_step_for_the_owner_is_shown_to_a_manager_without_a_dead_link(
+    business, staff_client
+):
+    manager = staff_client(business, Role.MANAGER).get("/").content.decode()
+    owner = staff_client(business, Role.OWNER).get("/").content.decode()
+    assert 'data-testid="step-cashier"' in manager and "Add a cashier" in manager
+    assert 'href="/settings/staff/"' in owner
+    assert 'href="/settings/staff/"' not in manager
