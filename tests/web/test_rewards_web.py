@@ -12,7 +12,9 @@ from wateja.tenants.roles import Role
 EN = {"Accept-Language": "en"}
 
 
-def test_manager_creates_simulates_and_activates_an_offer(business, staff_client):
+def test_manager_creates_simulates_and_activates_an_offer(
+    business, staff_client, django_capture_on_commit_callbacks
+):
     for n, total in enumerate([80_000, 200_000, 250_000]):
         order_record(business=business, number=f"P-{n}", total_minor=total)
     client = staff_client(business, Role.MANAGER)
@@ -24,7 +26,8 @@ def test_manager_creates_simulates_and_activates_an_offer(business, staff_client
         "stackable": "on",
         "code": "KUMI",
     }
-    response = client.post("/rewards/new/custom/", form, headers=EN)
+    with django_capture_on_commit_callbacks(execute=True):  # the stored estimate's job
+        response = client.post("/rewards/new/custom/", form, headers=EN)
     assert response.status_code == 302, response.content.decode()[:2000]
     promotion = Promotion.objects.get(name="10% from KES 1,500")
     assert promotion.params == {"percent_bp": 1000}
