@@ -177,6 +177,7 @@ ENDPOINTS = [
     ("GET", "/imports/{}/errors.csv", _import_job, "pk", None),
     ("GET", "/imports/{}/errors.xlsx", _import_job, "pk", None),
     ("POST", "/imports/{}/run", _import_job, "pk", None),
+    ("POST", "/imports/{}/undo", _import_job, "pk", None),
     ("GET", "/analytics/promotions/{}/uplift", _promotion, "pk", None),
     ("GET", "/analytics/promotions/{}/codes", _promotion, "pk", None),
     ("GET", "/partners/{}/export.csv", _partner, "name", None),
