@@ -185,6 +185,7 @@ class _Known:
     card_issued_at: dt.datetime | None = None
     referrals_converted: int = 0
     referral_rewards_used: int = 0
+    stamps_carried: int = 0  # visits brought over from the old system (a stamp card's count)
 
 
 def _known_customers(business_id: int) -> dict[int, _Known]:
@@ -224,7 +225,9 @@ def _known_customers(business_id: int) -> dict[int, _Known]:
         .filter(rewards_used__gt=0)
         .values_list("customer_id", "rewards_used")
     )
+    stamps = dict(customers.filter(stamps_carried__gt=0).values_list("pk", "stamps_carried"))
     ids = set(birthdays) | set(cards) | set(tiers) | set(tags) | set(converted) | set(rewards_used)
+    ids |= set(stamps)
     known: dict[int, _Known] = {}
     for pk in ids:
         card = cards.get(pk)
@@ -238,6 +241,7 @@ def _known_customers(business_id: int) -> dict[int, _Known]:
             card_issued_at=card["first"] if card else None,
             referrals_converted=converted.get(pk, 0),
             referral_rewards_used=rewards_used.get(pk, 0),
+            stamps_carried=stamps.get(pk, 0),
         )
     return known
 
@@ -413,7 +417,7 @@ def simulate(
                     is_member=k.is_member,
                     tier=k.tier,
                     tags=k.tags,
-                    purchase_count=past.count if past else 0,
+                    purchase_count=(past.count if past else 0) + k.stamps_carried,
                     first_purchase_at=past.first if past else None,
                     last_purchase_at=past.last if past else None,
                     birth_month=k.birth_month,

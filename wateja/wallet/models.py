@@ -35,6 +35,7 @@ class SystemAccount(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustments")
     TOPUP = "topup", _("Top-ups received")
     DONATION = "donation", _("Donations")
+    OPENING = "opening", _("Opening balances (imported)")
 
 
 class Account(BusinessOwned):
@@ -94,6 +95,8 @@ TRANSFER_LABELS = {
     "refund_return": _("Given back by a refund"),
     "earn_remainder": _("Earned, less a refund"),
     "merge": _("Moved when two records were merged"),
+    "opening": _("Opening balance (import)"),
+    "opening_reverse": _("Opening balance taken back (import undone)"),
 }
 
 

@@ -24,12 +24,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from wateja.core.errors import ValidationFailed
 from wateja.customers.models import Customer, ImportJob
 from wateja.tenants.services import audit_record
-from wateja.wallet.models import TRANSFER_LABELS, Account, Kind, Transfer, TransferStatus
+from wateja.wallet.models import (
+    TRANSFER_LABELS,
+    Account,
+    Kind,
+    SystemAccount,
+    Transfer,
+    TransferStatus,
+)
 from wateja.wallet.services import (
     Posting,
     _begin,
@@ -43,10 +49,6 @@ from wateja.wallet.services import (
 OPENING_CODE = "opening"
 OPENING_REVERSE_CODE = "opening_reverse"
 # what the history calls them (the wallet's one table of transfer labels)
-TRANSFER_LABELS.setdefault(OPENING_CODE, gettext_lazy("Opening balance (import)"))
-TRANSFER_LABELS.setdefault(
-    OPENING_REVERSE_CODE, gettext_lazy("Opening balance taken back (import undone)")
-)
 
 # the import's column fields → wallet kinds
 OPENING_KINDS: dict[str, str] = {
@@ -57,7 +59,7 @@ OPENING_KINDS: dict[str, str] = {
 # The other side of every opening balance: a system account of its own, so the reports do
 # not count value the old system gave as points issued (or money paid in) on the day of the
 # import; it mirrors what the business owes for its past, as issuance does for the present.
-OPENING_SYSTEM = "opening"
+OPENING_SYSTEM = SystemAccount.OPENING
 SOURCE: dict[str, str] = dict.fromkeys(
     (Kind.POINTS, Kind.STORE_CREDIT, Kind.CASHBACK), OPENING_SYSTEM
 )
