@@ -72,3 +72,11 @@ def test_a_time_zone_names_its_country():
     assert zone_country("Africa/Dar_es_Salaam") == "TZ"
     assert zone_country("Asia/Yerevan") == "AM"
     assert zone_country("UTC") == ""
+
+
+def test_one_decimal_in_the_readers_notation() -> None:
+    from wateja.core.formatting import format_decimal_one
+
+    assert format_decimal_one(2.46, "en", "KE") == "2.5"
+    assert format_decimal_one(2.46, "ru", "AM") == "2,5"
+    assert format_decimal_one(1234.0, "en", "KE") == "1,234.0"

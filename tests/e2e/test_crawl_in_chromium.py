@@ -81,27 +81,9 @@ SHOPS_OWN_WORDS = (
 # (URL regular expression, kind of problem, text regular expression) -> why it is known.
 # The crawl reports every match as "known" and fails on everything else; the lead empties it.
 KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {
-    (r"^/rewards/", "english", r"."): (
-        "the rewards screens (recipe gallery and forms, tiers, the stored cost estimate) are "
-        "being rewritten in wateja/web/rewards by other work; their new texts are not in the "
-        "catalogues until the lead merges them"
-    ),
     (r"^/customers/(duplicates|merge)/", "english", r"."): (
         "duplicates and merge screens (duplicates.html, merge*.html, customers/merging.py) are "
         "being changed by other work; their new texts are not in the catalogues yet"
-    ),
-    (
-        r"^/messages/settings/",
-        "english",
-        r"New addresses|if these leaked|Only the owner sees the full|they hold the secret",
-    ): (
-        "the provider callback addresses section (commit d1c1f69, signed callbacks) added texts "
-        "that are not in the catalogues until the lead merges them"
-    ),
-    (r"^/rewards/(tiers|new)/", "http", r"^403 "): (
-        "the rewards list shows a cashier the Tiers and New offer links, which answer 403: "
-        "wateja/web/rewards/templates/web/rewards/list.html should wrap them in "
-        "{% can_open 'web:…' as ok %} (wateja_tags), as the customer list now does"
     ),
 }
 

@@ -273,6 +273,8 @@ def test_tiers_are_created_and_changed_on_screen(business, manager, staff_client
     cashier = staff_client(business, Role.CASHIER)
     assert cashier.get("/rewards/tiers/").status_code == 403
     assert cashier.post("/rewards/new/points/", {"points": "9", "per_amount": "1"}).status_code == 403
+    listing = cashier.get("/rewards/").content.decode()
+    assert "/rewards/new/" not in listing and "/rewards/tiers/" not in listing  # no 403 links
 
 
 def test_another_business_cannot_open_or_edit_the_draft(business, other_business, manager,

@@ -85,6 +85,12 @@ def format_count(value: int, language: str, country: str = "") -> str:
     return keep_together(str(format_decimal(int(value), locale=reader_locale(language, country))))
 
 
+def format_decimal_one(value: float, language: str, country: str = "") -> str:
+    """A figure rounded to one decimal in the reader's notation ("2.5", "2,5")."""
+    locale = reader_locale(language, country)
+    return keep_together(str(format_decimal(round(value, 1), format="#,##0.0", locale=locale)))
+
+
 def format_percent_share(fraction: float, language: str, country: str = "") -> str:
     """A share from 0 to 1 as a whole percentage ("58%", "58 %")."""
     locale = reader_locale(language, country)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wateja.catalog.services import canonical_categories, canonical_skus
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
@@ -395,19 +396,19 @@ def tier_save(
 
 
 PROMOTION_TYPES = {
-    "percent_off_order": _("Percent off the order"),
-    "amount_off_order": _("Amount off the order"),
-    "percent_off_items": _("Percent off some items"),
-    "volume_discount": _("Volume discount (N or more)"),
-    "bundle": _("Combo / bundle price"),
-    "free_item": _("Free item"),
-    "gift": _("Gift with purchase"),
-    "points_per_amount": _("Points per amount spent"),
-    "points_multiplier": _("Points multiplier (e.g. double points)"),
-    "bonus_points": _("Bonus points"),
-    "cashback_percent": _("Cashback percent"),
-    "next_order_coupon": _("Coupon for the next order"),
-    "referral_reward": _("Referral reward"),
+    "percent_off_order": gettext_lazy("Percent off the order"),
+    "amount_off_order": gettext_lazy("Amount off the order"),
+    "percent_off_items": gettext_lazy("Percent off some items"),
+    "volume_discount": gettext_lazy("Volume discount (N or more)"),
+    "bundle": gettext_lazy("Combo / bundle price"),
+    "free_item": gettext_lazy("Free item"),
+    "gift": gettext_lazy("Gift with purchase"),
+    "points_per_amount": gettext_lazy("Points per amount spent"),
+    "points_multiplier": gettext_lazy("Points multiplier (e.g. double points)"),
+    "bonus_points": gettext_lazy("Bonus points"),
+    "cashback_percent": gettext_lazy("Cashback percent"),
+    "next_order_coupon": gettext_lazy("Coupon for the next order"),
+    "referral_reward": gettext_lazy("Referral reward"),
 }
 
 

@@ -17,6 +17,7 @@ from wateja.core.contacts import format_phone
 from wateja.core.formatting import (
     format_count,
     format_day,
+    format_decimal_one,
     format_moment,
     format_percent_share,
     format_time_of_day,
@@ -198,6 +199,14 @@ def number(value: int | str | None) -> str:
     if value is None or value == "":
         return ""
     return format_count(int(value), _language(), _country())
+
+
+@register.filter
+def decimal_one(value: float | None) -> str:
+    """A figure with one decimal in the reader's language ("2.5"; "2,5" in Russian)."""
+    if value is None:
+        return ""
+    return format_decimal_one(float(value), _language(), _country())
 
 
 @register.filter
