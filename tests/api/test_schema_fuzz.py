@@ -206,7 +206,12 @@ def world(api: ApiClient, business: Business, settings: Any, tmp_path: Any) -> W
     _ok(api.get("/messaging/settings"))
     _ok(api.get("/analytics/settings"))
     _ok(api.get(f"/customers/{customers[0].pk}/wallet"))
+    twins = [
+        customer_create(business=business, name="Twin", phone=f"07123499{n:02d}") for n in (1, 2)
+    ]
+    merged = _ok(api.post(f"/customers/{twins[0].pk}/merge", {"drop_id": twins[1].pk}))
     ids = {
+        "merge_id": merged["merge_id"],
         "customer_id": customers[0].pk,
         "to_customer_id": customers[1].pk,
         "drop_id": customers[2].pk,

@@ -113,6 +113,14 @@ def _product(b):
     return product_save(business=b, sku="THEIR-SKU", name="Theirs", price_minor=100)
 
 
+def _merge(b):
+    from wateja.customers.merging import customer_merge_record
+
+    keep = _customer(b)
+    drop = customer_create(business=b, name="Անահիտ Ս.", phone="+37491234568")
+    return customer_merge_record(keep=keep, drop=drop)
+
+
 def _staff(b):
     from wateja.tenants.staff import staff_create
 
@@ -127,6 +135,9 @@ ENDPOINTS = [
     ("GET", "/customers/{}", _customer, "pk", None),
     ("PATCH", "/customers/{}", _customer, "pk", {"city": "Hijack"}),
     ("POST", "/customers/{}/merge", _customer, "pk", {"drop_id": 1}),
+    ("GET", "/customers/{}/merge-preview", _customer, "pk", None),
+    ("GET", "/customers/merges/{}", _merge, "pk", None),
+    ("POST", "/customers/merges/{}/undo", _merge, "pk", None),
     ("GET", "/customers/{}/export", _customer, "pk", None),
     ("POST", "/customers/{}/erase", _customer, "pk", None),
     ("GET", "/customers/{}/cards", _customer, "pk", None),
