@@ -327,3 +327,30 @@ def test_points_that_came_out_of_their_return_window_on_the_kept_customer_go_bac
         customer_merge_undo(merge=record)
     assert (points(keep), points(drop)) == (0, 45)
     assert ledger_check() == []
+
+
+def test_a_phone_kept_from_a_merge_cannot_enrol_a_second_customer(pair):
+    from wateja.customers.services import DuplicateCustomer
+
+    keep, drop = pair
+    customer_merge_record(keep=keep, drop=drop)
+    with pytest.raises(DuplicateCustomer):
+        customer_create(business=keep.business, name="Someone", phone="0733 000 111")
+
+
+def test_the_timeline_says_merged_and_undone_in_the_readers_language(pair, manager):
+    from django.utils import translation
+
+    from wateja.customers.events import interaction_text
+
+    keep, drop = pair
+    record = customer_merge_record(keep=keep, drop=drop, actor=manager)
+    customer_merge_undo(merge=record, actor=manager)
+    notes = Interaction.objects.filter(reference=f"merge:{record.pk}").order_by("id")
+    assert [n.event for n in notes] == [
+        "customer_merged", "customer_merge_undone", "customer_merge_undone"
+    ]  # fmt: skip
+    with translation.override("en"):
+        assert interaction_text(notes[0]) == f"Merged with {drop.name} (#{drop.pk})"
+    with translation.override("ru"):
+        assert "Merged" not in interaction_text(notes[0])

@@ -34,6 +34,8 @@ class Event:
     PURCHASE = "purchase"
     POINTS_DONATED = "points_donated"
     RATED = "rated"
+    MERGED = "customer_merged"
+    MERGE_UNDONE = "customer_merge_undone"
 
 
 TEXTS: dict[str, Promise] = {
@@ -44,6 +46,8 @@ TEXTS: dict[str, Promise] = {
     Event.PURCHASE: _("Purchase %(number)s: %(total)s"),
     Event.POINTS_DONATED: _("Donated %(points)s points to %(cause)s"),
     Event.RATED: _("Rated us %(stars)s of 5"),
+    Event.MERGED: _("Merged with %(name)s (#%(id)s)"),
+    Event.MERGE_UNDONE: _("Merge with %(name)s (#%(id)s) undone"),
 }
 
 
@@ -99,6 +103,8 @@ def _values(event: str, data: Mapping[str, Any], reader: _Reader) -> dict[str, s
         return {"points": reader.count(data.get("points", 0)), "cause": str(data.get("cause", ""))}
     if event == Event.RATED:
         return {"stars": reader.count(data.get("stars", 0))}
+    if event in (Event.MERGED, Event.MERGE_UNDONE):
+        return {"name": str(data.get("name", "")), "id": str(data.get("id", ""))}
     return None
 
 

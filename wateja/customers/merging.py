@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, DomainError
 from wateja.customers import hooks
+from wateja.customers.events import Event
 from wateja.customers.models import (
     Card,
     CardStatus,
@@ -355,7 +356,8 @@ def customer_merge_record(
     interaction_add(
         customer=keep,
         kind=InteractionKind.NOTE,
-        summary=_("Merged with %(name)s (#%(id)s)") % {"name": drop.name, "id": drop.pk},
+        event=Event.MERGED,
+        data={"name": drop.name, "id": drop.pk},
         created_by=actor,
         reference=f"merge:{record.pk}",
     )
@@ -434,8 +436,8 @@ def customer_merge_undo(
         interaction_add(
             customer=customer,
             kind=InteractionKind.NOTE,
-            summary=_("Merge with %(name)s (#%(id)s) undone")
-            % {"name": other.name, "id": other.pk},
+            event=Event.MERGE_UNDONE,
+            data={"name": other.name, "id": other.pk},
             created_by=actor,
             reference=f"merge:{record.pk}",
         )

@@ -31,6 +31,7 @@ from wateja.customers.models import (
     Consent,
     ConsentSource,
     Customer,
+    CustomerContact,
     CustomerTag,
     Gender,
     Interaction,
@@ -173,6 +174,14 @@ def find_duplicate(
         if exclude_id is not None:
             match = match.exclude(pk=exclude_id)
         found = match.first()
+        if found is None:  # a phone or e-mail kept from a merged record counts too
+            extra = CustomerContact.objects.for_business(business).filter(
+                kind=field, value=value, removed_at__isnull=True, customer__merged_into__isnull=True
+            )
+            if exclude_id is not None:
+                extra = extra.exclude(customer_id=exclude_id)
+            contact = extra.select_related("customer").first()
+            found = contact.customer if contact is not None else None
         if found is not None:
             return found, field
     return None
