@@ -39,4 +39,3 @@ def test_the_filter_rewrites_the_record_with_its_arguments() -> None:
     )
     assert RedactingFilter().filter(record)
     assert record.getMessage() == "inbound from +254…78 at /my/…/"
-

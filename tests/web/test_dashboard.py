@@ -275,7 +275,9 @@ def test_campaigns_sent_in_the_period_are_listed(owner, cafe):
     campaign_launch(campaign=campaign, now=at(3, 20, 10))
     html = _html(owner.get("/reports/", MARCH))
     assert "Machi offer" in html
-    assert "20 Mar 2026" in html  # started, in the business's time zone and country (Kenya: day first)
+    assert (
+        "20 Mar 2026" in html
+    )  # started, in the business's time zone and country (Kenya: day first)
     table = re.search(r'data-testid="table-campaigns".*?</table>', html, re.S)
     assert table and "Machi offer" in table.group(0)
     chart = ET.tostring(_svgs(html)["chart-campaigns"], encoding="unicode")

@@ -169,7 +169,11 @@ def test_birthday_bonus_once_a_year(business, manager, menu):
     _make(manager, "points", {"points": "1", "per_amount": "100"}, start=True)
     now = timezone.now()
     born = customer_create(
-        business=business, name="Amina", phone="0722000111", birth_day=now.day, birth_month=now.month
+        business=business,
+        name="Amina",
+        phone="0722000111",
+        birth_day=now.day,
+        birth_month=now.month,
     )
     _make(manager, "birthday", {"points": "100", "days": "3"})
     _sell(business, born, sale(total_minor=10_000))
@@ -272,7 +276,9 @@ def test_tiers_are_created_and_changed_on_screen(business, manager, staff_client
     assert "Fedha" in page and "×1.5" in page
     cashier = staff_client(business, Role.CASHIER)
     assert cashier.get("/rewards/tiers/").status_code == 403
-    assert cashier.post("/rewards/new/points/", {"points": "9", "per_amount": "1"}).status_code == 403
+    assert (
+        cashier.post("/rewards/new/points/", {"points": "9", "per_amount": "1"}).status_code == 403
+    )
     listing = cashier.get("/rewards/").content.decode()
     assert "/rewards/new/" not in listing and "/rewards/tiers/" not in listing  # no 403 links
 

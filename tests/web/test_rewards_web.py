@@ -51,7 +51,9 @@ def test_manager_creates_simulates_and_activates_an_offer(
 def test_bad_offer_shows_errors_and_saves_nothing(business, staff_client):
     client = staff_client(business, Role.MANAGER)
     page = client.post(
-        "/rewards/new/custom/", {"name": "Broken", "type": "percent_off_order", "percent": ""}, headers=EN
+        "/rewards/new/custom/",
+        {"name": "Broken", "type": "percent_off_order", "percent": ""},
+        headers=EN,
     ).content.decode()
     assert 'role="alert"' in page
     assert Promotion.objects.count() == 0

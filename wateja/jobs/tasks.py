@@ -31,7 +31,11 @@ def heartbeat_at_start() -> None:
 
 @db_periodic_task(crontab(hour="3", minute="15"))
 def sessions_clear() -> None:
+    """Nightly: expired sessions and old failed sign-ins go."""
+    from wateja.tenants.signin import failures_prune
+
     call_command("clearsessions")
+    failures_prune()
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -60,6 +64,6 @@ def tiers_daily() -> None:
 
 
 from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
+from wateja.jobs.backup_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
 from wateja.jobs.simulation_tasks import *  # noqa: E402, F403
-from wateja.jobs.backup_tasks import *  # noqa: E402, F403

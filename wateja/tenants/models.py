@@ -142,3 +142,6 @@ class SignInFailure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["username", "at"], name="signin_failure_user")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
