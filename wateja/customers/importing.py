@@ -88,6 +88,7 @@ from wateja.customers.models import (
     Source,
     Tag,
 )
+from wateja.customers.privacy import anonymous_profile
 from wateja.customers.services import MAX_TAGS, PROFILE_FIELDS, clean_customer_fields
 from wateja.tenants.models import Business
 from wateja.tenants.services import audit_record
@@ -1772,19 +1773,7 @@ def _close(ids: list[int]) -> None:
     """Customers an undone import created whose wallet history must stay: no personal data,
     no card, tag, consent or note; out of every list (like an erased record)."""
     Customer.objects.filter(pk__in=ids).update(
-        name=_("Removed: import undone"),
-        name_key="",
-        phone="",
-        email="",
-        city="",
-        language="",
-        birth_day=None,
-        birth_month=None,
-        birth_year=None,
-        gender="",
-        notes="",
-        stamps_carried=0,
-        erased_at=timezone.now(),
+        **anonymous_profile(_("Removed: import undone")), stamps_carried=0
     )
     for model in (Card, CustomerTag, Consent, Interaction):
         model.objects.filter(customer_id__in=ids).delete()

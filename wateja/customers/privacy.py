@@ -106,6 +106,25 @@ def customer_data_export(
     return data
 
 
+def anonymous_profile(name: str) -> dict[str, Any]:
+    """The profile an erased record keeps (and one an undone import had to keep for its
+    ledger): nothing that names or reaches the person, and when it was erased."""
+    return {
+        "name": name,
+        "name_key": "",
+        "phone": "",
+        "email": "",
+        "city": "",
+        "language": "",
+        "birth_day": None,
+        "birth_month": None,
+        "birth_year": None,
+        "gender": "",
+        "notes": "",
+        "erased_at": timezone.now(),
+    }
+
+
 @transaction.atomic
 def customer_erase(
     *, customer: Customer, actor: User | None = None, api_key: ApiKey | None = None
@@ -115,20 +134,7 @@ def customer_erase(
     if customer.erased_at is not None:
         return customer
     erased_name = _("Erased customer #%(id)s") % {"id": customer.pk}
-    Customer.objects.filter(pk=customer.pk).update(
-        name=erased_name,
-        name_key="",
-        phone="",
-        email="",
-        city="",
-        language="",
-        birth_day=None,
-        birth_month=None,
-        birth_year=None,
-        gender="",
-        notes="",
-        erased_at=timezone.now(),
-    )
+    Customer.objects.filter(pk=customer.pk).update(**anonymous_profile(erased_name))
     CustomerTag.objects.filter(customer=customer).delete()
     Card.objects.filter(customer=customer).update(status=CardStatus.BLOCKED)
     # free text may name the person; keep only what happened and when

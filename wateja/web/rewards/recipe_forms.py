@@ -114,6 +114,8 @@ class RecipeForm(forms.Form):
                 continue
             if amount <= 0:
                 self.add_error(name, _("Enter an amount above zero."))
+            else:
+                data[name] = amount  # minor units from here on: values() reads them
         starts, ends = data.get("starts"), data.get("ends")
         if starts and ends and ends < starts:
             self.add_error("ends", _("The end must come after the start."))
@@ -122,15 +124,12 @@ class RecipeForm(forms.Form):
     def values(self) -> dict[str, Any]:
         """The recipe's values from valid input: JSON types only."""
         data = self.cleaned_data
-        language = translation.get_language() or "en"
         out: dict[str, Any] = {}
         for name, value in data.items():
             if name == "name" or value in (None, "", []):
                 continue
             if name in self.money_fields:
-                out[f"{name}_minor"] = parse_money(
-                    str(value), self.business.currency, language
-                ).amount_minor
+                out[f"{name}_minor"] = int(value)
             elif name in self.percent_fields:
                 out[f"{name}_bp"] = int(Decimal(value) * 100)
             elif hasattr(value, "isoformat"):

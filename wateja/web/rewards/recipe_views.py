@@ -31,6 +31,7 @@ from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
+from wateja.web.errors import apply_to_form
 from wateja.web.permissions import staff_required
 from wateja.web.rewards.recipe_forms import FORMS, RecipeForm, TierForm
 
@@ -52,16 +53,6 @@ def _promotion(request: HttpRequest, promotion_id: int) -> Promotion:
         return get_owned(Promotion, _business(request), pk=promotion_id)
     except DomainError:
         raise Http404 from None
-
-
-def _errors_to_form(form: RecipeForm, error: DomainError) -> None:
-    fields = error.details.get("fields", {}) if isinstance(error.details, dict) else {}
-    for field, problems in fields.items():
-        target = field if field in form.fields else None
-        for problem in problems if isinstance(problems, list) else [problems]:
-            form.add_error(target, str(problem))
-    if not fields:
-        form.add_error(None, str(error.message))
 
 
 @staff_required(Role.MANAGER)
@@ -118,7 +109,7 @@ def _form_page(
                 activate=starting,
             )
         except DomainError as error:
-            _errors_to_form(form, error)
+            apply_to_form(form, error)
         else:
             if starting:
                 messages.success(request, _("Your programme is running: every sale earns by it."))
@@ -245,7 +236,7 @@ def tiers(request: HttpRequest, tier_id: int | None = None) -> HttpResponse:
                 grace_days=data["grace_days"],
             )
         except DomainError as error:
-            _errors_to_form(form, error)  # type: ignore[arg-type]
+            apply_to_form(form, error)
         else:
             messages.success(request, _("Tier “%(name)s” saved.") % {"name": data["name"]})
             return redirect("web:tiers")
