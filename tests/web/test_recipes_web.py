@@ -318,3 +318,19 @@ def test_any_offer_reads_as_words_never_as_settings(business, manager, menu):
     assert "Budget: KES" in words and "per week" in words
     assert "{" not in page.split("<main", 1)[-1] and "percent_bp" not in page
     assert 'data-testid="edit-draft"' not in page  # not made from a recipe
+
+
+def test_absurd_amounts_are_refused_not_saved_and_never_a_500(business, manager, menu):
+    huge = "9" * 30
+    for key, form in [
+        ("points", {"points": "1", "per_amount": huge}),
+        ("own_cup", {"amount": huge}),
+        ("codes", {"kind": "reusable", "code": "BIGGY", "amount": huge}),
+    ]:
+        response = manager.post(f"/rewards/new/{key}/", form, headers=EN)
+        assert response.status_code == 200 and 'role="alert"' in response.content.decode(), key
+    tier = {"name": "X", "min_spend": huge, "multiplier": "1", "basis": "lifetime",
+            "grace_days": "1"}  # fmt: skip
+    response = manager.post("/rewards/tiers/", tier, headers=EN)
+    assert response.status_code == 200 and "The amount is not valid." in response.content.decode()
+    assert not Promotion.objects.exists() and not Tier.objects.exists()

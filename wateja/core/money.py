@@ -116,6 +116,11 @@ _ISO_EXPONENTS: dict[str, int] = {
 _CODE_RE = re.compile(r"[A-Z]{3}")
 
 
+# the largest amount a sale, a price or a threshold may hold: 10^11 in units of any currency,
+# far above any real one, far below what the database's integers and JSON numbers carry
+MAX_AMOUNT_MINOR = 10**13
+
+
 @lru_cache(maxsize=1)
 def _known_currencies() -> frozenset[str]:
     return frozenset(_ISO_EXPONENTS) | frozenset(list_currencies())

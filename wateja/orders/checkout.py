@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from wateja.catalog.models import Product, Unit
 from wateja.catalog.services import text_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.money import MAX_AMOUNT_MINOR
 from wateja.core.rules import Cart, Context, CustomerFacts, Evaluation, Line, evaluate
 from wateja.core.rules.model import Budget, Rejection
 from wateja.customers.events import Event, purchase_data
@@ -48,7 +49,6 @@ from wateja.wallet.models import Kind
 
 RESERVATION_MINUTES = 15
 MAX_LINES = 500
-MAX_AMOUNT_MINOR = 10**13
 MAX_QUANTITY = 100_000
 MAX_WEIGHT_GRAMS = 10_000_000  # ten tonnes
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from wateja.catalog.services import canonical_categories, canonical_skus
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.money import MAX_AMOUNT_MINOR
 from wateja.core.rules.model import Promotion as EnginePromotion
 from wateja.customers.models import Customer
 from wateja.promotions import hooks
@@ -365,7 +366,7 @@ def tier_save(
         errors["basis"] = _("Unknown.")
     if not name.strip():
         errors["name"] = _("Enter a name.")
-    if min_spend_minor < 0:
+    if not 0 <= min_spend_minor <= MAX_AMOUNT_MINOR:
         errors["min_spend_minor"] = _("The amount is not valid.")
     if not 0 <= discount_bp <= 10_000:
         errors["discount_bp"] = _("Enter a percent from 0 to 100.")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from wateja.catalog.models import Product
 from wateja.catalog.services import categories
-from wateja.core.money import MoneyError, parse_money
+from wateja.core.money import MAX_AMOUNT_MINOR, MoneyError, parse_money
 from wateja.promotions.models import CodeKind
 from wateja.tenants.models import Business
 
@@ -114,6 +114,8 @@ class RecipeForm(forms.Form):
                 continue
             if amount <= 0:
                 self.add_error(name, _("Enter an amount above zero."))
+            elif amount > MAX_AMOUNT_MINOR:
+                self.add_error(name, _("The amount is not valid."))
             else:
                 data[name] = amount  # minor units from here on: values() reads them
         starts, ends = data.get("starts"), data.get("ends")
@@ -451,6 +453,6 @@ class TierForm(forms.Form):
             ).amount_minor
         except MoneyError:
             raise forms.ValidationError(_("The amount is not valid.")) from None
-        if amount < 0:
+        if not 0 <= amount <= MAX_AMOUNT_MINOR:
             raise forms.ValidationError(_("The amount is not valid."))
         return amount
