@@ -16,6 +16,11 @@ WATEJA_EMAIL_TLS ("1" for STARTTLS), WATEJA_EMAIL_FROM: the SMTP server e-mail g
 WATEJA_BACKUP_DIR   where `wateja backup` and the nightly backup write ($WATEJA_DATA_DIR/backups)
 WATEJA_BACKUP_KEEP  how many backups are kept there (14); older ones are deleted
 WATEJA_BACKUP_HOUR  hour of the nightly backup, server local time (2); "off" or empty: none
+WATEJA_SESSION_IDLE_MINUTES staff sessions end after this long without a request (30)
+WATEJA_IMPORT_RETENTION_DAYS uploaded customer files are deleted after this many days (30)
+WATEJA_CARD_LINK_DAYS a customer's card page link works this many days after it is sent (365)
+WATEJA_FERNET_KEY   key that encrypts provider secrets at rest; generated into the data dir when
+                    unset (back that file up with the database: without it the secrets are lost)
 """
 
 import os
@@ -233,6 +238,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 IMPORT_MAX_BYTES = int(os.environ.get("WATEJA_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
+
+SESSION_IDLE_SECONDS = int(os.environ.get("WATEJA_SESSION_IDLE_MINUTES", "30")) * 60
+IMPORT_RETENTION_DAYS = int(os.environ.get("WATEJA_IMPORT_RETENTION_DAYS", "30"))
+CARD_LINK_MAX_AGE_DAYS = int(os.environ.get("WATEJA_CARD_LINK_DAYS", "365"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
