@@ -99,8 +99,8 @@ def test_template_counter_live_then_campaign_preview_and_send(demo_server, brows
     assert "Habari" in page.get_by_test_id("example-sms-sw").inner_text()
     page.screenshot(path=str(screenshot_dir / "messaging-campaign-preview.png"), full_page=True)
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("send-now").click()
+    page.get_by_test_id("confirm-yes").click()  # the confirmation page, not a JS dialog
     page.get_by_text("Campaign sent to the outbox.").wait_for(timeout=60_000)
     assert page.get_by_test_id("campaign-status").inner_text() == "Sent"
     counts = page.get_by_test_id("campaign-counts").inner_text()

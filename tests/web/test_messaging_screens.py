@@ -181,7 +181,11 @@ def test_campaign_is_built_previewed_sent_and_measured(business, staff_client):
         assert "Habari Amina, 20% off" in _section(page, "example-sms-sw", "article")
         assert "Hi Baraka, 20% off" in _section(page, "example-sms-en", "article")
 
-        sent = client.post(f"/messages/campaigns/{campaign.pk}/send/", {"action": "now"})
+        send = f"/messages/campaigns/{campaign.pk}/send/"
+        asked = client.post(send, {"action": "now"}, headers=EN)  # a page asks first
+        assert 'data-testid="confirm"' in asked.content.decode()
+        assert not Message.objects.filter(campaign=campaign).exists()
+        sent = client.post(send, {"action": "now", "confirmed": "1"})
         assert sent.status_code == 302
         campaign.refresh_from_db()
         assert campaign.status == CampaignStatus.SENT

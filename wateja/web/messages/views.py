@@ -367,6 +367,19 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = LaunchForm(request.POST, business=_business(request))
     if not form.is_valid():
         return _campaign_page(request, campaign, launch_form=form)
+    if form.cleaned_data["at_utc"] is None:  # "Send now": asked on a page, not a JS dialog
+        asking = confirm_first(
+            request,
+            question=_("Send “%(name)s” now?") % {"name": campaign.name},
+            consequence=_(
+                "Its messages go to the outbox at once; sent messages cannot be called back."
+            ),
+            yes=_("Yes, send now"),
+            cancel_url=reverse("web:campaign_detail", args=[campaign.pk]),
+            danger=False,
+        )
+        if asking is not None:
+            return asking
     try:
         campaign = campaign_launch(campaign=campaign, at=form.cleaned_data["at_utc"])
     except DomainError as error:
