@@ -1,0 +1,111 @@
+"""Payment models: a business's payment settings (its M-Pesa till or paybill, the secret
+callback address) and each payment received, matched to a customer and an order or waiting for
+staff to match it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wateja.customers.models import Customer
+from wateja.orders.models import Order
+from wateja.tenants.scoping import BusinessOwned
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class MpesaEnvironment(models.TextChoices):
+    SANDBOX = "sandbox", _("Sandbox (testing)")
+    PRODUCTION = "production", _("Production")
+
+
+class PaymentSettings(BusinessOwned):
+    """One per business. The callback token names the business in the address Safaricom calls;
+    the secret (basic auth in that address) proves the call is the business's own."""
+
+    mpesa_shortcode = models.CharField(
+        _("M-Pesa till or paybill number"), max_length=12, blank=True
+    )
+    mpesa_environment = models.CharField(
+        _("M-Pesa environment"),
+        max_length=12,
+        choices=MpesaEnvironment.choices,
+        default=MpesaEnvironment.SANDBOX,
+    )
+    mpesa_consumer_key = models.CharField(_("Daraja consumer key"), max_length=200, blank=True)
+    mpesa_consumer_secret = models.CharField(
+        _("Daraja consumer secret"), max_length=200, blank=True
+    )
+    receipt_sms = models.BooleanField(
+        _("send an SMS receipt for each matched payment"), default=True
+    )
+    hook_token = models.CharField(max_length=40, default=_token, unique=True)
+    hook_secret = models.CharField(max_length=64, default=_token)
+    hook_allowed_ips = models.TextField(
+        _("addresses allowed to call"),
+        blank=True,
+        help_text=_("One address or network per line; empty: any address."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
+        constraints = [
+            models.UniqueConstraint(fields=["business"], name="payment_settings_once"),
+        ]
+
+
+class PaymentProvider(models.TextChoices):
+    MPESA = "mpesa", _("M-Pesa")
+
+
+class PaymentStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    UNMATCHED = "unmatched", _("Waiting to be matched")
+    IGNORED = "ignored", _("Not a sale")
+
+
+class Payment(BusinessOwned):
+    """A payment as the provider reported it; `reference` (M-Pesa TransID) makes a repeated
+    callback a no-op."""
+
+    provider = models.CharField(_("paid with"), max_length=20, choices=PaymentProvider.choices)
+    reference = models.CharField(_("transaction"), max_length=64)
+    amount_minor = models.BigIntegerField(_("amount"))
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField(_("paid at"), db_index=True)
+    account = models.CharField(_("account typed by the payer"), max_length=64, blank=True)
+    payer_phone = models.CharField(_("payer's number"), max_length=128, blank=True)
+    payer_name = models.CharField(_("payer's name"), max_length=200, blank=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=PaymentStatus.choices)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # empty: matched by itself, from the account the payer typed
+    matched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "provider", "reference"], name="payment_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["business", "status", "paid_at"], name="payment_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reference}"

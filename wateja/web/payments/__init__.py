@@ -1,0 +1,1 @@
+"""Payment screens: the queue of payments waiting to be matched, and the M-Pesa settings."""
