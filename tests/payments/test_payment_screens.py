@@ -117,3 +117,9 @@ def test_the_owner_registers_the_addresses_and_can_make_new_ones(business, staff
     old_token = row.hook_token
     owner.post("/payments/settings/rotate/", {"confirmed": "1"})
     assert payment_settings(business).hook_token != old_token
+    page = owner.get("/payments/settings/").content.decode()
+    assert f"/api/v1/payments/incoming/{payment_settings(business).hook_token}" in page
+    old_secret = payment_settings(business).signing_secret
+    assert old_secret in page
+    owner.post("/payments/settings/signing/", {"confirmed": "1"})
+    assert payment_settings(business).signing_secret_previous == old_secret

@@ -46,6 +46,11 @@ class PaymentSettings(BusinessOwned):
     )
     hook_token = models.CharField(max_length=40, default=_token, unique=True)
     hook_secret = models.CharField(max_length=64, default=_token)
+    # signs the generic payment webhook (wallets other than M-Pesa, a shop's till system); the
+    # previous one keeps working for a day after a rotation, so senders can switch over
+    signing_secret = models.CharField(max_length=64, default=_token)
+    signing_secret_previous = models.CharField(max_length=64, blank=True)
+    signing_rotated_at = models.DateTimeField(null=True, blank=True)
     hook_allowed_ips = models.TextField(
         _("addresses allowed to call"),
         blank=True,
@@ -63,6 +68,11 @@ class PaymentSettings(BusinessOwned):
 
 class PaymentProvider(models.TextChoices):
     MPESA = "mpesa", _("M-Pesa")
+    TIGOPESA = "tigopesa", _("Tigo Pesa")
+    AIRTELMONEY = "airtelmoney", _("Airtel Money")
+    IDRAM = "idram", _("Idram")
+    POS = "pos", _("Card terminal or till system")
+    OTHER = "other", _("Other")
 
 
 class PaymentStatus(models.TextChoices):

@@ -26,7 +26,7 @@ from wateja.customers.selectors import card_lookup, customer_identify
 from wateja.messaging.receipts import NoContact, receipt_send
 from wateja.orders.checkout import SaleInput, checkout_commit, checkout_reserve
 from wateja.payments.models import Payment, PaymentSettings, PaymentStatus
-from wateja.tenants.models import Business
+from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.services import audit_record
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,13 @@ def payment_receive(
     return payment, True
 
 
-def _ring_up(payment: Payment, customer: Customer, *, actor: User | None) -> Payment:
+def _ring_up(
+    payment: Payment,
+    customer: Customer,
+    *,
+    actor: User | None,
+    api_key: ApiKey | None = None,
+) -> Payment:
     """The order for a payment, committed with the payment in one transaction."""
     business = payment.business
     key = f"payment:{payment.provider}:{payment.reference}"
@@ -146,8 +152,15 @@ def _ring_up(payment: Payment, customer: Customer, *, actor: User | None) -> Pay
         sale = SaleInput(
             currency=locked.currency, total_minor=locked.amount_minor, channel=locked.provider
         )
-        checkout_reserve(business=business, key=key, sale=sale, customer=customer, actor=actor)
-        order = checkout_commit(business=business, key=key, actor=actor)
+        checkout_reserve(
+            business=business,
+            key=key,
+            sale=sale,
+            customer=customer,
+            actor=actor,
+            api_key=api_key,
+        )
+        order = checkout_commit(business=business, key=key, actor=actor, api_key=api_key)
         now = timezone.now()
         locked.customer = customer
         locked.order = order
@@ -155,13 +168,14 @@ def _ring_up(payment: Payment, customer: Customer, *, actor: User | None) -> Pay
         locked.matched_by = actor
         locked.matched_at = now
         locked.save(update_fields=["customer", "order", "status", "matched_by", "matched_at"])
-        if actor is not None:
+        if actor is not None or api_key is not None:
             audit_record(
                 business=business,
                 action="payment_matched",
                 object_type="payment",
                 object_id=locked.pk,
                 actor=actor,
+                api_key=api_key,
                 details={"customer": customer.pk, "order": order.pk},
             )
         if payment_settings(business).receipt_sms:
@@ -170,7 +184,13 @@ def _ring_up(payment: Payment, customer: Customer, *, actor: User | None) -> Pay
     return locked
 
 
-def payment_match(*, payment: Payment, customer: Customer, actor: User) -> Payment:
+def payment_match(
+    *,
+    payment: Payment,
+    customer: Customer,
+    actor: User | None = None,
+    api_key: ApiKey | None = None,
+) -> Payment:
     """Staff match a waiting payment to a customer: the sale is rung up for them."""
     if customer.business_id != payment.business_id or not customer.is_active:
         raise DomainError(_("Customer not found."), code="not_found", status=404)
@@ -180,11 +200,13 @@ def payment_match(*, payment: Payment, customer: Customer, actor: User) -> Payme
             % {"currency": payment.currency, "own": payment.business.currency},
             code="currency_mismatch",
         )
-    return _ring_up(payment, customer, actor=actor)
+    return _ring_up(payment, customer, actor=actor, api_key=api_key)
 
 
 @transaction.atomic
-def payment_set_aside(*, payment: Payment, actor: User) -> Payment:
+def payment_set_aside(
+    *, payment: Payment, actor: User | None = None, api_key: ApiKey | None = None
+) -> Payment:
     """Staff say a waiting payment is not a sale (a supplier refund, a test payment)."""
     locked: Payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if locked.status != PaymentStatus.UNMATCHED:
@@ -199,6 +221,7 @@ def payment_set_aside(*, payment: Payment, actor: User) -> Payment:
         object_type="payment",
         object_id=locked.pk,
         actor=actor,
+        api_key=api_key,
     )
     return locked
 
@@ -253,7 +276,9 @@ def payment_settings_update(
         }
     if errors:
         raise ValidationFailed.fields(_("Some fields are not valid."), errors)
-    row = PaymentSettings.objects.select_for_update().get(pk=payment_settings(business).pk)
+    row: PaymentSettings = PaymentSettings.objects.select_for_update().get(
+        pk=payment_settings(business).pk
+    )
     changed = []
     for name, value in changes.items():
         if name in SECRET_FIELDS and not value:

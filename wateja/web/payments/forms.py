@@ -11,7 +11,8 @@ from wateja.payments.models import MpesaEnvironment, PaymentSettings
 
 
 def _label(name: str) -> Any:
-    return PaymentSettings._meta.get_field(name).verbose_name
+    model: Any = PaymentSettings
+    return model._meta.get_field(name).verbose_name
 
 
 class PaymentSettingsForm(forms.Form):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("payments/settings/", views.settings_page, name="payment_settings"),
     path("payments/settings/register/", views.register, name="payment_register"),
     path("payments/settings/rotate/", views.rotate, name="payment_rotate"),
+    path("payments/settings/signing/", views.signing_rotate, name="payment_signing_rotate"),
 ]

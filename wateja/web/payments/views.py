@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError, NotFound
+from wateja.customers.links import public_url
 from wateja.payments.daraja import register_urls
+from wateja.payments.incoming import signing_secret_rotate
 from wateja.payments.models import Payment, PaymentStatus
 from wateja.payments.mpesa import callback_addresses
 from wateja.payments.services import (
@@ -154,6 +156,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "row": row,
             "addresses": callback_addresses(row),
+            "incoming_url": public_url(
+                reverse("api:payment_incoming", kwargs={"token": row.hook_token})
+            ),
             "keys_saved": bool(row.mpesa_consumer_key and row.mpesa_consumer_secret),
         },
     )
@@ -188,4 +193,26 @@ def rotate(request: HttpRequest) -> HttpResponse:
         return asking
     payment_hook_rotate(payment_settings(_business(request)), actor=request.user)  # type: ignore[arg-type]
     messages.success(request, _("New addresses made: register them with M-Pesa now."))
+    return redirect("web:payment_settings")
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def signing_rotate(request: HttpRequest) -> HttpResponse:
+    asking = confirm_first(
+        request,
+        question=_("Make a new signing secret?"),
+        consequence=_(
+            "Systems that send payments must sign with the new secret; the old one keeps working "
+            "for 24 hours so they can switch."
+        ),
+        yes=_("Yes, a new secret"),
+        cancel_url=reverse("web:payment_settings"),
+    )
+    if asking is not None:
+        return asking
+    signing_secret_rotate(payment_settings(_business(request)), actor=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request, _("New signing secret made: give it to the systems that send payments.")
+    )
     return redirect("web:payment_settings")
