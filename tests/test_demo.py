@@ -17,6 +17,7 @@ from wateja.demo import seed
 from wateja.messaging.models import Automation, Campaign, CampaignStatus, Message
 from wateja.messaging.selectors import campaign_results
 from wateja.orders.models import Order
+from wateja.payments.models import Payment
 from wateja.promotions.models import Promotion
 from wateja.tenants.models import Business
 from wateja.wallet.models import Lot
@@ -76,6 +77,11 @@ def test_demo_seeded_on_any_day_shows_the_same_picture(db, now):
             expires_at__lte=now + dt.timedelta(days=30),
         )
         assert soon.exists(), "some points expire within a month"
+        payments = Payment.objects.filter(business=cafe)
+        assert payments.filter(status="matched", order__isnull=False).exists(), "M-Pesa rung up"
+        assert payments.filter(status="unmatched").exists(), "M-Pesa payments to match"
+        receipts = [f"receipt:{p.order_id}:sms" for p in payments.filter(status="matched")]
+        assert Message.objects.filter(business=cafe, dedupe_key__in=receipts).exists()
         members = Promotion.objects.get(
             business__slug="vardanots-flowers", name__startswith="Անդամների օրեր"
         )

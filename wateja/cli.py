@@ -228,6 +228,31 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mpesa_register(args: argparse.Namespace) -> int:
+    """Register the business's C2B validation and confirmation addresses with Daraja."""
+    _setup_django()
+    from wateja.core.errors import DomainError
+    from wateja.payments.daraja import register_urls
+    from wateja.payments.mpesa import callback_addresses
+    from wateja.payments.services import payment_settings
+    from wateja.tenants.models import Business
+
+    business = Business.objects.filter(slug=args.business).first()
+    if business is None:
+        print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+        return 2
+    row = payment_settings(business)
+    try:
+        answer = register_urls(row)
+    except DomainError as error:
+        _print_error(error)
+        return 2
+    for kind, address in callback_addresses(row).items():
+        print(f"{kind}: {address}")
+    print(f"M-Pesa answered: {answer.get('ResponseDescription', 'success')}")
+    return 0
+
+
 def cmd_staff_add(args: argparse.Namespace) -> int:
     _setup_django()
     from wateja.core.errors import DomainError
@@ -456,6 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="manager", choices=["owner", "manager", "cashier", "viewer"]
     )
     create.set_defaults(func=cmd_apikey)
+
+    mpesa = sub.add_parser("mpesa", help="M-Pesa (Daraja C2B) for a business")
+    mpesa_sub = mpesa.add_subparsers(dest="action", required=True)
+    register = mpesa_sub.add_parser(
+        "register-urls", help="tell M-Pesa where to send the business's payments"
+    )
+    register.add_argument("--business", required=True, help="the business's short name (slug)")
+    register.set_defaults(func=cmd_mpesa_register)
 
     staff = sub.add_parser("staff", help="the people who work for a business")
     staff_sub = staff.add_subparsers(dest="action", required=True)

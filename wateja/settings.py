@@ -19,6 +19,8 @@ WATEJA_BACKUP_HOUR  hour of the nightly backup, server local time (2); "off" or 
 WATEJA_SESSION_IDLE_MINUTES staff sessions end after this long without a request (30)
 WATEJA_IMPORT_RETENTION_DAYS uploaded customer files are deleted after this many days (30)
 WATEJA_CARD_LINK_DAYS a customer's card page link works this many days after it is sent (365)
+WATEJA_DARAJA_URL   M-Pesa Daraja API address for every business (default: Safaricom's sandbox
+                    or production address, as each business's M-Pesa settings say)
 WATEJA_FERNET_KEY   key that encrypts provider secrets at rest; generated into the data dir when
                     unset (back that file up with the database: without it the secrets are lost)
 """
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "wateja.promotions",
     "wateja.orders",
     "wateja.messaging",
+    "wateja.payments",
     "wateja.analytics",
     "wateja.api",
     "wateja.web",
@@ -243,6 +246,7 @@ API_MAX_PAGE_SIZE = 500
 SESSION_IDLE_SECONDS = int(os.environ.get("WATEJA_SESSION_IDLE_MINUTES", "30")) * 60
 IMPORT_RETENTION_DAYS = int(os.environ.get("WATEJA_IMPORT_RETENTION_DAYS", "30"))
 CARD_LINK_MAX_AGE_DAYS = int(os.environ.get("WATEJA_CARD_LINK_DAYS", "365"))
+DARAJA_BASE_URL = os.environ.get("WATEJA_DARAJA_URL", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

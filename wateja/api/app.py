@@ -16,6 +16,7 @@ from wateja.api.routers import (
     customers,
     imports,
     messaging,
+    payments,
     staff,
     system,
     wallet,
@@ -65,4 +66,5 @@ api.add_router("", catalog.router)
 api.add_router("", checkout.router)
 api.add_router("", imports.router)
 api.add_router("", messaging.router)
+api.add_router("", payments.router)
 api.add_router("", analytics.router)

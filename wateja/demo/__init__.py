@@ -108,6 +108,12 @@ def seed(
         progress(f"{business.name}: messages, automations and campaigns")
         people = list(Customer.objects.filter(business=business).order_by("pk"))
         counts[business.slug]["messaging"] = seed_messaging(business, rng, people)
+    from wateja.demo.payments import seed_payments
+
+    progress(f"{cafe.name}: M-Pesa payments")
+    counts[cafe.slug]["payments"] = seed_payments(
+        cafe, rng, list(Customer.objects.filter(business=cafe).order_by("pk")[:200])
+    )
     from wateja.demo.analytics import seed_analytics
 
     for business in (cafe, flowers):

@@ -44,8 +44,9 @@ def callback_address(row: MessagingSettings, kind: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _allowed(row: MessagingSettings, remote_ip: str) -> bool:
-    lines = [line.strip() for line in row.hook_allowed_ips.split() if line.strip()]
+def address_allowed(allowed: str, remote_ip: str) -> bool:
+    """True when `allowed` (addresses or networks, one per line) is empty or holds the caller."""
+    lines = [line.strip() for line in allowed.split() if line.strip()]
     if not lines:
         return True
     try:
@@ -81,7 +82,7 @@ def hook_authenticate(
     remote_ip: str,
 ) -> None:
     """Raise HookRefused unless the call comes from the business's provider."""
-    if not _allowed(row, remote_ip):
+    if not address_allowed(row.hook_allowed_ips, remote_ip):
         raise HookRefused(_("This address may not call back."))
     if row.sms_provider == SmsProvider.TWILIO:
         signature = headers.get("X-Twilio-Signature", "")

@@ -1,7 +1,8 @@
 """Provider callbacks, reached without a login.
 
-Providers call `/hooks/<hook token>/…` (delivery reports, inbound SMS, the opt-out list, USSD);
-the token in the address names the business. The links customers open from a message
+Providers call `/hooks/<hook token>/…` (delivery reports, inbound SMS, the opt-out list, USSD;
+M-Pesa C2B validation and confirmation under `/hooks/<payment token>/c2b/<secret>/`); the token
+in the address names the business. The links customers open from a message
 (unsubscribe, tracked link, feedback) are in wateja.web.public.
 """
 
@@ -15,6 +16,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    JsonResponse,
 )
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -29,6 +31,13 @@ from wateja.messaging.inbound import (
     ussd_reply,
 )
 from wateja.messaging.models import MessagingSettings
+from wateja.payments.models import PaymentSettings
+from wateja.payments.mpesa import (
+    ACCEPTED,
+    confirmation_receive,
+    settings_for_call,
+    validation_answer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +112,39 @@ def sms_opt_out(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def ussd(request: HttpRequest, token: str) -> HttpResponse:
     return _callback(request, token, lambda row: ussd_reply(row=row, form=request.POST))
+
+
+def _c2b(
+    request: HttpRequest, token: str, secret: str, answer: Callable[..., JsonResponse]
+) -> JsonResponse:
+    """An M-Pesa C2B callback: 404 for an unknown address, 401 for a wrong secret or a caller
+    outside the allow-list, 400 with a code for a body that is not a payment."""
+    try:
+        row = settings_for_call(token, secret, request.META.get("REMOTE_ADDR", ""))
+    except NotFound:
+        raise Http404 from None
+    except HookRefused as error:
+        log.warning("refused M-Pesa callback: %s", error.code)
+        return JsonResponse({"code": error.code, "message": str(error.message)}, status=401)
+    try:
+        return answer(row)
+    except DomainError as error:
+        return JsonResponse({"code": error.code, "message": str(error.message)}, status=400)
+
+
+@csrf_exempt
+@require_POST
+def c2b_validate(request: HttpRequest, token: str, secret: str) -> JsonResponse:
+    return _c2b(
+        request, token, secret, lambda row: JsonResponse(validation_answer(row, request.body))
+    )
+
+
+@csrf_exempt
+@require_POST
+def c2b_confirm(request: HttpRequest, token: str, secret: str) -> JsonResponse:
+    def answer(row: PaymentSettings) -> JsonResponse:
+        confirmation_receive(row, request.body)
+        return JsonResponse(ACCEPTED)
+
+    return _c2b(request, token, secret, answer)
