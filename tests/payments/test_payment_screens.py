@@ -123,3 +123,10 @@ def test_the_owner_registers_the_addresses_and_can_make_new_ones(business, staff
     assert old_secret in page
     owner.post("/payments/settings/signing/", {"confirmed": "1"})
     assert payment_settings(business).signing_secret_previous == old_secret
+
+
+def test_home_tells_managers_not_cashiers_how_many_payments_wait(business, staff_client, waiting):
+    manager_home = staff_client(business, Role.MANAGER).get("/").content.decode()
+    assert "1 payment to match" in manager_home
+    cashier_home = staff_client(business, Role.CASHIER).get("/").content.decode()
+    assert "payment to match" not in cashier_home

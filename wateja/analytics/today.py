@@ -27,6 +27,7 @@ from wateja.messaging.config import messaging_settings
 from wateja.messaging.models import Message, MessageStatus, SmsProvider
 from wateja.messaging.worker import worker_running
 from wateja.orders.models import Order
+from wateja.payments.services import unmatched_payments
 from wateja.promotions.models import Promotion, PromotionStatus
 from wateja.promotions.recipes import base_programme
 from wateja.tenants.models import AuditEvent, Business, Location, Staff
@@ -117,7 +118,7 @@ def figures(business: Business, now: dt.datetime | None = None) -> dict[str, dic
 
 
 def todo(business: Business, now: dt.datetime | None = None) -> dict[str, int]:
-    """Complaints not yet resolved, and tasks due by the end of today."""
+    """Complaints not yet resolved, tasks due by the end of today, payments to match."""
     now = now or timezone.now()
     tomorrow = local_start(business.timezone, local_today(business.timezone, now)) + dt.timedelta(
         days=1
@@ -131,6 +132,7 @@ def todo(business: Business, now: dt.datetime | None = None) -> dict[str, int]:
             kind__in=[InteractionKind.COMPLAINT, InteractionKind.SERVICE_REQUEST],
             due_at__lt=tomorrow,
         ).count(),
+        "payments": unmatched_payments(business).count(),
     }
 
 
