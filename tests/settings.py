@@ -17,3 +17,6 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 
 # each test process its own cache (xdist workers would otherwise clear each other's)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# tests travel in time while signed in (force_login): sessions do not lapse unless a test says
+SESSION_IDLE_SECONDS = 10 * 365 * 24 * 3600

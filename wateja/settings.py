@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wateja.tenants.middleware.IdleSessionMiddleware",
     "wateja.tenants.middleware.CurrentBusinessMiddleware",
     "wateja.tenants.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -10,14 +10,13 @@ from django.views.i18n import set_language
 from ninja.openapi.views import openapi_view
 
 from wateja.api.app import api
-from wateja.tenants.signin import ThrottledAdminAuthenticationForm
-
-# the admin's sign-in is throttled like the staff screens' (wateja.tenants.signin)
-admin.site.login_form = ThrottledAdminAuthenticationForm
+from wateja.web.shell.signin_views import AdminSignInView
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
+    # the admin signs in through the screens' steps: throttled, then the second step
+    path("admin/login/", AdminSignInView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     # browsers ask for /favicon.ico before they read a page's icon link

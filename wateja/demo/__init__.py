@@ -12,10 +12,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from wateja.tenants.models import Business
+from wateja.tenants.models import Business, TwoFactorPolicy
 from wateja.tenants.roles import Role
 from wateja.tenants.services import apikey_create, business_create, location_create, staff_add
 from wateja.tenants.staff import staff_pin_set
+from wateja.tenants.two_factor import policy_set
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
@@ -51,6 +52,8 @@ FLOWER_LOCATIONS = [("Abovyan", "Yerevan"), ("Komitas", "Yerevan"), ("Gyumri Cen
 
 def _business(spec: dict[str, Any], locations: list[tuple[str, str]]) -> Business:
     business = business_create(**spec)
+    # the demo's logins stay one step (demo/demo, manager/manager…; the e2e tests use them)
+    policy_set(business=business, policy=TwoFactorPolicy.NOBODY)
     for name, city in locations:
         location_create(business=business, name=name, city=city)
     return business

@@ -1,4 +1,5 @@
-"""Tenancy models: Business, Location, Staff membership with a role, API keys."""
+"""Tenancy models: Business, Location, Staff membership with a role, API keys, and each
+user's two-step sign-in (authenticator device, recovery codes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import BusinessOwned
+
+
+class TwoFactorPolicy(models.TextChoices):
+    """Whose sign-in needs a second step (a code from an authenticator app), per business;
+    a user who works for several businesses meets the strictest of theirs."""
+
+    OWNERS_MANAGERS = "owners_managers", _("Owners and managers")
+    EVERYONE = "everyone", _("Everyone")
+    NOBODY = "nobody", _("Nobody")
 
 
 class Business(models.Model):
@@ -23,6 +33,12 @@ class Business(models.Model):
     support_email = models.EmailField(_("support e-mail"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    two_factor_required = models.CharField(
+        _("two-step sign-in required for"),
+        max_length=20,
+        choices=TwoFactorPolicy.choices,
+        default=TwoFactorPolicy.OWNERS_MANAGERS,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,3 +161,44 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TwoFactorDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): one per user, whatever businesses they
+    work for. The shared secret is kept encrypted and shown only while enrolment is not yet
+    confirmed; `last_step` is the time step of the last code accepted, so a code is never
+    accepted twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_device"
+    )
+    secret_encrypted = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)  # None: enrolment under way
+    last_step = models.BigIntegerField(default=-1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("two-step sign-in device")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.confirmed_at else 'enrolling'})"
+
+
+class RecoveryCode(models.Model):
+    """One of a user's one-time recovery codes, kept as a keyed digest; `used_at` is set when
+    it signs someone in (it never works again)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'used' if self.used_at else 'unused'})"

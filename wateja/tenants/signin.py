@@ -2,7 +2,12 @@
 for one username within the window, that username is locked until the window has passed since
 its last failure; after IP_LIMIT failures from one address (whatever the usernames), that
 address is. A success clears the username's failures. Failures are rows in the database, so
-every web worker sees the same count."""
+every web worker sees the same count.
+
+The second step of sign-in (wateja.tenants.two_factor) counts here too: a wrong code is a
+failure of the username, and a correct password clears the count only when no code is asked
+after it (else the count clears after the right code), so codes cannot be guessed between
+correct passwords."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
 
+from wateja.tenants import two_factor
 from wateja.tenants.models import SignInFailure
 
 USER_LIMIT = 5
@@ -57,6 +63,24 @@ def locked_until(
     return max(ends) if ends else None
 
 
+def lock_message(username: str, ip: str | None, now: dt.datetime | None = None) -> str | None:
+    """A sentence saying when a locked username or address may try again (None: not locked)."""
+    now = now or timezone.now()
+    until = locked_until(username, ip, now)
+    if until is None:
+        return None
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return ngettext(
+        "Too many failed attempts. Try again in %(minutes)s minute.",
+        "Too many failed attempts. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def client_ip(request: Any) -> str | None:
+    return _ip(request)
+
+
 def failure_record(username: str, ip: str | None, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
     SignInFailure.objects.create(username=_key(username), ip=ip, at=now)
@@ -82,25 +106,16 @@ class _Throttled:
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
         ip = _ip(self.request)
-        now = timezone.now()
-        until = locked_until(username, ip, now)
-        if until is not None:
-            minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-            raise forms.ValidationError(
-                ngettext(
-                    "Too many failed attempts. Try again in %(minutes)s minute.",
-                    "Too many failed attempts. Try again in %(minutes)s minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-                code="locked",
-            )
+        locked = lock_message(username, ip)
+        if locked is not None:
+            raise forms.ValidationError(locked, code="locked")
         try:
             data: dict[str, Any] = super().clean()  # type: ignore[misc]
         except forms.ValidationError:
             failure_record(username, ip)
             raise
-        success_record(username)
+        if not two_factor.is_enrolled(self.get_user()):  # type: ignore[attr-defined]
+            success_record(username)
         return data
 
 

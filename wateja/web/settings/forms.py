@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from wateja.tenants.models import Business
+from wateja.tenants.models import Business, TwoFactorPolicy
 from wateja.tenants.roles import Role
 
 
@@ -34,6 +34,17 @@ class BusinessSettingsForm(forms.ModelForm):
             "address",
             "hours",
         ]
+
+
+class TwoFactorPolicyForm(forms.Form):
+    two_factor_required = forms.ChoiceField(
+        label=_("Two-step sign-in required for"),
+        choices=TwoFactorPolicy.choices,
+        help_text=_(
+            "A code from an authenticator app after the password. Anyone can turn it on for "
+            "themselves on their Security page."
+        ),
+    )
 
 
 class LocationForm(forms.Form):

@@ -1,6 +1,7 @@
 """Settings → Staff, the owner's screen for the people who work for the business: the list,
 adding a staff member, and per member changing role and locations, resetting the password,
-setting a new till PIN, and deactivating or reactivating them after a confirmation step.
+setting a new till PIN, clearing their two-step sign-in (a lost phone), and deactivating or
+reactivating them after a confirmation step.
 The services in wateja.tenants.staff decide; these views parse the form, call them, render."""
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
+from wateja.tenants import two_factor
 from wateja.tenants.models import Business, Location, Staff
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.tenants.staff import staff_create, staff_password_set, staff_pin_set, staff_update
+from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form, error_lines
 from wateja.web.permissions import staff_required
 from wateja.web.settings.forms import (
@@ -103,6 +107,8 @@ def _member_page(
             "change_form": change_form or _change_form(member),
             "password_form": password_form or StaffPasswordForm(),
             "pin_form": pin_form or StaffPinForm(),
+            "two_factor_on": two_factor.is_enrolled(member.user),
+            "is_me": member.user_id == request.user.pk,
         },
     )
 
@@ -199,3 +205,32 @@ def staff_access(request: HttpRequest, staff_id: int) -> HttpResponse:
         "web/settings/staff_access.html",
         {"member": member, "member_name": _name(member), "activate": not member.active},
     )
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def staff_two_factor_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """Clear a staff member's second step, after a confirmation page."""
+    member = _member(request, staff_id)
+    back = reverse("web:staff_member", kwargs={"staff_id": member.pk})
+    asking = confirm_first(
+        request,
+        question=_("Reset two-step sign-in for %(name)s?") % {"name": _name(member)},
+        consequence=_(
+            "Their authenticator app and recovery codes stop working. If their role needs "
+            "two-step sign-in, they set it up again the next time they sign in."
+        ),
+        yes=_("Yes, reset it"),
+        cancel_url=back,
+    )
+    if asking is not None:
+        return asking
+    try:
+        two_factor.reset(staff=member, actor=request.user)
+    except DomainError as error:
+        messages.error(request, " ".join(error_lines(error)))
+    else:
+        messages.success(
+            request, _("Two-step sign-in reset for %(name)s.") % {"name": _name(member)}
+        )
+    return redirect(back)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from wateja.web.settings import staff_views, views
+from wateja.web.settings import security_views, staff_views, views
 
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
@@ -19,4 +19,19 @@ urlpatterns = [
     ),
     path("settings/staff/<int:staff_id>/pin/", staff_views.staff_pin, name="staff_pin"),
     path("settings/staff/<int:staff_id>/access/", staff_views.staff_access, name="staff_access"),
+    path(
+        "settings/staff/<int:staff_id>/two-step/reset/",
+        staff_views.staff_two_factor_reset,
+        name="staff_two_factor_reset",
+    ),
+    path("settings/two-step/", security_views.two_factor_policy, name="two_factor_policy"),
+    path("settings/security/", security_views.security_page, name="security"),
+    path("settings/security/start/", security_views.security_start, name="security_start"),
+    path("settings/security/confirm/", security_views.security_confirm, name="security_confirm"),
+    path(
+        "settings/security/recovery-codes/",
+        security_views.security_recovery_codes,
+        name="security_recovery_codes",
+    ),
+    path("settings/security/off/", security_views.security_off, name="security_off"),
 ]

@@ -32,6 +32,7 @@ from wateja.web.settings.forms import (
     ApiKeyForm,
     BusinessSettingsForm,
     LocationForm,
+    TwoFactorPolicyForm,
     WalletSettingsForm,
 )
 
@@ -69,6 +70,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "staff": Staff.objects.for_business(business).select_related("user"),
             "apikey_form": ApiKeyForm(),
             "wallet_form": _wallet_form(business),
+            "two_factor_form": TwoFactorPolicyForm(
+                initial={"two_factor_required": business.two_factor_required}
+            ),
             "apikeys": ApiKey.objects.for_business(business) if is_owner else [],
         },
     )

@@ -1,6 +1,5 @@
 """The shell every staff page shares: the home page, the business switcher and switching
-cashiers at a shared till by PIN (login and logout are Django's own views, wired in this
-package's urls)."""
+cashiers at a shared till by PIN (signing in is in signin_views; logout is Django's view)."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wateja.analytics import today
 from wateja.core.errors import DomainError
+from wateja.tenants import two_factor
 from wateja.tenants.middleware import SESSION_KEY
 from wateja.tenants.models import Location, Staff
 from wateja.tenants.roles import Role, role_at_least
@@ -83,7 +83,8 @@ def _till(request: HttpRequest) -> str:
 def till_switch_view(request: HttpRequest) -> HttpResponse:
     """The PIN form of a shared till: the right PIN signs its staff member in on this browser,
     in the same business, and goes back where the switch started. Wrong PINs count against
-    this browser, which the service locks after too many (HTTP 429)."""
+    this browser, which the service locks after too many (HTTP 429). Someone whose sign-in
+    needs a second step is not switched in by PIN: they sign in at the login page."""
     business = request.business  # type: ignore[attr-defined]
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     problems: list[str] = []
@@ -104,14 +105,22 @@ def till_switch_view(request: HttpRequest) -> HttpResponse:
             problems = error_lines(error)
             status, retry_after = error.status, error.details.get("retry_after")
         else:
-            login(request, member.user)  # a new session for the new person
-            request.session[SESSION_KEY] = business.pk  # in the same business
-            messages.success(
-                request,
-                _("%(name)s is signed in.")
-                % {"name": member.user.get_full_name() or member.user.get_username()},
-            )
-            return redirect(next_url)
+            if two_factor.next_step(member.user) is not None:
+                # a PIN is not a second step: whoever needs one signs in at the login page
+                problems = [
+                    _("%(name)s signs in with a password and a code: log out, then log in.")
+                    % {"name": member.user.get_full_name() or member.user.get_username()}
+                ]
+                status = 403
+            else:
+                login(request, member.user)  # a new session for the new person
+                request.session[SESSION_KEY] = business.pk  # in the same business
+                messages.success(
+                    request,
+                    _("%(name)s is signed in.")
+                    % {"name": member.user.get_full_name() or member.user.get_username()},
+                )
+                return redirect(next_url)
     response = render(
         request,
         "web/shell/till_switch.html",
