@@ -191,11 +191,12 @@ def test_list_never_shows_another_business(business, other_business, staff_clien
     assert "Մաուա" not in text
 
 
-def test_join_poster_points_to_the_enrolment_page(business, staff_client):
+def test_join_poster_points_to_the_enrolment_page(business, staff_client, settings):
+    settings.PUBLIC_URL = "https://duka.example"
     response = staff_client(business, Role.MANAGER).get("/join-poster.pdf", headers=EN)
     assert _is_pdf(response)
     text = pdf_text(response.content)
-    assert f"http://testserver/join/{business.slug}/" in text
+    assert f"https://duka.example/join/{business.slug}/" in text  # the public address
     assert "Join our loyalty club" in text
     assert Client().get(f"/join/{business.slug}/").status_code == 200  # the page exists
     assert staff_client(business, Role.CASHIER).get("/join-poster.pdf").status_code == 403

@@ -142,6 +142,9 @@ class Card(BusinessOwned):
         _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
     )
     issued_at = models.DateTimeField(auto_now_add=True)
+    # named in every link to the card's page; bumped to make all links sent so far stop
+    # working (customers/links.py)
+    link_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("loyalty card")

@@ -16,6 +16,7 @@ from wateja.api.auth import current_business, require_role
 from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
 from wateja.core.errors import DomainError
+from wateja.customers.links import public_url
 from wateja.customers.models import Customer
 from wateja.customers.selectors import customer_identify
 from wateja.orders.checkout import (
@@ -371,7 +372,7 @@ def tier_post(request: HttpRequest, payload: TierIn) -> Status[Any]:
 def referral_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     customer = get_owned(Customer, current_business(request), pk=customer_id)
     link = referral_code_for(customer)
-    url = request.build_absolute_uri(f"/join/{current_business(request).slug}/?ref={link.code}")
+    url = public_url(f"/join/{current_business(request).slug}/?ref={link.code}")
     return {"code": link.code, "link": url, "rewards_used": link.rewards_used}
 
 

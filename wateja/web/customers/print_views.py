@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from wateja.core.errors import DomainError, NotFound
 from wateja.customers import printing
+from wateja.customers.links import public_url
 from wateja.customers.models import Card, CardStatus, Customer
 from wateja.customers.privacy import customer_data_export
 from wateja.customers.segments import segment_customers
@@ -135,7 +136,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def join_poster(request: HttpRequest) -> HttpResponse:
     """An A4 poster for the counter with a QR code of the public enrolment page."""
     business = request.business  # type: ignore[attr-defined]
-    join_url = request.build_absolute_uri(reverse("web:join", kwargs={"slug": business.slug}))
+    join_url = public_url(reverse("web:join", kwargs={"slug": business.slug}))  # never the Host
     content = printing.enrol_poster_pdf(business, join_url)
     audit_record(business=business, action="print.join_poster", object_type="business",
                  object_id=business.pk, actor=request.user)  # type: ignore[arg-type]  # fmt: skip

@@ -54,6 +54,16 @@ urlpatterns = [
         wallet_views.donate,
         name="wallet_donate",
     ),
+    path(
+        "customers/<int:customer_id>/card-link/send/",
+        wallet_views.card_link_send_view,
+        name="card_link_send",
+    ),
+    path(
+        "customers/<int:customer_id>/card-link/replace/",
+        wallet_views.card_link_rotate_view,
+        name="card_link_rotate",
+    ),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/<int:job_id>/", import_views.import_detail, name="import_detail"),
     path("imports/<int:job_id>/columns/", import_views.import_mapping, name="import_mapping"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from wateja.analytics.value import customer_value
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
+from wateja.customers.links import card_page_url
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
 from wateja.customers.privacy import customer_data_export, customer_erase
 from wateja.customers.segments import segment_customers, segment_save
@@ -53,7 +54,7 @@ from wateja.web.customers.forms import (
     SegmentForm,
     enrol_consents,
 )
-from wateja.web.customers.wallet_views import card_page_url, wallet_context
+from wateja.web.customers.wallet_views import wallet_context
 from wateja.web.errors import apply_to_form
 from wateja.web.permissions import staff_required
 
@@ -169,7 +170,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "interaction_form": InteractionForm(),
             "can_manage": _can(request, Role.MANAGER),
             "can_edit": _can(request, Role.CASHIER),
-            "card_page_url": card_page_url(request, card) if card else "",
+            "card_page_url": card_page_url(card) if card else "",
             "customer_value": customer_value(customer),
             **wallet_context(customer),
         },

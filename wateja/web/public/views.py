@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from wateja.core.errors import NotFound, ValidationFailed
-from wateja.customers.links import card_from_token
+from wateja.customers.links import card_link_open, card_page_url
 from wateja.customers.models import CardStatus, Channel, Source
 from wateja.customers.services import consent_text, customer_enrol
 from wateja.messaging.automations import welcome_now
@@ -22,7 +22,7 @@ from wateja.messaging.inbound import feedback_give, link_click, message_by_token
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.web.customers.forms import EnrolForm, enrol_consents
-from wateja.web.customers.wallet_views import card_page_url, wallet_context
+from wateja.web.customers.wallet_views import wallet_context
 from wateja.web.errors import apply_to_form
 
 
@@ -51,7 +51,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
             result = {
                 "created": created,
                 "card": card if created else None,
-                "card_page_url": card_page_url(request, card) if created and card else "",
+                "card_page_url": card_page_url(card) if created and card else "",
             }
     return render(
         request,
@@ -67,14 +67,20 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def my_card(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer's own page: no login, the signed link is the key."""
-    card = card_from_token(token)
-    if card is None:
+    """The customer's own page: no login, the signed link is the key. An expired or replaced
+    link says so, in the customer's language, and shows nothing of theirs."""
+    link = card_link_open(token)
+    if link is None:
         raise Http404
+    card = link.card
     customer = card.customer
     activate_for_request(request, customer.language or card.business.default_language)
     if customer.erased_at is not None or card.status != CardStatus.ACTIVE:
         raise Http404
+    if not link.works:
+        return render(
+            request, "web/public/link_expired.html", {"page_business": card.business}, status=410
+        )
     return render(
         request,
         "web/public/my_card.html",
