@@ -21,6 +21,8 @@ WATEJA_IMPORT_RETENTION_DAYS uploaded customer files are deleted after this many
 WATEJA_CARD_LINK_DAYS a customer's card page link works this many days after it is sent (365)
 WATEJA_DARAJA_URL   M-Pesa Daraja API address for every business (default: Safaricom's sandbox
                     or production address, as each business's M-Pesa settings say)
+WATEJA_WEBHOOKS_ALLOW_PRIVATE "1": webhooks may go to private addresses and plain http (tests, a
+                    private network); otherwise only public https addresses
 WATEJA_FERNET_KEY   key that encrypts provider secrets at rest; generated into the data dir when
                     unset (back that file up with the database: without it the secrets are lost)
 """
@@ -89,6 +91,7 @@ INSTALLED_APPS = [
     "wateja.orders",
     "wateja.messaging",
     "wateja.payments",
+    "wateja.webhooks",
     "wateja.analytics",
     "wateja.api",
     "wateja.web",
@@ -248,6 +251,7 @@ SESSION_IDLE_SECONDS = int(os.environ.get("WATEJA_SESSION_IDLE_MINUTES", "30")) 
 IMPORT_RETENTION_DAYS = int(os.environ.get("WATEJA_IMPORT_RETENTION_DAYS", "30"))
 CARD_LINK_MAX_AGE_DAYS = int(os.environ.get("WATEJA_CARD_LINK_DAYS", "365"))
 DARAJA_BASE_URL = os.environ.get("WATEJA_DARAJA_URL", "")
+WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WATEJA_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

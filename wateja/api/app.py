@@ -20,6 +20,7 @@ from wateja.api.routers import (
     staff,
     system,
     wallet,
+    webhooks,
 )
 
 
@@ -67,4 +68,5 @@ api.add_router("", checkout.router)
 api.add_router("", imports.router)
 api.add_router("", messaging.router)
 api.add_router("", payments.router)
+api.add_router("", webhooks.router)
 api.add_router("", analytics.router)

@@ -67,3 +67,4 @@ from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
 from wateja.jobs.backup_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
 from wateja.jobs.simulation_tasks import *  # noqa: E402, F403
+from wateja.jobs.webhook_tasks import *  # noqa: E402, F403

@@ -1,0 +1,1 @@
+"""Webhook screens (owner): endpoints, their delivery log, replay, test, new secret."""
