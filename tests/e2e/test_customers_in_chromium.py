@@ -9,6 +9,8 @@ import urllib.request
 
 import pytest
 
+from tests.e2e.test_join_in_chromium import texted_code
+
 pytestmark = pytest.mark.e2e
 
 
@@ -31,6 +33,8 @@ def test_enrol_on_phone_in_swahili_then_cashier_finds_and_prints(
     page.check("input[name=consent_sms]")
     page.screenshot(path=str(screenshot_dir / "join-swahili-form.png"), full_page=True)
     page.get_by_test_id("join-form").locator("button[type=submit]").click()
+    page.get_by_test_id("join-code").fill(texted_code(browser, url, phone))
+    page.get_by_test_id("join-code-form").locator("button[type=submit]").click()
     card = page.get_by_test_id("new-card-number").inner_text().replace(" ", "")
     assert len(card) == 12 and card.isdigit()
     width = page.evaluate("document.documentElement.scrollWidth")

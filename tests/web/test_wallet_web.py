@@ -65,9 +65,18 @@ def test_customer_card_page_shows_balance_without_login(business, staff_client):
 
 
 def test_join_result_links_to_the_card_page(business):
+    from wateja.messaging.models import Message
+
+    business.join_verify_phone = "on"  # the card shows once the phone is proved by its code
+    business.save(update_fields=["join_verify_phone"])
     client = Client()
-    response = client.post(
+    page = client.post(
         f"/join/{business.slug}/", {"name": "Neema", "phone": "0712000333"}, headers=EN
+    )
+    pending = re.search(r'name="pending" value="([^"]+)"', page.content.decode()).group(1)
+    code = re.search(r"\b(\d{6})\b", Message.objects.get().body).group(1)
+    response = client.post(
+        f"/join/{business.slug}/", {"step": "code", "pending": pending, "code": code}, headers=EN
     )
     link = re.search(r'href="(http://[^/"]+(/my/[^"]+))"', response.content.decode())
     assert link is not None

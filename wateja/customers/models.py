@@ -188,6 +188,13 @@ class Consent(BusinessOwned):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # the proof of a consent given on the enrolment page: where from, in which language, and
+    # how the phone was checked ({"method": "sms_code", "verified_at": …, "pending_id": …} or
+    # {"method": "none"}); empty for consents recorded by staff, imports and the API
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    language = models.CharField(max_length=5, blank=True)
+    verification = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("consent")
@@ -197,6 +204,43 @@ class Consent(BusinessOwned):
                 fields=["business", "customer", "channel", "purpose"], name="consent_state"
             )
         ]
+
+
+class PendingStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the code")
+    VERIFIED = "verified", _("Verified")
+    VOID = "void", _("Void")
+
+
+class PendingEnrolment(BusinessOwned):
+    """An enrolment waiting for its phone to be proved by a one-time SMS code (double
+    opt-in). It holds what the page was given (the form, the consents asked with their exact
+    wording and language, the address and browser) until the right code turns it into a
+    customer; nothing about the customer exists before. Only a keyed digest of the code is
+    kept. Too many wrong codes, or the time running out, make it void."""
+
+    phone = models.CharField(max_length=20, help_text=_("E.164"))
+    data = models.JSONField(default=dict)  # the profile fields the form gave
+    consents = models.JSONField(default=dict)  # channel → {"granted": bool, "text": str}
+    language = models.CharField(max_length=5, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    code_digest = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=PendingStatus.choices, default=PendingStatus.PENDING
+    )
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("enrolment waiting for its code")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["business", "phone"], name="pending_enrolment_phone")]
 
 
 class InteractionKind(models.TextChoices):

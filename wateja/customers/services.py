@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +59,19 @@ PROFILE_FIELDS = (
     "notes",
 )
 MAX_TAGS = 20
+
+
+@dataclass(frozen=True)
+class ConsentProof:
+    """What the enrolment page keeps with a consent beside its wording and time: the
+    address and browser it came from, the language it was read in, and how the phone was
+    checked (`{"method": "sms_code", "verified_at": …, "pending_id": …}` or
+    `{"method": "none"}`)."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+    language: str = ""
+    verification: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
 class DuplicateCustomer(Conflict):
@@ -295,27 +310,36 @@ def customer_enrol(
     created_by: User | None = None,
     location: Location | None = None,
     source: str = Source.WEB,
+    proof: ConsentProof | None = None,
+    texts: dict[str, str] | None = None,
+    consent_existing: bool = False,
     **fields: Any,
 ) -> tuple[Customer, bool]:
     """Enrol a customer from the short questionnaire. If the phone or e-mail is already in
-    the base, returns (existing customer, False) and creates nothing."""
+    the base, returns (existing customer, False) and creates nothing; with `consent_existing`
+    (the person proved the phone is theirs) the consents they gave are recorded on it.
+    `texts` are the consent wordings as the person read them (default: as shown now)."""
     try:
         customer = customer_create(
             business=business, source=source, created_by=created_by, location=location, **fields
         )
+        created = True
     except DuplicateCustomer as duplicate:
-        return duplicate.existing, False
+        customer, created = duplicate.existing, False
+        if not consent_existing:
+            return customer, False
     for channel in (Channel.SMS, Channel.EMAIL):
         if consents.get(channel):
             consent_record(
                 customer=customer,
                 channel=channel,
                 granted=True,
-                text=consent_text(channel, business),
+                text=(texts or {}).get(channel) or consent_text(channel, business),
                 source=consent_source,
                 actor=created_by,
+                proof=proof,
             )
-    return customer, True
+    return customer, created
 
 
 @transaction.atomic
@@ -364,6 +388,7 @@ def consent_record(
     purpose: str = "marketing",
     actor: User | None = None,
     at: dt.datetime | None = None,
+    proof: ConsentProof | None = None,
 ) -> Consent:
     if channel not in Channel.values:
         raise ValidationFailed.fields(_("Some fields are not valid."), {"channel": _("Unknown.")})
@@ -380,6 +405,10 @@ def consent_record(
             source=source,
             recorded_at=at or timezone.now(),
             recorded_by=actor if actor and actor.is_authenticated else None,
+            ip_address=proof.ip_address if proof else None,
+            user_agent=proof.user_agent[:300] if proof else "",
+            language=proof.language if proof else "",
+            verification=dict(proof.verification) if proof else {},
         )
         interaction_add(
             customer=customer,

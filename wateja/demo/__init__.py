@@ -32,6 +32,8 @@ CAFE: dict[str, Any] = {
     "support_email": "habari@kahawacorner.example",
     "address": "Moi Avenue 12, Nairobi",
     "hours": "Mon–Sat 07:00–21:00, Sun 08:00–18:00",
+    # its enrolment page asks for the code texted to the phone (it arrives in Messages → Outbox)
+    "join_verify_phone": "on",
 }
 CAFE_LOCATIONS = [("Moi Avenue", "Nairobi"), ("Westlands", "Nairobi"), ("Nyali", "Mombasa")]
 

@@ -31,11 +31,13 @@ def heartbeat_at_start() -> None:
 
 @db_periodic_task(crontab(hour="3", minute="15"))
 def sessions_clear() -> None:
-    """Nightly: expired sessions and old failed sign-ins go."""
+    """Nightly: expired sessions, old failed sign-ins and old enrolments waiting for a code go."""
+    from wateja.customers.enrolment import pending_enrolments_prune
     from wateja.tenants.signin import failures_prune
 
     call_command("clearsessions")
     failures_prune()
+    pending_enrolments_prune()
 
 
 @db_periodic_task(crontab(minute="*/5"))

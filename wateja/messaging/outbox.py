@@ -357,9 +357,11 @@ def direct_queue(
     customer: Customer | None = None,
     dedupe_key: str | None = None,
     now: dt.datetime | None = None,
+    language: str = "",
 ) -> Message:
     """A message the customer asked for (a reply to their SMS, a receipt): one row, sent at
-    once, regardless of marketing consent (they asked) and quiet hours (they are awake)."""
+    once, regardless of marketing consent (they asked) and quiet hours (they are awake).
+    `language`: the one `body` is written in, when not the customer's (no customer yet)."""
     now = now or timezone.now()
     segments = cost = 0
     if channel == SendChannel.SMS:
@@ -372,7 +374,7 @@ def direct_queue(
         channel=channel,
         purpose=Purpose.SERVICE,
         to_address=to,
-        language=customer_language(customer, business),
+        language=language or customer_language(customer, business),
         subject=subject if channel == SendChannel.EMAIL else "",
         body=body,
         segments=segments,

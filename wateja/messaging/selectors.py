@@ -15,6 +15,7 @@ from wateja.messaging.models import (
     Conversion,
     Message,
     MessageStatus,
+    SendChannel,
 )
 
 SENT = (MessageStatus.SENT, MessageStatus.DELIVERED)
@@ -124,6 +125,16 @@ def campaigns_list(business_id: int) -> QuerySet[Campaign]:
         .order_by("-created_at", "-id")
     )
     return campaigns
+
+
+def latest_sms(business_id: int, limit: int = 10) -> list[Message]:
+    """The newest SMS written to the outbox (what a record-only setup shows instead of
+    sending: the demo's enrolment codes, replies and receipts)."""
+    return list(
+        Message.objects.filter(business_id=business_id, channel=SendChannel.SMS)
+        .exclude(status=MessageStatus.SKIPPED)
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def outbox_summary(business_id: int) -> dict[str, int]:

@@ -20,6 +20,14 @@ class TwoFactorPolicy(models.TextChoices):
     NOBODY = "nobody", _("Nobody")
 
 
+class JoinVerify(models.TextChoices):
+    """Whether the public enrolment page checks the phone by a one-time SMS code."""
+
+    AUTO = "auto", _("Automatic: when an SMS provider is connected")
+    ON = "on", _("Always")
+    OFF = "off", _("Never")
+
+
 class Business(models.Model):
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -38,6 +46,19 @@ class Business(models.Model):
         max_length=20,
         choices=TwoFactorPolicy.choices,
         default=TwoFactorPolicy.OWNERS_MANAGERS,
+    )
+    # the public enrolment page (/join/<shop>/): whose numbers it takes, and the SMS code check
+    countries_served = models.CharField(
+        _("countries served"),
+        max_length=200,
+        blank=True,
+        help_text=_("country codes, e.g. KE, TZ; empty: the business's own country"),
+    )
+    join_verify_phone = models.CharField(
+        _("check the phone by SMS code"),
+        max_length=4,
+        choices=JoinVerify.choices,
+        default=JoinVerify.AUTO,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

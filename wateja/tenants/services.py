@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.core.errors import Conflict, Unauthorized, ValidationFailed
 from wateja.core.money import UnknownCurrency, currency_exponent
-from wateja.tenants.models import ApiKey, AuditEvent, Business, Location, Staff
+from wateja.tenants.models import ApiKey, AuditEvent, Business, JoinVerify, Location, Staff
 from wateja.tenants.roles import Role
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -37,6 +37,8 @@ BUSINESS_FIELDS = (
     "support_email",
     "address",
     "hours",
+    "countries_served",
+    "join_verify_phone",
 )
 
 
@@ -72,9 +74,24 @@ def _clean_business_fields(values: dict[str, Any]) -> dict[str, Any]:
         errors["default_language"] = _("Choose one of: %(choices)s.") % {
             "choices": ", ".join(sorted(LANGUAGE_CODES))
         }
+    if "countries_served" in cleaned:
+        _clean_countries(cleaned, errors)
+    if "join_verify_phone" in cleaned and cleaned["join_verify_phone"] not in JoinVerify.values:
+        errors["join_verify_phone"] = _("Unknown value.")
     if errors:
         raise _field_errors(errors)
     return cleaned
+
+
+def _clean_countries(cleaned: dict[str, Any], errors: dict[str, Any]) -> None:
+    """Country codes as typed ("ke tz, ug") to "KE,TZ,UG": each known, each once."""
+    codes = str(cleaned["countries_served"] or "").upper().replace(",", " ").split()
+    unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        errors["countries_served"] = _("Unknown country code: %(codes)s.") % {
+            "codes": ", ".join(unknown)
+        }
+    cleaned["countries_served"] = ",".join(dict.fromkeys(codes))
 
 
 def _unique_slug(name: str) -> str:

@@ -43,7 +43,12 @@ from wateja.messaging.models import (
     SmsProvider,
     Template,
 )
-from wateja.messaging.selectors import automation_results, campaign_results, outbox_summary
+from wateja.messaging.selectors import (
+    automation_results,
+    campaign_results,
+    latest_sms,
+    outbox_summary,
+)
 from wateja.messaging.worker import worker_running
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
@@ -102,6 +107,7 @@ def _owned(model: Any, request: HttpRequest, pk: int) -> Any:
 def messages_home(request: HttpRequest) -> HttpResponse:
     business = _business(request)
     summary = outbox_summary(business.pk)
+    sending = _sending_state(business)
     return render(
         request,
         "web/messages/home.html",
@@ -115,7 +121,8 @@ def messages_home(request: HttpRequest) -> HttpResponse:
                 if summary.get(status.value)
             ],
             "can_edit": _can_edit(request),
-            **_sending_state(business),
+            "recorded_sms": latest_sms(business.pk) if sending["record_only"] else [],
+            **sending,
         },
     )
 

@@ -6,64 +6,127 @@ customer's language."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from wateja.core.contacts import format_phone
 from wateja.core.errors import NotFound, ValidationFailed
+from wateja.customers.enrolment import CodeExpired, CodeWrong, code_expired, enrolment_phone
 from wateja.customers.links import card_link_open, card_page_url
-from wateja.customers.models import CardStatus, Channel, Source
-from wateja.customers.services import consent_text, customer_enrol
-from wateja.messaging.automations import welcome_now
+from wateja.customers.models import CardStatus, Channel
+from wateja.customers.services import consent_text
 from wateja.messaging.composing import customer_language
 from wateja.messaging.inbound import feedback_give, link_click, message_by_token, unsubscribe
+from wateja.messaging.joining import join_confirm, join_submit, verification_applies
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.web.customers.forms import EnrolForm, enrol_consents
 from wateja.web.customers.wallet_views import wallet_context
 from wateja.web.errors import apply_to_form
+from wateja.web.ratelimit import Limit, RateLimited, client_ip, limit_hit, too_many_response
+
+JOIN_PER_IP = Limit("join-ip", 10, 10 * 60)  # every POST: the form and the code
+JOIN_PER_CONTACT = Limit("join-contact", 3, 60 * 60)  # forms sent with one phone or e-mail
+JOIN_PER_BUSINESS = Limit("join-business", 200, 60 * 60)  # forms sent to one business
+PENDING_SALT = "wateja.join-pending"
 
 
 def join(request: HttpRequest, slug: str) -> HttpResponse:
-    """Public enrolment page: mobile-first, no login, the customer's own consent."""
+    """Public enrolment page: mobile-first, no login, the customer's own consent. The form,
+    then (when the phone is checked) the code texted to it, then the welcome. A number that
+    is already a member's gets the same answer as a new one."""
     business = Business.objects.filter(slug=slug).first()
     if business is None:
         raise Http404
     activate_for_request(request, business.default_language)
-    form = EnrolForm(request.POST or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        consents = enrol_consents(data)
-        data["language"] = translation.get_language() or business.default_language
-        try:
-            customer, created = customer_enrol(
-                business=business, consents=consents, source=Source.WEB, **data
-            )
-        except ValidationFailed as error:
-            apply_to_form(form, error)
-        else:
-            if created:
-                welcome_now(business=business)
-            card = customer.cards.filter(status="active").first()
-            result = {
-                "created": created,
-                "card": card if created else None,
-                "card_page_url": card_page_url(card) if created and card else "",
-            }
-    return render(
-        request,
-        "web/public/join.html",
-        {
-            "join_business": business,
-            "form": form,
-            "result": result,
-            "sms_text": consent_text(Channel.SMS, business),
-            "email_text": consent_text(Channel.EMAIL, business),
-        },
+    page = {
+        "join_business": business,
+        "sms_text": consent_text(Channel.SMS, business),
+        "email_text": consent_text(Channel.EMAIL, business),
+        "phone_required": verification_applies(business),
+    }
+    if request.method != "POST":
+        return _join_page(request, page, step="form", form=EnrolForm())
+    try:
+        limit_hit(JOIN_PER_IP, client_ip(request) or "unknown")
+        if request.POST.get("step") == "code":
+            return _join_code(request, business, page)
+        limit_hit(JOIN_PER_BUSINESS, str(business.pk))
+        return _join_form(request, business, page)
+    except RateLimited as error:
+        return too_many_response(request, error, "web/public/join_too_many.html", page)
+
+
+def _join_page(request: HttpRequest, page: dict[str, Any], **context: Any) -> HttpResponse:
+    return render(request, "web/public/join.html", {**page, **context})
+
+
+def _join_form(request: HttpRequest, business: Business, page: dict[str, Any]) -> HttpResponse:
+    form = EnrolForm(request.POST)
+    if not form.is_valid():
+        return _join_page(request, page, step="form", form=form)
+    data = dict(form.cleaned_data)
+    consents = enrol_consents(data)
+    language = translation.get_language() or business.default_language
+    try:
+        phone = enrolment_phone(business, data["phone"], language=language) if data["phone"] else ""
+        contact = phone or data["email"].strip().lower()
+        if contact:
+            limit_hit(JOIN_PER_CONTACT, f"{business.pk}:{contact}")
+        answer = join_submit(
+            business=business,
+            fields=data,
+            consents=consents,
+            language=language,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except ValidationFailed as error:
+        apply_to_form(form, error)
+        return _join_page(request, page, step="form", form=form)
+    if answer.step == "code" and answer.pending is not None:
+        return _code_page(request, page, business, answer.pending.pk, answer.phone)
+    return _join_page(request, page, step="done", answer=answer)
+
+
+def _code_page(
+    request: HttpRequest,
+    page: dict[str, Any],
+    business: Business,
+    pending_id: int,
+    phone: str,
+    error: str = "",
+) -> HttpResponse:
+    token = signing.dumps({"b": business.pk, "p": pending_id, "t": phone}, salt=PENDING_SALT)
+    return _join_page(
+        request, page, step="code", pending=token, phone=format_phone(phone), code_error=error
     )
+
+
+def _join_code(request: HttpRequest, business: Business, page: dict[str, Any]) -> HttpResponse:
+    try:
+        ticket = signing.loads(request.POST.get("pending", ""), salt=PENDING_SALT)
+        if ticket["b"] != business.pk:
+            raise ValueError
+        pending_id, phone = int(ticket["p"]), str(ticket["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return _join_page(request, page, step="expired", error=str(code_expired().message))
+    try:
+        answer = join_confirm(
+            business=business, pending_id=pending_id, code=request.POST.get("code", "")
+        )
+    except CodeWrong as error:
+        return _code_page(request, page, business, pending_id, phone, str(error.message))
+    except CodeExpired as error:
+        return _join_page(request, page, step="expired", error=str(error.message))
+    card_url = card_page_url(answer.card) if answer.card else ""
+    return _join_page(request, page, step="done", answer=answer, card_page_url=card_url)
 
 
 def my_card(request: HttpRequest, token: str) -> HttpResponse:

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from wateja.tenants.models import Business, TwoFactorPolicy
+from wateja.tenants.models import Business, JoinVerify, TwoFactorPolicy
 from wateja.tenants.roles import Role
 
 
@@ -178,3 +178,17 @@ class StaffPasswordForm(forms.Form):
 
 class StaffPinForm(forms.Form):
     pin = _pin_field(required=True)
+
+
+class EnrolmentSettingsForm(forms.Form):
+    """The public enrolment page's settings (the service checks the country codes)."""
+
+    countries_served = forms.CharField(
+        label=_("Countries whose phone numbers the page takes"),
+        max_length=200,
+        required=False,
+        help_text=_("Country codes, e.g. KE, TZ, UG. Empty: only the business's own country."),
+    )
+    join_verify_phone = forms.ChoiceField(
+        label=_("Check the phone by an SMS code"), choices=JoinVerify.choices
+    )

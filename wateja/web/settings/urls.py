@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from wateja.web.settings import security_views, staff_views, views
+from wateja.web.settings import enrolment_views, security_views, staff_views, views
 
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/locations/", views.location_add, name="location_add"),
     path("settings/loyalty/", views.wallet_rules, name="wallet_rules"),
+    path("settings/enrolment/", enrolment_views.enrolment_settings, name="enrolment_settings"),
     path("settings/api-keys/", views.apikey_add, name="apikey_add"),
     path("settings/api-keys/<int:key_id>/revoke/", views.apikey_remove, name="apikey_revoke"),
     path("settings/staff/", staff_views.staff_page, name="staff"),

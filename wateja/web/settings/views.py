@@ -28,6 +28,7 @@ from wateja.wallet.services import wallet_settings, wallet_settings_update
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form, error_lines
 from wateja.web.permissions import staff_required
+from wateja.web.settings.enrolment_views import enrolment_context
 from wateja.web.settings.forms import (
     ApiKeyForm,
     BusinessSettingsForm,
@@ -74,6 +75,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 initial={"two_factor_required": business.two_factor_required}
             ),
             "apikeys": ApiKey.objects.for_business(business) if is_owner else [],
+            **enrolment_context(business),
         },
     )
 
