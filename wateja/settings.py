@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "wateja.orders",
     "wateja.messaging",
     "wateja.payments",
+    "wateja.shops",
     "wateja.webhooks",
     "wateja.analytics",
     "wateja.api",

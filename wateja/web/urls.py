@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("wateja.web.reports.urls")),
     path("", include("wateja.web.payments.urls")),
     path("", include("wateja.web.webhooks.urls")),
+    path("", include("wateja.web.shops.urls")),
     path("", include("wateja.web.settings.urls")),
     path("", include("wateja.web.public.urls")),
     path("", include("wateja.web.hooks.urls")),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("hooks/<str:token>/sms/delivery/", views.sms_delivery, name="hook_sms_delivery"),
     path("hooks/<str:token>/sms/optout/", views.sms_opt_out, name="hook_sms_optout"),
     path("hooks/<str:token>/ussd/", views.ussd, name="hook_ussd"),
+    path("hooks/<str:token>/shop/", views.shop_webhook, name="hook_shop"),
     path(
         "hooks/<str:token>/c2b/<str:secret>/validate/", views.c2b_validate, name="hook_c2b_validate"
     ),

@@ -8,6 +8,7 @@ in the address names the business. The links customers open from a message
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -18,10 +19,12 @@ from django.http import (
     HttpResponseBadRequest,
     JsonResponse,
 )
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError, NotFound
+from wateja.core.shop_payloads import signature_valid
 from wateja.messaging.hook_auth import HookRefused, hook_authenticate
 from wateja.messaging.inbound import (
     delivery_report,
@@ -38,6 +41,8 @@ from wateja.payments.mpesa import (
     settings_for_call,
     validation_answer,
 )
+from wateja.shops.models import Platform, ShopConnection
+from wateja.shops.services import shop_event_receive
 
 log = logging.getLogger(__name__)
 
@@ -148,3 +153,42 @@ def c2b_confirm(request: HttpRequest, token: str, secret: str) -> JsonResponse:
         return JsonResponse(ACCEPTED)
 
     return _c2b(request, token, secret, answer)
+
+
+@csrf_exempt
+@require_POST
+def shop_webhook(request: HttpRequest, token: str) -> JsonResponse:
+    """A Shopify or WooCommerce webhook: 404 for an unknown address, 401 unless the body is
+    signed with the shop's secret, 400 with a code for a body that is not what it says."""
+    connection = (
+        ShopConnection.objects.select_related("business").filter(token=token, active=True).first()
+    )
+    if connection is None:
+        raise Http404
+    woo = connection.platform == Platform.WOOCOMMERCE
+    given = request.headers.get("X-WC-Webhook-Signature" if woo else "X-Shopify-Hmac-Sha256", "")
+    if woo and not given and request.POST.get("webhook_id"):
+        return JsonResponse({"outcome": "ping"})  # WooCommerce's check when a webhook is made
+    if not signature_valid(connection.secret, request.body, given):
+        log.warning("refused shop webhook for business %s", connection.business_id)
+        return JsonResponse(
+            {"code": "callback_not_authenticated", "message": _("The signature is not valid.")},
+            status=401,
+        )
+    try:
+        payload = json.loads(request.body)
+        outcome, new = shop_event_receive(
+            connection,
+            topic=request.headers.get("X-WC-Webhook-Topic" if woo else "X-Shopify-Topic", ""),
+            delivery_id=request.headers.get(
+                "X-WC-Webhook-Delivery-ID" if woo else "X-Shopify-Webhook-Id", ""
+            ),
+            payload=payload,
+        )
+    except ValueError:
+        return JsonResponse(
+            {"code": "bad_payload", "message": _("The body is not JSON.")}, status=400
+        )
+    except DomainError as error:
+        return JsonResponse({"code": error.code, "message": str(error.message)}, status=400)
+    return JsonResponse({"outcome": outcome, "new": new})
