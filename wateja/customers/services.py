@@ -43,6 +43,7 @@ from wateja.customers.models import (
     TaskStatus,
 )
 from wateja.tenants.models import Business, Location
+from wateja.tenants.outbound import event_emit
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 PROFILE_FIELDS = (
@@ -279,8 +280,22 @@ def customer_create(
         raise
     if tags:
         tags_set(customer=customer, tags=tags)
-    if issue_card:
-        card_issue(customer=customer)
+    card = card_issue(customer=customer) if issue_card else None
+    event_emit(
+        business_id=business.pk,
+        event_type="customer.created",
+        data={
+            "customer": {
+                "id": customer.pk,
+                "name": customer.name,
+                "phone": customer.phone,
+                "email": customer.email,
+                "language": customer.language,
+                "source": customer.source,
+                "card_number": card.number if card else None,
+            }
+        },
+    )
     return customer
 
 
@@ -418,6 +433,18 @@ def consent_record(
             body=text,
             created_by=actor,
             occurred_at=consent.recorded_at,
+        )
+        event_emit(
+            business_id=customer.business_id,
+            event_type="consent.changed",
+            data={
+                "customer_id": customer.pk,
+                "channel": channel,
+                "purpose": purpose,
+                "granted": granted,
+                "source": source,
+            },
+            at=consent.recorded_at,
         )
     return consent
 

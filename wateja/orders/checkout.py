@@ -28,6 +28,7 @@ from wateja.customers.events import Event, purchase_data
 from wateja.customers.models import Customer, InteractionKind
 from wateja.customers.services import interaction_add
 from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine
+from wateja.orders.outbound import order_data
 from wateja.orders.services import customer_stats_recompute
 from wateja.promotions.messages import rejection_text
 from wateja.promotions.models import (
@@ -44,6 +45,7 @@ from wateja.promotions.models import (
 from wateja.promotions.selectors import budgets_for, cached_active, to_engine
 from wateja.promotions.services import codes_issue, normalize_code, referral_progress
 from wateja.tenants.models import ApiKey, Business, Location
+from wateja.tenants.outbound import event_emit
 from wateja.wallet import services as wallet
 from wateja.wallet.models import Kind
 
@@ -750,6 +752,25 @@ def checkout_commit(
         _reward(business, customer, checkout, order, reference, now, (actor, api_key))
     checkout.status, checkout.order = CheckoutStatus.COMMITTED, order
     checkout.save(update_fields=["status", "order", "evaluation"])
+    event_emit(
+        business_id=business.pk,
+        event_type="order.committed",
+        data={"order": order_data(order)},
+        at=now,
+    )
+    for redemption in redemptions.filter(code__isnull=False).select_related("code", "promotion"):
+        event_emit(
+            business_id=business.pk,
+            event_type="code.redeemed",
+            data={
+                "code": redemption.code.code,
+                "promotion": {"id": redemption.promotion_id, "name": redemption.promotion.name},
+                "customer_id": order.customer_id,
+                "order_id": order.pk,
+                "discount_minor": redemption.discount_minor,
+            },
+            at=now,
+        )
     return order
 
 

@@ -13,6 +13,7 @@ from wateja.orders.selectors import spend_minor
 from wateja.promotions.models import CustomerTier, Referral, ReferralStatus, Tier, TierBasis
 from wateja.promotions.services import tier_for_spend
 from wateja.tenants.models import Business
+from wateja.tenants.outbound import event_emit
 
 
 def tier_recompute(*, customer: Customer, now: dt.datetime | None = None) -> Tier | None:
@@ -30,6 +31,8 @@ def tier_recompute(*, customer: Customer, now: dt.datetime | None = None) -> Tie
         state = CustomerTier.objects.create(
             business_id=customer.business_id, customer=customer, tier=earned, since=now
         )
+        if earned is not None:
+            _tier_changed(customer, None, earned, now)
         return earned
     current = state.tier
     rank = {t.pk: t.min_spend_minor for t in tiers}
@@ -47,7 +50,24 @@ def tier_recompute(*, customer: Customer, now: dt.datetime | None = None) -> Tie
         state.keep_until = None  # back at the level: the downgrade is off
         state.save(update_fields=["keep_until"])
     tier: Tier | None = state.tier
+    if (tier.pk if tier else None) != (current.pk if current else None):
+        _tier_changed(customer, current, tier, now)
     return tier
+
+
+def _tier_changed(
+    customer: Customer, before: Tier | None, after: Tier | None, now: dt.datetime
+) -> None:
+    event_emit(
+        business_id=customer.business_id,
+        event_type="tier.changed",
+        data={
+            "customer_id": customer.pk,
+            "from": {"id": before.pk, "name": before.name} if before else None,
+            "to": {"id": after.pk, "name": after.name} if after else None,
+        },
+        at=now,
+    )
 
 
 def referrals_qualify(*, business: Business, now: dt.datetime | None = None) -> int:

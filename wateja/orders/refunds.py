@@ -29,8 +29,10 @@ from wateja.orders.models import (
     RefundKind,
     TillSettings,
 )
+from wateja.orders.outbound import order_data
 from wateja.orders.services import customer_stats_recompute
 from wateja.tenants.models import ApiKey, Business
+from wateja.tenants.outbound import event_emit
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.staff import till_switch
 from wateja.wallet.manual import role_of
@@ -248,6 +250,15 @@ def _refund(
     )
     if locked.customer_id:
         customer_stats_recompute(business=locked.business, customer_ids=[locked.customer_id])
+    event_emit(
+        business_id=locked.business_id,
+        event_type="order.refunded",
+        data={
+            "order": order_data(locked),
+            "refund": {"id": key, "kind": kind, "amount_minor": amount_minor, "reason": reason},
+        },
+        at=now,
+    )
     return locked
 
 

@@ -7,3 +7,9 @@ class WebhooksConfig(AppConfig):
     label = "webhooks"
     verbose_name = _("Webhooks")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from wateja.tenants import outbound
+        from wateja.webhooks.events import listen
+
+        outbound.register(listen)

@@ -30,6 +30,7 @@ from wateja.core.errors import ValidationFailed
 from wateja.core.signatures import signature
 from wateja.tenants.models import Business
 from wateja.tenants.services import audit_record
+from wateja.wallet.models import Lot
 from wateja.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 
 SIGNATURE_HEADER = "X-Wateja-Signature"
@@ -310,7 +311,7 @@ def endpoint_test(*, endpoint: Endpoint, event_type: str, actor: User | None = N
     delivery = Delivery.objects.create(
         business_id=endpoint.business_id,
         endpoint=endpoint,
-        event_id=f"evt_test_{uuid.uuid4().hex}",
+        event_id=f"evt_test_{uuid.uuid4().hex[:24]}",
         event_type=event_type,
         payload={
             "id": "evt_test",
@@ -322,3 +323,52 @@ def endpoint_test(*, endpoint: Endpoint, event_type: str, actor: User | None = N
         next_attempt_at=now,
     )
     return delivery_send(delivery, now)
+
+
+EXPIRING_NOTICE_DAYS = 7
+
+
+def points_expiring_emit(*, now: dt.datetime | None = None) -> int:
+    """Daily: a points.expiring event for each lot of points or cashback that expires within
+    EXPIRING_NOTICE_DAYS, once per lot, for businesses whose endpoints want it."""
+    now = now or timezone.now()
+    count = 0
+    active = Endpoint.objects.filter(active=True)
+    for business_id in sorted(set(active.values_list("business_id", flat=True))):
+        if not any(
+            e.wants(EventType.POINTS_EXPIRING) for e in active.filter(business_id=business_id)
+        ):
+            continue
+        told = set(
+            Delivery.objects.for_business(business_id)
+            .filter(event_type=EventType.POINTS_EXPIRING, event_id__startswith="evt_lot_")
+            .values_list("event_id", flat=True)
+        )
+        lots = (
+            Lot.objects.filter(
+                business_id=business_id,
+                remaining__gt=0,
+                expired_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=now + dt.timedelta(days=EXPIRING_NOTICE_DAYS),
+            )
+            .select_related("account")
+            .order_by("expires_at", "pk")
+        )
+        for lot in lots:
+            event_id = f"evt_lot_{lot.pk}"
+            if event_id in told or lot.expires_at is None:
+                continue
+            count += deliveries_create(
+                business_id=business_id,
+                event_type=EventType.POINTS_EXPIRING,
+                data={
+                    "customer_id": lot.account.customer_id,
+                    "kind": lot.account.kind,
+                    "amount": lot.remaining,
+                    "expires_at": lot.expires_at.astimezone(dt.UTC).isoformat(),
+                },
+                occurred_at=now,
+                event_id=event_id,
+            )
+    return count
