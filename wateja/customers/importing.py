@@ -81,6 +81,7 @@ from wateja.customers.models import (
     ConsentSource,
     Customer,
     CustomerTag,
+    FileRemoval,
     ImportJob,
     ImportStatus,
     Interaction,
@@ -88,7 +89,7 @@ from wateja.customers.models import (
     Source,
     Tag,
 )
-from wateja.customers.privacy import anonymous_profile
+from wateja.customers.privacy import Reach, anonymous_profile
 from wateja.customers.services import MAX_TAGS, PROFILE_FIELDS, clean_customer_fields
 from wateja.tenants.models import Business
 from wateja.tenants.services import audit_record
@@ -208,6 +209,15 @@ class SheetNotFound(ImportFileError):
 
 class ImportHasActivity(Conflict):
     code = "import_has_activity"
+
+
+class FileErased(ImportFileError):
+    code = "file_erased"
+    status = 409
+
+
+class FileRemoved(ImportStateError):
+    code = "file_removed"
 
 
 def max_bytes() -> int:
@@ -356,6 +366,8 @@ def _reader(
     job: ImportJob, *, header_row: int | None = None, sheet: str | int | None = None
 ) -> Iterator[SheetReader]:
     path = _job_path(job)
+    if job.file_removed_at is not None:
+        raise file_removed_error(job)
     if not path.exists():
         raise FileUnreadable(
             _("The uploaded file is no longer stored. Upload it again."), code="file_missing"
@@ -413,8 +425,25 @@ def import_upload(
         sha = digest.hexdigest()
         existing = ImportJob.objects.for_business(business).filter(file_sha256=sha).first()
         if existing is not None:
-            if not _job_path(existing).exists():  # the stored copy was cleaned away: restore it
+            if existing.report.get("erasure"):
+                raise FileErased(
+                    _(
+                        "This file holds a customer whose data was erased, so it cannot be "
+                        "imported again. Remove that customer's row, save the file and upload "
+                        "it again."
+                    )
+                )
+            if existing.status != ImportStatus.DONE and not _job_path(existing).exists():
+                # the stored copy was deleted (after the retention period): the import still
+                # needs it, so this upload brings it back, and its time starts again
                 os.replace(temp, _job_path(existing))
+                _job_path(existing).chmod(0o600)
+                existing.file_stored_at = timezone.now()
+                existing.file_removed_at = None
+                existing.file_removed_reason = ""
+                existing.save(
+                    update_fields=["file_stored_at", "file_removed_at", "file_removed_reason"]
+                )
             if existing.status == ImportStatus.UNDONE:
                 _start_over(existing)
             if sheet not in (None, "") and existing.next_row == 0:
@@ -439,6 +468,7 @@ def import_upload(
             encoding=encoding,
             source=source,
             created_by=created_by if created_by and created_by.is_authenticated else None,
+            file_stored_at=timezone.now(),
         )
         try:
             sheets = _list_sheets(final, file_format)
@@ -1270,6 +1300,7 @@ class _Writer:
                 "created_at": now,
                 "updated_at": now,
                 "import_job_id": job.pk,
+                "import_row": c.row,
                 "stamps_carried": c.opening.get("opening_stamps", 0),
             }
             for c in candidates
@@ -1823,6 +1854,8 @@ def import_errors_file(*, job: ImportJob, fmt: str) -> ExportFile:
     """The problem report of the import (once a batch is written) or of its preview, as CSV
     or XLSX."""
     check_format(fmt)
+    if job.file_removed_reason == FileRemoval.RETENTION:
+        raise file_removed_error(job)
     for kind in ("run", "preview") if job.next_row > 0 else ("preview",):
         path = _side_file(job, kind)
         if path.exists():
@@ -1874,3 +1907,224 @@ def import_sample_rows(job: ImportJob, limit: int = 3) -> list[list[str]]:
             if len(rows) >= limit:
                 break
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Privacy: the uploaded file is kept only for a while, and an erased customer's rows go
+#
+# The uploaded spreadsheet and its problem reports hold many customers' data. They are
+# deleted IMPORT_RETENTION_DAYS after the file was stored (`import_files_expire`, daily):
+# the problem lists in the report go with them, the counts stay, and an import that is done
+# can still be undone (the undo needs the customers it created, not the file). An unfinished
+# import says so and takes the same file uploaded again.
+#
+# When a customer is erased (`imports_forget`), their rows (the one that created them, and
+# every problem row naming one of their phones, e-mails or cards) are taken out of the
+# problem lists and the problem files, which are rewritten; the spreadsheet itself cannot be
+# rewritten safely (formats, formulas, other sheets), so it is deleted at once and the import
+# says it was removed for privacy; the same file cannot be imported again.
+
+_SAMPLES = (("preview", "errors"), ("preview", "warnings"), ("run", "errors"), ("run", "warnings"))
+_SIDE_KINDS = ("preview", "run")
+
+
+def file_removed_error(job: ImportJob) -> FileRemoved:
+    """Why the import's file can no longer be read, in the reader's words."""
+    if job.file_removed_reason == FileRemoval.ERASURE:
+        return FileRemoved(
+            _(
+                "The uploaded file was deleted because a customer in it asked for their data "
+                "to be erased."
+            )
+        )
+    days = int(job.report.get("file_removed_days") or settings.IMPORT_RETENTION_DAYS)
+    return FileRemoved(
+        ngettext(
+            "The uploaded file and its problem report were deleted %(days)s day after the "
+            "upload, as customer files are kept no longer. Upload the file again to continue.",
+            "The uploaded file and its problem report were deleted %(days)s days after the "
+            "upload, as customer files are kept no longer. Upload the file again to continue.",
+            days,
+        )
+        % {"days": days},
+        details={"days": days},
+    )
+
+
+def _stored_since(job: ImportJob) -> dt.datetime:
+    return job.file_stored_at or job.created_at
+
+
+def _busy(job: ImportJob, now: dt.datetime) -> bool:
+    """An import running right now (its last heartbeat is recent) keeps its file today."""
+    if job.status != ImportStatus.RUNNING:
+        return False
+    run = job.report.get("run", {})
+    beat = run.get("heartbeat") or run.get("queued_at")
+    return bool(beat) and now - dt.datetime.fromisoformat(beat) < STALE_AFTER
+
+
+def import_files_expire(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Delete the uploaded files and problem reports stored more than `days` days ago (default
+    IMPORT_RETENTION_DAYS), with the problem lists kept in their reports; each import is
+    marked, so its screens say the file was deleted. Returns how many imports lost files."""
+    now = now or timezone.now()
+    days = int(settings.IMPORT_RETENTION_DAYS if days is None else days)
+    cutoff = now - dt.timedelta(days=days)
+    due = (
+        ImportJob.objects.exclude(file_removed_reason=FileRemoval.RETENTION)
+        .filter(
+            models.Q(file_stored_at__lt=cutoff)
+            | models.Q(file_stored_at__isnull=True, created_at__lt=cutoff)
+        )
+        .order_by("pk")
+    )
+    done = 0
+    for job in due.iterator():
+        if _busy(job, now):
+            continue
+        with transaction.atomic():
+            locked = (
+                ImportJob.objects.select_for_update()
+                .filter(pk=job.pk)
+                .exclude(file_removed_reason=FileRemoval.RETENTION)
+                .first()
+            )
+            if locked is None or _stored_since(locked) >= cutoff:
+                continue  # uploaded again meanwhile
+            report = {**locked.report, "file_removed_days": days}
+            for part, key in _SAMPLES:
+                if isinstance(report.get(part), dict) and key in report[part]:
+                    report[part] = {**report[part], key: []}
+            locked.report = report
+            locked.file_removed_at = locked.file_removed_at or now
+            locked.file_removed_reason = FileRemoval.RETENTION
+            locked.save(update_fields=["report", "file_removed_at", "file_removed_reason"])
+            _delete_files(locked)
+        done += 1
+    return done
+
+
+def _delete_files(job: ImportJob, *, source_only: bool = False) -> None:
+    _job_path(job).unlink(missing_ok=True)
+    if not source_only:
+        for kind in _SIDE_KINDS:
+            _side_file(job, kind).unlink(missing_ok=True)
+
+
+def _side_rows(job: ImportJob, kind: str) -> Iterator[list[str]]:
+    """The rows of a problem file as written (header first); nothing when there is none."""
+    path = _side_file(job, kind)
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        yield from csv.reader(handle)
+
+
+def _row_number(row: Sequence[str]) -> int | None:
+    return int(row[0]) if row and row[0].isdigit() else None
+
+
+def _mentioned_rows(job: ImportJob, reach: Reach) -> set[int]:
+    """The rows of the job's problem lists and files whose value is one of the person's
+    phones, e-mails or card numbers."""
+    rows: set[int] = set()
+    for part, key in _SAMPLES:
+        for issue in (job.report.get(part) or {}).get(key) or []:
+            if reach.mentions(issue.get("value")):
+                rows.add(int(issue.get("row") or 0))
+    for kind in _SIDE_KINDS:
+        for number, row in enumerate(_side_rows(job, kind)):
+            if number and len(row) > 2 and reach.mentions(restore_cell(row[2])):
+                found = _row_number(row)
+                if found is not None:
+                    rows.add(found)
+    rows.discard(0)
+    return rows
+
+
+def _rewrite_side_file(job: ImportJob, kind: str, rows: set[int]) -> None:
+    path = _side_file(job, kind)
+    if not path.exists():
+        return
+    kept = [row for row in _side_rows(job, kind) if _row_number(row) not in rows]
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".rewrite-")
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        out.write("\ufeff")
+        csv.writer(out).writerows(kept)
+    os.replace(temp_name, path)
+
+
+def imports_forget(*, business: Business, reach: Reach, rows: Mapping[int, set[int]]) -> None:
+    """Take an erased person out of the business's imports (inside the erasure's
+    transaction). `rows`: {import id: rows of its file that created one of their records}.
+    Every import that created them or names them in a problem row loses those rows from its
+    problem lists and files, and its uploaded file (deleted once the erasure commits)."""
+    now = timezone.now()
+    jobs = ImportJob.objects.select_for_update().for_business(business).order_by("pk")
+    for job in jobs:
+        theirs = set(rows.get(job.pk, set())) | _mentioned_rows(job, reach)
+        if job.pk not in rows and not theirs:
+            continue
+        report = dict(job.report)
+        for part, key in _SAMPLES:
+            if isinstance(report.get(part), dict) and report[part].get(key):
+                report[part] = {
+                    **report[part],
+                    key: [i for i in report[part][key] if int(i.get("row") or 0) not in theirs],
+                }
+        report["erasure"] = [*report.get("erasure", []), {"at": now.isoformat()}]
+        job.report = report
+        fields = ["report"]
+        if job.file_removed_at is None:
+            job.file_removed_at = now
+            job.file_removed_reason = FileRemoval.ERASURE
+            fields += ["file_removed_at", "file_removed_reason"]
+        job.save(update_fields=fields)
+        for kind in _SIDE_KINDS:
+            _rewrite_side_file(job, kind, theirs)
+        _delete_files(job, source_only=True)
+
+
+def imports_mentioning(*, business: Business, reach: Reach) -> list[dict[str, Any]]:
+    """For the person's data export: each import row that created one of their records or
+    names them in a problem (file, when uploaded, row, column, value, problem)."""
+    created: dict[int, set[int]] = {}
+    for job_id, row in Customer.objects.filter(
+        pk__in=reach.ids, import_job__isnull=False
+    ).values_list("import_job_id", "import_row"):
+        created.setdefault(job_id, set())
+        if row is not None:
+            created[job_id].add(row)
+    found: list[dict[str, Any]] = []
+    for job in ImportJob.objects.for_business(business).order_by("pk"):
+        theirs = created.get(job.pk, set()) | _mentioned_rows(job, reach)
+        if job.pk not in created and not theirs:
+            continue
+        base = {"file": job.file_name, "uploaded_at": job.created_at.isoformat()}
+        issues: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for kind in _SIDE_KINDS:
+            for number, row in enumerate(_side_rows(job, kind)):
+                if number and _row_number(row) in theirs and len(row) > 4:
+                    issue = (_row_number(row), row[1], restore_cell(row[2]), row[4])
+                    issues.setdefault(issue, {})
+        for part, key in _SAMPLES:
+            for i in (job.report.get(part) or {}).get(key) or []:
+                if int(i.get("row") or 0) in theirs:
+                    issue = (
+                        int(i["row"]),
+                        i.get("column", ""),
+                        i.get("value", ""),
+                        i.get("message"),
+                    )
+                    issues.setdefault(issue, {})
+        listed = {issue[0] for issue in issues}
+        for row_number in sorted(theirs - listed):
+            issues[(row_number, "", "", "")] = {}
+        for row_number, column, value, problem in sorted(issues, key=lambda i: (i[0], i[1])):
+            found.append(
+                {**base, "row": row_number, "column": column, "value": value, "problem": problem}
+            )
+        if not theirs:
+            found.append({**base, "row": None, "column": "", "value": "", "problem": ""})
+    return found

@@ -67,6 +67,9 @@ class Customer(BusinessOwned):
     import_job = models.ForeignKey(
         "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
     )
+    # the row of that import's file this customer came from, so an erasure can take their row
+    # out of the import's problem reports (None: not imported, or imported before it was kept)
+    import_row = models.PositiveIntegerField(null=True, blank=True)
     # stamps carried over from the system used before (the stamp card counts them as visits)
     stamps_carried = models.PositiveIntegerField(
         _("stamps carried over"),
@@ -328,6 +331,11 @@ class ImportStatus(models.TextChoices):
     UNDONE = "undone", _("Undone")
 
 
+class FileRemoval(models.TextChoices):
+    RETENTION = "retention", _("Deleted after the retention period")
+    ERASURE = "erasure", _("Deleted because a customer in it was erased")
+
+
 class ImportJob(BusinessOwned):
     """A spreadsheet being imported: the stored file, the confirmed column mapping, and how
     far the import got (it resumes from `next_row` and is idempotent per file hash)."""
@@ -354,6 +362,14 @@ class ImportJob(BusinessOwned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # the uploaded file and its problem reports are deleted IMPORT_RETENTION_DAYS after they
+    # were stored (None: when the import was created), or at once when a customer in them is
+    # erased; the counts stay, and the screens say why the file is gone
+    file_stored_at = models.DateTimeField(null=True, blank=True)
+    file_removed_at = models.DateTimeField(null=True, blank=True)
+    file_removed_reason = models.CharField(
+        max_length=10, choices=FileRemoval.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("import")

@@ -966,6 +966,61 @@ _FIELD_LABELS: dict[str, Any] = {
     "balance": gettext_lazy("Balance"),
     "available": gettext_lazy("Available"),
     "pending_in": gettext_lazy("Pending"),
+    # the sections customers.privacy and the apps' privacy steps add
+    "value": gettext_lazy("Value"),
+    "origin": gettext_lazy("Where it came from"),
+    "added_at": gettext_lazy("Added"),
+    "preferred_channel": gettext_lazy("Preferred channel"),
+    "details": gettext_lazy("Details"),
+    "kept_record": gettext_lazy("Record kept"),
+    "merged_record": gettext_lazy("Record merged into it"),
+    "undone_at": gettext_lazy("Undone"),
+    "profile_before": gettext_lazy("Profile before the merge"),
+    "merged_profile": gettext_lazy("Profile of the merged record"),
+    "file": gettext_lazy("File"),
+    "uploaded_at": gettext_lazy("Uploaded"),
+    "row": gettext_lazy("Row"),
+    "column": gettext_lazy("Column"),
+    "problem": gettext_lazy("Problem"),
+    "started_at": gettext_lazy("Started"),
+    "expires_at": gettext_lazy("Expires"),
+    "form": gettext_lazy("Form"),
+    "consents": gettext_lazy("Consents"),
+    "ip_address": gettext_lazy("Internet address"),
+    "user_agent": gettext_lazy("Browser"),
+    "action": gettext_lazy("Action"),
+    "order": gettext_lazy("Order"),
+    "amount_minor": gettext_lazy("Amount"),
+    "message": gettext_lazy("Message"),
+    "outcome": gettext_lazy("Outcome"),
+    "detail": gettext_lazy("Detail"),
+    "payload": gettext_lazy("What the provider sent"),
+    "received_at": gettext_lazy("Received"),
+    "from": gettext_lazy("From"),
+    "text": gettext_lazy("Text"),
+    "rating": gettext_lazy("Rating"),
+    "comment": gettext_lazy("Comment"),
+    "channel": gettext_lazy("Channel"),
+    "purpose": gettext_lazy("Purpose"),
+    "to": gettext_lazy("To"),
+    "subject": gettext_lazy("Subject"),
+    "body": gettext_lazy("Text"),
+    "sent_at": gettext_lazy("Sent"),
+    "delivered_at": gettext_lazy("Delivered"),
+    "clicked_at": gettext_lazy("Link opened"),
+    "unsubscribed_at": gettext_lazy("Unsubscribed"),
+    "link": gettext_lazy("Link"),
+    "error": gettext_lazy("Error"),
+    "provider_id": gettext_lazy("Provider's reference"),
+    "paid_at": gettext_lazy("Paid"),
+    "provider": gettext_lazy("Paid with"),
+    "account": gettext_lazy("Account typed"),
+    "payer_phone": gettext_lazy("Payer's number"),
+    "payer_name": gettext_lazy("Payer's name"),
+    "event": gettext_lazy("Event"),
+    "recipient": gettext_lazy("Sent to"),
+    "data": gettext_lazy("Data"),
+    "answer": gettext_lazy("Answer"),
 }
 _SECTION_TITLES: dict[str, Any] = {
     "profile": gettext_lazy("Profile"),
@@ -977,6 +1032,19 @@ _SECTION_TITLES: dict[str, Any] = {
     "wallet": gettext_lazy("Points and balances"),
     "balances": gettext_lazy("Balances"),
     "history": gettext_lazy("History"),
+    "contacts": gettext_lazy("Other phones and e-mails"),
+    "merges": gettext_lazy("Merged records"),
+    "merged_records": gettext_lazy("Records merged into this one"),
+    "imports": gettext_lazy("Imported files that named you"),
+    "enrolments_waiting": gettext_lazy("Enrolments waiting for the SMS code"),
+    "audit": gettext_lazy("What was done with your record"),
+    "refunds": gettext_lazy("Refunds"),
+    "messages": gettext_lazy("Messages sent to you"),
+    "delivery_reports": gettext_lazy("Delivery reports"),
+    "inbound_sms": gettext_lazy("SMS you sent"),
+    "feedback": gettext_lazy("Your ratings"),
+    "payments": gettext_lazy("Payments"),
+    "sent_to_other_systems": gettext_lazy("Sent to other systems"),
 }
 _CHOICES: dict[str, Any] = {
     "gender": Gender,
@@ -1044,7 +1112,11 @@ def _value_text(key: str, value: Any, business: Business, currency: str) -> str:
         return money_text(value, currency)
     if key.endswith("_at") or key in ("at", "date"):
         return datetime_text(value, business)
-    if key in ("status", "kind") and isinstance(value, str):
+    if key == "channel" and isinstance(value, str):
+        return _choice("channel", value)
+    if key in ("status", "kind", "purpose", "outcome", "action", "provider", "origin") and (
+        isinstance(value, str)
+    ):
         return _humanize(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"

@@ -68,5 +68,6 @@ def tiers_daily() -> None:
 from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
 from wateja.jobs.backup_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
+from wateja.jobs.privacy_tasks import *  # noqa: E402, F403
 from wateja.jobs.simulation_tasks import *  # noqa: E402, F403
 from wateja.jobs.webhook_tasks import *  # noqa: E402, F403

@@ -1,4 +1,4 @@
-"""Django app configuration for orders; registers its customer merge and export steps."""
+"""Django app configuration for orders; registers its customer merge, export and erase steps."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +10,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from wateja.customers import hooks
+        from wateja.orders.privacy import orders_erase, refunds_export
         from wateja.orders.services import orders_export_section, orders_move_on_merge
 
         hooks.register(merge=orders_move_on_merge, export=orders_export_section)
+        hooks.register(export=refunds_export, erase=orders_erase)

@@ -7,3 +7,9 @@ class PaymentsConfig(AppConfig):
     label = "payments"
     verbose_name = _("Payments")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from wateja.customers import hooks
+        from wateja.payments.privacy import payments_erase, payments_export
+
+        hooks.register(export=payments_export, erase=payments_erase)

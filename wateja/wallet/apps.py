@@ -10,9 +10,10 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         from wateja.customers import hooks
+        from wateja.wallet.privacy import wallet_erase
         from wateja.wallet.services import wallet_export_section, wallet_merge
 
-        hooks.register(merge=wallet_merge, export=wallet_export_section)
+        hooks.register(merge=wallet_merge, export=wallet_export_section, erase=wallet_erase)
         from wateja.wallet.opening import OpeningStep
 
         hooks.register_import_step(OpeningStep())
