@@ -1,13 +1,14 @@
 """Log lines without secrets or personal data: the tokens in callback and customer links
-(/hooks/…/, /c2b/…/, /my/…/, /u/…/, /r/…/, /f/…/), passwords in URLs and phone numbers are cut
-out of every line before it is written, whoever logs it (Django, the web server, a provider SDK)."""
+(/hooks/…/, /c2b/…/, /b2c/…/, /my/…/, /u/…/, /r/…/, /f/…/), passwords in URLs and phone
+numbers are cut out of every line before it is written, whoever logs it (Django, the web
+server, a provider SDK)."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_TOKEN_PATH = re.compile(r"/(hooks|my|u|r|f|c2b)/[A-Za-z0-9_\-.:~%]{6,}")
+_TOKEN_PATH = re.compile(r"/(hooks|my|u|r|f|c2b|b2c)/[A-Za-z0-9_\-.:~%]{6,}")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@", re.I)
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d \-]{7,16}\d(?![\w/])")
 

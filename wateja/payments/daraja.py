@@ -18,7 +18,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import DomainError
-from wateja.payments.models import PaymentSettings
+from wateja.customers.links import public_url
+from wateja.payments.models import PaymentSettings, Payout
 from wateja.payments.mpesa import callback_addresses
 
 BASE_URLS = {
@@ -106,5 +107,49 @@ def register_urls(row: PaymentSettings) -> dict[str, Any]:
         raise DarajaError(
             _("M-Pesa refused the addresses: %(said)s")
             % {"said": answer.get("ResponseDescription", "")}
+        )
+    return answer
+
+
+def b2c_addresses(row: PaymentSettings) -> dict[str, str]:
+    base = f"/hooks/{row.hook_token}/b2c/{row.hook_secret}"
+    return {"result": public_url(f"{base}/result/"), "timeout": public_url(f"{base}/timeout/")}
+
+
+def b2c_payment(row: PaymentSettings, payout: Payout) -> dict[str, Any]:
+    """Ask M-Pesa to pay `payout` to the customer's number (BusinessPayment); the outcome
+    arrives later at the result address."""
+    if not (row.b2c_initiator and row.b2c_security_credential):
+        raise DomainError(
+            _("Enter the B2C initiator name and security credential first."),
+            code="daraja_not_configured",
+        )
+    body = {
+        "OriginatorConversationID": payout.conversation_id,
+        "InitiatorName": row.b2c_initiator,
+        "SecurityCredential": row.b2c_security_credential,
+        "CommandID": "BusinessPayment",
+        "Amount": payout.amount_minor // 100,
+        "PartyA": row.b2c_shortcode or row.mpesa_shortcode,
+        "PartyB": payout.phone.lstrip("+"),
+        "Remarks": "Cashback",
+        "QueueTimeOutURL": b2c_addresses(row)["timeout"],
+        "ResultURL": b2c_addresses(row)["result"],
+        "Occasion": f"payout {payout.pk}",
+    }
+    request = urllib.request.Request(  # noqa: S310 (base_url is http or https)
+        f"{base_url(row)}/mpesa/b2c/v3/paymentrequest",
+        data=json.dumps(body).encode(),
+        headers={
+            "Authorization": f"Bearer {access_token(row)}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    answer = _call(request)
+    if str(answer.get("ResponseCode", "")) != "0":
+        raise DarajaError(
+            _("M-Pesa refused the payment: %(said)s")
+            % {"said": answer.get("ResponseDescription") or answer.get("errorMessage", "")}
         )
     return answer

@@ -41,6 +41,11 @@ class PaymentSettings(BusinessOwned):
     mpesa_consumer_secret = models.CharField(
         _("Daraja consumer secret"), max_length=200, blank=True
     )
+    # cashback paid out to the customer's M-Pesa (B2C); off unless the owner sets it up
+    b2c_enabled = models.BooleanField(_("pay cashback out to M-Pesa"), default=False)
+    b2c_shortcode = models.CharField(_("B2C shortcode"), max_length=12, blank=True)
+    b2c_initiator = models.CharField(_("B2C initiator name"), max_length=100, blank=True)
+    b2c_security_credential = models.TextField(_("B2C security credential"), blank=True)
     receipt_sms = models.BooleanField(
         _("send an SMS receipt for each matched payment"), default=True
     )
@@ -119,3 +124,45 @@ class Payment(BusinessOwned):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.reference}"
+
+
+class PayoutStatus(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for a manager")
+    SENT = "sent", _("Sent to M-Pesa")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed: cashback given back")
+    REJECTED = "rejected", _("Refused by a manager")
+
+
+class Payout(BusinessOwned):
+    """Cashback paid out to a customer's M-Pesa: asked for at the counter, approved by a
+    manager, held in the wallet while M-Pesa works, posted when it pays, given back when it
+    fails."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payouts")
+    phone = models.CharField(_("M-Pesa number"), max_length=32)
+    amount_minor = models.BigIntegerField(_("amount"))
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    conversation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    transaction_id = models.CharField(max_length=64, blank=True)
+    result = models.CharField(_("M-Pesa said"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cashback payout")
+        ordering = ["-id"]
+
+    @property
+    def wallet_key(self) -> str:
+        return f"payout:{self.pk}"

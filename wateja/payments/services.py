@@ -241,8 +241,12 @@ SETTINGS_FIELDS = (
     "mpesa_consumer_secret",
     "receipt_sms",
     "hook_allowed_ips",
+    "b2c_enabled",
+    "b2c_shortcode",
+    "b2c_initiator",
+    "b2c_security_credential",
 )
-SECRET_FIELDS = ("mpesa_consumer_key", "mpesa_consumer_secret")
+SECRET_FIELDS = ("mpesa_consumer_key", "mpesa_consumer_secret", "b2c_security_credential")
 
 
 def _allowed_ips_errors(text: str) -> list[str]:
@@ -266,9 +270,10 @@ def payment_settings_update(
             _("Some fields are not valid."), {name: _("Unknown setting.") for name in unknown}
         )
     errors: dict[str, Any] = {}
-    shortcode = str(changes.get("mpesa_shortcode", "") or "").strip()
-    if shortcode and not (shortcode.isdigit() and 5 <= len(shortcode) <= 9):
-        errors["mpesa_shortcode"] = _("A till or paybill number is 5 to 9 digits.")
+    for name in ("mpesa_shortcode", "b2c_shortcode"):
+        code = str(changes.get(name, "") or "").strip()
+        if code and not (code.isdigit() and 5 <= len(code) <= 9):
+            errors[name] = _("A till or paybill number is 5 to 9 digits.")
     wrong = _allowed_ips_errors(str(changes.get("hook_allowed_ips", "") or ""))
     if wrong:
         errors["hook_allowed_ips"] = _("Not an address or network: %(items)s") % {

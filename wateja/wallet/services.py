@@ -1237,8 +1237,11 @@ def cashback_payout(
     actor: User | None = None,
     api_key: ApiKey | None = None,
     location_id: int | None = None,
+    hold_minutes: int | None = None,
 ) -> Posting:
-    """Cashback is money: pay it out (e.g. to M-Pesa). Points and bonus credit cannot."""
+    """Cashback is money: pay it out (e.g. to M-Pesa). Points and bonus credit cannot.
+    With `hold_minutes` the amount is only held while the payment provider works: posted
+    when it confirms (`pending_resolve`), voided when it fails or does not answer in time."""
     return _to_system(
         customer=customer,
         kind=Kind.CASHBACK,
@@ -1246,11 +1249,12 @@ def cashback_payout(
         idempotency_key=idempotency_key,
         action="payout",
         system=SystemAccount.PAYOUT,
-        payload={"reference": reference},
+        payload={"reference": reference, "hold_minutes": hold_minutes},
         actor=actor,
         api_key=api_key,
         location_id=location_id,
         reference=reference,
+        hold_minutes=hold_minutes,
     )
 
 
@@ -1268,9 +1272,11 @@ def _to_system(
     location_id: int | None = None,
     reason: str = "",
     reference: str = "",
+    hold_minutes: int | None = None,
 ) -> Posting:
-    """One posted transfer from a customer's balance to a system account (payout, donation),
-    as an idempotent operation named `action`."""
+    """One transfer from a customer's balance to a system account (payout, donation), as an
+    idempotent operation named `action`: posted, or with `hold_minutes` pending until resolved
+    (voided when the time is up)."""
     business = customer.business
     amount = _amount(business, kind, amount)
     operation, replay = _begin(
@@ -1290,7 +1296,20 @@ def _to_system(
     held = _hold(business.pk, customers=[(customer, kind)], systems=[(system, kind)])
     source, target = held.customer(customer, kind), held.system(system, kind)
     posting = Posting(operation_id=operation.pk, action=action)
-    _transfer(operation, posting, held.by_pk, source, target, amount, action)
+    now = timezone.now()
+    _transfer(
+        operation,
+        posting,
+        held.by_pk,
+        source,
+        target,
+        amount,
+        action,
+        pending=bool(hold_minutes),
+        timeout_at=now + dt.timedelta(minutes=hold_minutes) if hold_minutes else None,
+        on_timeout="void",
+        now=now,
+    )
     return _finish_held(operation, posting, held)
 
 

@@ -12,6 +12,14 @@ urlpatterns = [
     path("hooks/<str:token>/ussd/", views.ussd, name="hook_ussd"),
     path("hooks/<str:token>/shop/", views.shop_webhook, name="hook_shop"),
     path(
+        "hooks/<str:token>/b2c/<str:secret>/result/", views.b2c_result_hook, name="hook_b2c_result"
+    ),
+    path(
+        "hooks/<str:token>/b2c/<str:secret>/timeout/",
+        views.b2c_timeout_hook,
+        name="hook_b2c_timeout",
+    ),
+    path(
         "hooks/<str:token>/c2b/<str:secret>/validate/", views.c2b_validate, name="hook_c2b_validate"
     ),
     path("hooks/<str:token>/c2b/<str:secret>/confirm/", views.c2b_confirm, name="hook_c2b_confirm"),

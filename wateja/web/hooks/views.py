@@ -41,6 +41,7 @@ from wateja.payments.mpesa import (
     settings_for_call,
     validation_answer,
 )
+from wateja.payments.payouts import b2c_result, b2c_timeout
 from wateja.shops.models import Platform, ShopConnection
 from wateja.shops.services import shop_event_receive
 
@@ -192,3 +193,40 @@ def shop_webhook(request: HttpRequest, token: str) -> JsonResponse:
     except DomainError as error:
         return JsonResponse({"code": error.code, "message": str(error.message)}, status=400)
     return JsonResponse({"outcome": outcome, "new": new})
+
+
+def _b2c(
+    request: HttpRequest, token: str, secret: str, handle: Callable[..., object]
+) -> JsonResponse:
+    """Daraja's B2C result or timeout: authenticated like the C2B addresses; always
+    acknowledged once read (an answer naming no payout of ours is logged and dropped)."""
+    try:
+        row = settings_for_call(token, secret, request.META.get("REMOTE_ADDR", ""))
+    except NotFound:
+        raise Http404 from None
+    except HookRefused as error:
+        log.warning("refused M-Pesa B2C callback: %s", error.code)
+        return JsonResponse({"code": error.code, "message": str(error.message)}, status=401)
+    try:
+        body = json.loads(request.body)
+        if handle(row.business_id, body) is None:
+            log.warning("B2C callback for no known payout (business %s)", row.business_id)
+    except ValueError:
+        return JsonResponse(
+            {"code": "bad_payload", "message": _("The body is not JSON.")}, status=400
+        )
+    except DomainError as error:
+        return JsonResponse({"code": error.code, "message": str(error.message)}, status=400)
+    return JsonResponse(ACCEPTED)
+
+
+@csrf_exempt
+@require_POST
+def b2c_result_hook(request: HttpRequest, token: str, secret: str) -> JsonResponse:
+    return _b2c(request, token, secret, b2c_result)
+
+
+@csrf_exempt
+@require_POST
+def b2c_timeout_hook(request: HttpRequest, token: str, secret: str) -> JsonResponse:
+    return _b2c(request, token, secret, b2c_timeout)

@@ -45,6 +45,20 @@ class PaymentSettingsForm(forms.Form):
         ),
     )
 
+    b2c_enabled = forms.BooleanField(label=_label("b2c_enabled"), required=False)
+    b2c_shortcode = forms.CharField(
+        label=_label("b2c_shortcode"),
+        max_length=12,
+        required=False,
+        help_text=_("Empty: the till or paybill number above."),
+    )
+    b2c_initiator = forms.CharField(label=_label("b2c_initiator"), max_length=100, required=False)
+    b2c_security_credential = forms.CharField(
+        label=_label("b2c_security_credential"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
     @staticmethod
     def initial_for(row: PaymentSettings) -> dict[str, Any]:
         return {
@@ -52,7 +66,25 @@ class PaymentSettingsForm(forms.Form):
             "mpesa_environment": row.mpesa_environment,
             "receipt_sms": row.receipt_sms,
             "hook_allowed_ips": row.hook_allowed_ips,
+            "b2c_enabled": row.b2c_enabled,
+            "b2c_shortcode": row.b2c_shortcode,
+            "b2c_initiator": row.b2c_initiator,
         }
+
+
+class PayoutForm(forms.Form):
+    account = forms.CharField(
+        label=_("Customer's card number or phone"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    amount = forms.IntegerField(label=_("Amount (whole shillings)"), min_value=1, max_value=150_000)
+    phone = forms.CharField(
+        label=_("M-Pesa number"),
+        max_length=32,
+        required=False,
+        help_text=_("Empty: the customer's own phone."),
+    )
 
 
 class MatchForm(forms.Form):

@@ -16,8 +16,9 @@ from wateja.core.errors import DomainError, NotFound
 from wateja.customers.links import public_url
 from wateja.payments.daraja import register_urls
 from wateja.payments.incoming import signing_secret_rotate
-from wateja.payments.models import Payment, PaymentStatus
+from wateja.payments.models import Payment, PaymentStatus, Payout, PayoutStatus
 from wateja.payments.mpesa import callback_addresses
+from wateja.payments.payouts import payout_approve, payout_reject, payout_request
 from wateja.payments.services import (
     customer_for_account,
     payment_hook_rotate,
@@ -28,11 +29,11 @@ from wateja.payments.services import (
     unmatched_payments,
 )
 from wateja.tenants.models import Business
-from wateja.tenants.roles import Role
+from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
-from wateja.web.payments.forms import MatchForm, PaymentSettingsForm
+from wateja.web.payments.forms import MatchForm, PaymentSettingsForm, PayoutForm
 from wateja.web.permissions import staff_required
 from wateja.web.templatetags.wateja_tags import money
 
@@ -216,3 +217,89 @@ def signing_rotate(request: HttpRequest) -> HttpResponse:
         request, _("New signing secret made: give it to the systems that send payments.")
     )
     return redirect("web:payment_settings")
+
+
+@staff_required(Role.CASHIER)
+def payouts(request: HttpRequest) -> HttpResponse:
+    """Cashback payouts: asked for here at the customer's request, approved by a manager."""
+    business = _business(request)
+    form = PayoutForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = customer_for_account(business, form.cleaned_data["account"])
+        if customer is None:
+            form.add_error("account", _("No customer has this card number or phone."))
+        else:
+            try:
+                payout_request(
+                    customer=customer,
+                    amount_minor=form.cleaned_data["amount"] * 100,
+                    phone=form.cleaned_data["phone"],
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+            except DomainError as error:
+                apply_to_form(form, error)
+            else:
+                messages.success(request, _("Asked: a manager approves it before it is paid."))
+                return redirect("web:payouts")
+    row = payment_settings(business)
+    return render(
+        request,
+        "web/payments/payouts.html",
+        {
+            "form": form,
+            "enabled": row.b2c_enabled,
+            "payouts": Payout.objects.for_business(business).select_related(
+                "customer", "requested_by", "decided_by"
+            )[:50],
+            "may_decide": role_at_least(request.staff.role, Role.MANAGER),  # type: ignore[attr-defined]
+        },
+    )
+
+
+def _payout(request: HttpRequest, payout_id: int) -> Payout:
+    try:
+        return get_owned(Payout, _business(request), pk=payout_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def payout_approve_view(request: HttpRequest, payout_id: int) -> HttpResponse:
+    payout = _payout(request, payout_id)
+    asking = confirm_first(
+        request,
+        question=_("Pay %(amount)s to %(name)s's M-Pesa?")
+        % {"amount": money(payout.amount_minor, payout.currency), "name": payout.customer.name},
+        consequence=_(
+            "The amount leaves their cashback now and M-Pesa sends it to %(phone)s. If M-Pesa "
+            "fails, the cashback is theirs again."
+        )
+        % {"phone": payout.phone},
+        yes=_("Yes, pay it out"),
+        cancel_url=reverse("web:payouts"),
+    )
+    if asking is not None:
+        return asking
+    try:
+        done = payout_approve(payout=payout, actor=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        if done.status == PayoutStatus.FAILED:
+            messages.error(request, _("M-Pesa refused it: %(said)s") % {"said": done.result})
+        else:
+            messages.success(request, _("Sent to M-Pesa: the result arrives in a minute."))
+    return redirect("web:payouts")
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def payout_reject_view(request: HttpRequest, payout_id: int) -> HttpResponse:
+    try:
+        payout_reject(payout=_payout(request, payout_id), actor=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Refused."))
+    return redirect("web:payouts")
