@@ -128,6 +128,43 @@ def _staff(b):
                         password="kahawa-tamu-2026")  # fmt: skip
 
 
+def _payment(b):
+    from django.utils import timezone
+
+    from wateja.payments.services import payment_receive
+
+    return payment_receive(
+        business=b,
+        provider="mpesa",
+        reference="THEIRS1",
+        amount_minor=100,
+        currency=b.currency,
+        paid_at=timezone.now(),
+        account="nobody",
+    )[0]
+
+
+def _endpoint(b):
+    from wateja.webhooks.models import Endpoint
+
+    return Endpoint.objects.create(business=b, url="https://hooks.example.com/theirs")
+
+
+def _delivery(b):
+    from django.utils import timezone
+
+    from wateja.webhooks.models import Delivery
+
+    return Delivery.objects.create(
+        business=b,
+        endpoint=_endpoint(b),
+        event_id="evt_theirs",
+        event_type="order.committed",
+        payload={},
+        next_attempt_at=timezone.now(),
+    )
+
+
 # (method, path template, factory of the other business's object, attribute for the path, body)
 ENDPOINTS = [
     ("GET", "/locations/{}", lambda b: location_create(business=b, name="Gyumri"), "pk", None),
@@ -213,7 +250,17 @@ ENDPOINTS = [
     ("PATCH", "/staff/{}", _staff, "pk", {"active": False}),
     ("POST", "/staff/{}/password", _staff, "pk", {"password": "kahawa-tamu-2027"}),
     ("POST", "/staff/{}/pin", _staff, "pk", {"pin": "2580"}),
+    ("POST", "/payments/{}/match", _payment, "pk", {"phone": "0712345678"}),
+    ("POST", "/payments/{}/set-aside", _payment, "pk", None),
+    ("PUT", "/webhooks/{}", _endpoint, "pk", {"url": "https://example.com/x"}),
+    ("DELETE", "/webhooks/{}", _endpoint, "pk", None),
+    ("POST", "/webhooks/{}/rotate-secret", _endpoint, "pk", None),
+    ("POST", "/webhooks/{}/test", _endpoint, "pk", {"event_type": "order.committed"}),
+    ("POST", "/webhook-deliveries/{}/replay", _delivery, "pk", None),
 ]
+# paths with a value that names no row of the caller's business: a sender's signature, not a
+# key, proves who calls (tests/payments/test_signed_webhook.py covers them)
+SIGNED_NOT_KEYED = {("POST", "/payments/incoming/{}")}
 
 
 @pytest.mark.parametrize(("method", "template", "factory", "attr", "body"), ENDPOINTS)
@@ -242,6 +289,18 @@ def _snapshot():
         _messaging_snapshot(),
         list(Product.objects.order_by("pk").values_list("pk", "price_minor")),
         list(Staff.objects.order_by("pk").values_list("pk", "active", "pin_digest")),
+        _payments_snapshot(),
+    )
+
+
+def _payments_snapshot():
+    from wateja.payments.models import Payment
+    from wateja.webhooks.models import Delivery, Endpoint
+
+    return (
+        list(Payment.objects.order_by("pk").values_list("pk", "status", "order")),
+        list(Endpoint.objects.order_by("pk").values_list("pk", "url", "secret")),
+        Delivery.objects.count(),
     )
 
 
@@ -285,6 +344,6 @@ def test_every_path_with_an_id_is_covered():
         for method in item
         if "{" in path
     }
-    covered = {(m, t) for m, t, *_rest in ENDPOINTS}
+    covered = {(m, t) for m, t, *_rest in ENDPOINTS} | SIGNED_NOT_KEYED
     missing = sorted(templated - covered)
     assert not missing, f"no isolation test for {missing}"
