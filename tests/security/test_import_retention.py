@@ -124,6 +124,8 @@ def test_the_screens_and_the_api_say_the_file_was_deleted(business, staff_client
     assert "were deleted 30 days after the upload" in answer.content.decode()
 
     api = api_for(business, Role.MANAGER)
+    shown = api.get(f"/imports/{job.pk}").json()
+    assert shown["file_removed_reason"] == "retention" and shown["file_removed_at"]
     response = api.get(f"/imports/{job.pk}/errors.xlsx")
     assert response.status_code == 409
     assert response.json()["code"] == "file_removed"

@@ -77,6 +77,12 @@ class ImportOut(Schema):
     undo: dict[str, Any] | None
     created_at: datetime
     finished_at: datetime | None
+    file_removed_at: datetime | None = Field(
+        None, description="when the uploaded file was deleted (null: it is still stored)"
+    )
+    file_removed_reason: str = Field(
+        "", description='why: "retention" (after WATEJA_IMPORT_RETENTION_DAYS) or "erasure"'
+    )
 
     @staticmethod
     def resolve_sheet(obj: ImportJob) -> str | None:
