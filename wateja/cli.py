@@ -31,7 +31,10 @@ def _setup_django() -> None:
 def _prepare_database(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
+    from wateja.operations.permissions import files_narrow
+
     call_command("migrate", interactive=False, verbosity=verbosity)
+    files_narrow()  # an installation made before files were created private
 
 
 def _ask(prompt: str, default: str = "") -> str:
@@ -382,6 +385,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from wateja.operations.backup import (
         OperationFailed,
         contents_text,
+        keys_restore,
         restore_apply,
         restore_prepare,
     )
@@ -403,6 +407,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(error.message, file=sys.stderr)
         return error.exit_code
     print(f"restored {path.name}")
+    for note in keys_restore(path):
+        print(note)
     call_command("migrate", interactive=False, verbosity=0)
     print("migrations applied")
     problems = ledger_check(None)
@@ -548,6 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # every file the command creates (database, queue, keys, uploads, backups, logs) is
+    # readable by this user only; nothing here is meant for another account on the machine
+    os.umask(0o077)
     data_dir = Path(args.data_dir or os.environ.get("WATEJA_DATA_DIR", "var")).resolve()
     if args.command == "demo":
         os.environ.pop("DATABASE_URL", None)

@@ -27,6 +27,7 @@ WATEJA_FERNET_KEY   key that encrypts provider secrets at rest; generated into t
                     unset (back that file up with the database: without it the secrets are lost)
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -35,9 +36,11 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from wateja.core.files import PRIVATE_FOLDER, write_private
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("WATEJA_DATA_DIR", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
 
 
 def _secret_key() -> str:
@@ -45,13 +48,25 @@ def _secret_key() -> str:
     if key:
         return key
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    write_private(path, secrets.token_urlsafe(50))  # 0600; kept when it exists
     return path.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
+
+
+def _fernet_keys() -> list[str]:
+    """The keys that encrypt provider secrets at rest (wateja/tenants/secrets.py): the first
+    encrypts, each one decrypts."""
+    given = os.environ.get("WATEJA_FERNET_KEY", "")
+    if given.strip():
+        return [k.strip() for k in given.split(",") if k.strip()]
+    path = DATA_DIR / "fernet_key"
+    write_private(path, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
+    return [k.strip() for k in path.read_text().replace(",", "\n").splitlines() if k.strip()]
+
+
+FERNET_KEYS = _fernet_keys()
 DEBUG = os.environ.get("WATEJA_DEBUG", "") == "1"
 
 
@@ -159,6 +174,8 @@ else:
             "OPTIONS": SQLITE_OPTIONS,
         }
     }
+    # created empty and 0600 before SQLite opens it: its -wal and -shm files take its mode
+    write_private(DATA_DIR / "wateja.sqlite3", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The ledger's posting path prepares its statements on PostgreSQL (wallet/statements.py).
 # Set WATEJA_PG_PREPARE=0 behind a pooler that cannot keep prepared statements (PgBouncer in
@@ -185,6 +202,7 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+    write_private(DATA_DIR / "huey.sqlite3", "")  # the queue holds tasks' arguments: 0600
     # shared by every web worker process (counters such as a till's wrong PINs must be)
     CACHES = {
         "default": {
@@ -225,6 +243,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+# uploaded spreadsheets hold customers' personal data: readable by this account only
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # backups (wateja/operations/backup.py): checked, with a plain fix, by `wateja doctor`
 BACKUP_DIR = Path(os.environ.get("WATEJA_BACKUP_DIR") or DATA_DIR / "backups").resolve()
 BACKUP_KEEP = os.environ.get("WATEJA_BACKUP_KEEP") or "14"

@@ -100,11 +100,11 @@ def test_sqlite_backup_restores_into_a_fresh_data_dir(tmp_path):
     fresh = wateja_env(tmp_path / "new-machine")
     restored = wateja("restore", str(path), env=fresh)
     assert restored.returncode == 0, restored.stderr
-    assert restored.stdout.splitlines() == [
-        f"restored {path.name}",
-        "migrations applied",
-        "ledger consistent",
-    ]
+    lines = restored.stdout.splitlines()
+    assert lines[0] == f"restored {path.name}"
+    assert lines[-2:] == ["migrations applied", "ledger consistent"]
+    # the keys saved beside the backup come along (tests/cli/test_secrets_backup.py)
+    assert any(line.startswith(f"encryption keys from {path.name}.keys") for line in lines)
     assert _snapshot(fresh) == before
     check = wateja("check-ledger", env=fresh)
     assert check.returncode == 0 and "ledger consistent" in check.stdout
@@ -197,12 +197,14 @@ def test_retention_keeps_the_newest_n(tmp_path):
     _init(env)
     made = [_backup(env) for _ in range(3)]
     kept = sorted(p.name for p in (tmp_path / "elsewhere").iterdir())
-    assert kept == sorted([made[1].name, made[2].name])  # the setting: 2
+    assert kept == sorted(  # the setting: 2, each with its keys beside it
+        [made[1].name, made[2].name, f"{made[1].name}.keys", f"{made[2].name}.keys"]
+    )
     other = tmp_path / "usb"
     last = wateja("backup", "--to", str(other), "--keep", "1", env=env)
     assert last.returncode == 0, last.stderr
     first = _backup(env, "--to", str(other), "--keep", "1")
-    assert [p.name for p in other.iterdir()] == [first.name]
+    assert sorted(p.name for p in other.iterdir()) == [first.name, f"{first.name}.keys"]
     bad = wateja("backup", "--keep", "0", env=env)
     assert bad.returncode == 2 and "Keep at least one backup" in bad.stderr
 
@@ -292,7 +294,7 @@ def _checks(result: subprocess.CompletedProcess) -> dict[str, dict]:
 
 NAMES = [
     "secret key", "debug", "allowed hosts", "public URL", "database", "migrations", "worker",
-    "SMTP", "SMS", "disk", "clock", "time zones", "backups",
+    "SMTP", "SMS", "disk", "clock", "time zones", "backups", "secrets", "file permissions",
 ]  # fmt: skip
 
 
@@ -333,7 +335,7 @@ def test_doctor_on_a_healthy_setup(tmp_path):
     assert text.returncode == 0, text.stdout + text.stderr
     for name in NAMES:
         assert any(line[6:].startswith(name) for line in text.stdout.splitlines()), name
-    assert "0 failed, 0 warning(s), 13 ok" in text.stdout
+    assert "0 failed, 0 warning(s), 15 ok" in text.stdout
     assert machine.returncode == 0
     checks = _checks(machine)
     assert list(checks) == NAMES
@@ -439,5 +441,9 @@ def test_nightly_backup_runs_at_the_hour_and_keeps_n(settings, tmp_path):
     if os.environ.get("DATABASE_URL", "").startswith("postgres") and not shutil.which("pg_dump"):
         pytest.skip("pg_dump is not installed")
     written = [Path(backup_nightly.call_local()) for _ in range(3)]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written[1:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        name
+        for p in written[1:]
+        for name in (p.name, f"{p.name}.keys")  # each with its keys
+    )
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written[1:])

@@ -54,6 +54,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from wateja.core.cards import new_card_number
 from wateja.core.contacts import name_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.files import open_private, private_folder
 from wateja.core.money import InvalidAmount, parse_money
 from wateja.core.spreadsheet import (
     FIELDS,
@@ -417,8 +418,8 @@ def import_upload(
     if source not in (Source.IMPORT, Source.PARTNER):
         raise ValidationFailed.fields(_("Some fields are not valid."), {"source": _("Unknown.")})
     directory = _media_root() / "imports" / str(business.pk)
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    private_folder(directory)
+    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")  # 0600
     temp = Path(temp_name)
     try:
         digest, sniffer = _store(fileobj, handle)
@@ -1064,7 +1065,8 @@ class _ErrorsFile:
 
     def __init__(self, path: Path, *, append: bool = False) -> None:
         fresh = not append or not path.exists()
-        self.handle = path.open("w" if fresh else "a", encoding="utf-8", newline="")
+        # rows of customers' data: readable by this user only
+        self.handle = open_private(path, "w" if fresh else "a", encoding="utf-8", newline="")
         self.writer = csv.writer(self.handle)
         if fresh:
             self.handle.write("\ufeff")

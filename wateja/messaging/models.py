@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer, Segment
 from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.secrets import EncryptedTextField
 
 
 def _token() -> str:
@@ -51,9 +52,10 @@ class MessagingSettings(BusinessOwned):
     )
     sms_sender = models.CharField(_("SMS sender id"), max_length=20, blank=True)
     at_username = models.CharField(_("Africa's Talking username"), max_length=100, blank=True)
-    at_api_key = models.CharField(_("Africa's Talking API key"), max_length=200, blank=True)
+    # provider secrets: stored encrypted (Fernet), plain text in Python (tenants/secrets.py)
+    at_api_key = EncryptedTextField(_("Africa's Talking API key"), blank=True)
     twilio_account_sid = models.CharField(_("Twilio account SID"), max_length=64, blank=True)
-    twilio_auth_token = models.CharField(_("Twilio auth token"), max_length=64, blank=True)
+    twilio_auth_token = EncryptedTextField(_("Twilio auth token"), blank=True)
     provider_api_base = models.CharField(max_length=200, blank=True)
     sms_price_minor = models.PositiveIntegerField(
         _("price per SMS segment"), default=100, help_text=_("In the business currency")
@@ -78,7 +80,7 @@ class MessagingSettings(BusinessOwned):
         _("a purchase within this many days counts for the message"), default=7
     )
     hook_token = models.CharField(max_length=40, default=_token, unique=True)
-    hook_secret = models.CharField(max_length=64, default=_token)  # basic auth on callbacks
+    hook_secret = EncryptedTextField(default=_token)  # basic auth on callbacks
     hook_allowed_ips = models.TextField(
         _("provider addresses allowed to call back"),
         blank=True,

@@ -5,6 +5,12 @@ included); PostgreSQL with `pg_dump -Fc` and `pg_restore`. A backup is one file 
 UTC time and the database kind, e.g. ``wateja-20261207T020000Z-sqlite.sqlite3`` or
 ``wateja-20261207T020000Z-postgresql.dump``, readable by its owner only (0600).
 
+Beside each backup, `<backup>.keys` (0600 too) holds the keys that backup needs on another
+machine: the Fernet keys its provider secrets are encrypted with and the secret key its card
+page links are signed with. Keep both files together (and away from this machine): a
+restore into a fresh data directory takes the keys from there, so the secrets still open and
+the links customers were sent still work.
+
 The uploaded media are not backed up: the only files there are customer and product
 spreadsheets waiting to be imported, deleted once their import is done or dropped.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -22,14 +29,19 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from wateja.core.files import write_private
+from wateja.tenants import secrets
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
 SUFFIX = {"sqlite": ".sqlite3", "postgresql": ".dump"}
 NAME_RE = re.compile(r"^wateja-(\d{8}T\d{6}Z)(?:-(\d+))?-(sqlite|postgresql)\.(sqlite3|dump)$")
+KEYS_SUFFIX = ".keys"
 # what a restore would replace, in the words the refusal uses
 COUNTED = (
     ("tenants_business", "business", "businesses"),
@@ -171,6 +183,7 @@ def _prune(directory: Path, keep: int) -> list[Path]:
     removed = existing[: max(0, len(existing) - keep)]
     for path in removed:
         path.unlink(missing_ok=True)
+        keys_path(path).unlink(missing_ok=True)
     return removed
 
 
@@ -199,6 +212,7 @@ def backup_create(
             else:
                 _pg_dump(partial)
             partial.chmod(0o600)
+            _keys_write(path)
             partial.replace(path)
         finally:
             partial.unlink(missing_ok=True)
@@ -226,6 +240,74 @@ def _sqlite_backup(target: Path) -> None:
     finally:
         destination.close()
         source.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Keys beside a backup
+
+
+def keys_path(backup: Path) -> Path:
+    """Where the keys of a backup file are kept: beside it, `<name>.keys`."""
+    return backup.with_name(backup.name + KEYS_SUFFIX)
+
+
+def _keys_write(backup: Path) -> None:
+    keys = {"fernet_keys": secrets.current_keys(), "secret_key": str(settings.SECRET_KEY)}
+    path = keys_path(backup)
+    path.unlink(missing_ok=True)
+    write_private(path, json.dumps(keys, indent=1) + "\n")
+
+
+def keys_read(backup: Path) -> dict[str, Any] | None:
+    """The keys saved beside a backup, None when there are none (or they cannot be read)."""
+    try:
+        data = json.loads(keys_path(backup).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def keys_restore(backup: Path) -> list[str]:
+    """Bring back the keys saved beside a restored backup; what was done, in sentences.
+    The backup's encryption keys are added to this installation's (both decrypt); its secret
+    key replaces this one's, so card page links sent before keep working."""
+    saved = keys_read(backup)
+    name = keys_path(backup).name
+    if saved is None:
+        return [
+            f"No {name} beside the backup: provider secrets open only if this installation "
+            "has the same keys (`wateja doctor` checks)."
+        ]
+    notes = []
+    fernet = [str(key) for key in saved.get("fernet_keys") or []]
+    try:
+        if secrets.keys_add(fernet):
+            notes.append(f"encryption keys from {name} added to {secrets.key_file()}")
+    except RuntimeError:
+        notes.append(
+            f"The backup's secrets are encrypted with the keys in {name}: add them to "
+            "WATEJA_FERNET_KEY (comma separated, after the one in use)."
+        )
+    except ValueError:
+        notes.append(f"{name} holds a damaged encryption key: provider secrets may not open.")
+    secret_key = str(saved.get("secret_key") or "")
+    if secret_key and secret_key != settings.SECRET_KEY:
+        if os.environ.get("WATEJA_SECRET_KEY"):
+            notes.append(
+                f"Card page links sent before were signed with the secret key in {name}: set "
+                "WATEJA_SECRET_KEY to it so they keep working."
+            )
+        else:
+            path = Path(settings.DATA_DIR) / "secret_key"
+            partial = path.with_name(".secret_key.new")
+            partial.unlink(missing_ok=True)
+            write_private(partial, secret_key)
+            partial.replace(path)
+            notes.append(
+                f"secret key from {name} restored: card page links sent before work again "
+                "(staff sign in again)"
+            )
+    return notes
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from wateja.core.files import readable_by_others
 from wateja.operations import backup
+from wateja.operations.permissions import sensitive_files
+from wateja.tenants import secrets
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 DISK_WARN = 1024**3
@@ -415,6 +418,58 @@ def check_backups(database_ok: bool) -> Check:
     return _ok("backups", detail)
 
 
+def check_secrets(database_ok: bool) -> Check:
+    """The keys that encrypt provider secrets: present, private, able to open every stored
+    secret, and saved beside the newest backup."""
+    name = "secrets"
+    path = secrets.key_file()
+    from_environment = secrets.keys_from_environment()
+    if not from_environment and readable_by_others(path):
+        return Check(
+            name, WARN, f"{path} can be read by other users of this machine",
+            f"Run: chmod 600 {path}",
+        )  # fmt: skip
+    source = "WATEJA_FERNET_KEY" if from_environment else str(path)
+    if database_ok:
+        closed = secrets.undecryptable_count()
+        if closed:
+            return Check(
+                name,
+                FAIL,
+                f"{closed} stored provider secret(s) cannot be opened with the keys in {source}",
+                "Put back the keys saved beside the backup this database came from: "
+                "`wateja restore` does it from <backup>.keys, or add them to "
+                f"{source} (one per line) and restart.",
+            )
+    newest = backup.backups_list()[-1:] if backup.backup_dir().is_dir() else []
+    if newest and backup.keys_read(newest[0]) is None:
+        return Check(
+            name,
+            WARN,
+            f"the newest backup {newest[0].name} has no {backup.KEYS_SUFFIX} file beside it: "
+            "restored elsewhere, its provider secrets would not open",
+            "Run `wateja backup` (it saves the keys beside the backup) and keep both files "
+            "together.",
+        )
+    return _ok(name, f"provider secrets encrypted; keys in {source}")
+
+
+def check_file_modes() -> Check:
+    name = "file permissions"
+    wide = [path for path in sensitive_files() if readable_by_others(path)]
+    if wide:
+        shown = ", ".join(str(path) for path in wide[:3]) + (
+            f" and {len(wide) - 3} more" if len(wide) > 3 else ""
+        )
+        return Check(
+            name,
+            WARN,
+            f"other users of this machine can read {shown}",
+            "Run `wateja init` once (it narrows them), or chmod 600 the files and 700 the folders.",
+        )
+    return _ok(name, "the database, keys, uploads and backups are readable by this user only")
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -450,6 +505,8 @@ def doctor_run() -> list[Check]:
         _guarded("clock", lambda: check_clock(database_ok)),
         _guarded("time zones", lambda: check_time_zones(database_ok)),
         _guarded("backups", lambda: check_backups(database_ok)),
+        _guarded("secrets", lambda: check_secrets(database_ok)),
+        _guarded("file permissions", check_file_modes),
     ]
     return checks
 

@@ -19,6 +19,7 @@ from wateja.catalog.importing import products_import
 from wateja.catalog.models import Product
 from wateja.catalog.services import categories, product_save, product_search
 from wateja.core.errors import DomainError
+from wateja.core.files import open_private, private_folder
 from wateja.core.money import Money, MoneyError, format_money, parse_money
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
@@ -128,9 +129,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 def _upload_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "media" / "product-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_folder(Path(settings.DATA_DIR) / "media" / "product-imports")
 
 
 @staff_required(Role.MANAGER)
@@ -162,7 +161,7 @@ def product_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = uuid.uuid4().hex
         path = _upload_dir() / f"{business.pk}-{token}.upload"
-        with path.open("wb") as stored:
+        with open_private(path, "wb") as stored:
             for chunk in form.cleaned_data["file"].chunks():
                 stored.write(chunk)
         try:
