@@ -130,6 +130,8 @@ def _serve(host: str, port: int, workers: int) -> int:
                 "accesslog": "-",
                 "errorlog": "-",
                 "loglevel": "warning",
+                # request lines and referers without link tokens or phone numbers
+                "logger_class": "wateja.operations.access_log.RedactingLogger",
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
