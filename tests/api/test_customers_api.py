@@ -111,12 +111,13 @@ def test_complaint_is_a_task_until_resolved(api, business):
 def test_consent_history_and_withdrawal(api):
     customer = _create(api).json()
     url = f"/customers/{customer['id']}/consents"
-    api.post(url, {"channel": "sms", "granted": True, "text": "Offers by SMS", "source": "staff"})
-    api.post(url, {"channel": "sms", "granted": False, "source": "unsubscribe"})
+    api.post(url, {"channel": "sms", "granted": True, "text": "Offers by SMS", "source": "api"})
+    api.post(url, {"channel": "sms", "granted": False})
     body = api.get(url).json()
     assert [(c["channel"], c["granted"]) for c in body["current"]] == [("sms", False)]
     assert len(body["history"]) == 2
     assert body["history"][1]["text"] == "Offers by SMS"
+    assert {c["source"] for c in body["history"]} == {"api"}
 
 
 def test_segments_filter_by_city_spend_and_consent(api, business):

@@ -10,7 +10,7 @@ from django.test import Client
 from tests.messaging.factories import NOON, basic_auth, email_template, person, sms_template
 from wateja.customers.selectors import has_consent
 from wateja.messaging.campaigns import campaign_launch, campaign_save
-from wateja.messaging.config import messaging_settings
+from wateja.messaging.config import messaging_settings, messaging_settings_update
 from wateja.messaging.models import InboundMessage, Message, MessageStatus
 from wateja.messaging.worker import outbox_send_due
 from wateja.wallet.services import points_earn
@@ -94,6 +94,7 @@ def test_malformed_callbacks_get_400_and_change_nothing(business, hooks) -> None
 def _sent_sms(business):
     template = sms_template(business, en="Hi {name}, see our menu: {link}")
     customer = person(business)
+    messaging_settings_update(business=business, link_domains="kahawa.example")
     campaign = campaign_save(
         business=business, name="C", sms_template_id=template.pk, channel="sms",
         link_url="https://kahawa.example/menu",

@@ -415,13 +415,15 @@ def test_a_manager_changes_limits_but_not_the_providers_keys(business, staff_cli
     owner = staff_client(business, Role.OWNER)
     owner.post("/messages/settings/", _settings_form(), headers=EN)
     manager = staff_client(business, Role.MANAGER)
-    page = manager.post(
-        "/messages/settings/", _settings_form(at_api_key="atsk_other_key_9999"), headers=EN
-    ).content.decode()
-    assert "Only the owner can change the provider and its keys." in page
-    row = MessagingSettings.objects.get(business=business)
-    assert row.at_api_key == "atsk_0123456789abcdefSECRET"
-    saved = manager.post("/messages/settings/", _settings_form(at_api_key="", cap_count="4"))
+    page = manager.get("/messages/settings/", headers=EN).content.decode()
+    # the provider, its keys and the sender id are the owner's: a manager sees them read-only
+    for name in ("sms_provider", "at_api_key", "sms_sender", "link_domains"):
+        assert re.search(rf'name="{name}"[^>]*disabled', page), name
+    saved = manager.post(
+        "/messages/settings/",
+        _settings_form(at_api_key="atsk_other_key_9999", sms_sender="FAKE", cap_count="4"),
+    )
     assert saved.status_code == 302
-    row.refresh_from_db()
+    row = MessagingSettings.objects.get(business=business)
+    assert row.at_api_key == "atsk_0123456789abcdefSECRET" and row.sms_sender == "KAHAWA"
     assert row.cap_count == 4

@@ -1,6 +1,8 @@
 """Cursor (keyset) pagination for API lists: stable under inserts, cheap on large tables.
 
-`?limit=50&cursor=…` → `{"items": [...], "next_cursor": "…" | null}`; ordered by id.
+`?limit=50&cursor=…` → `{"items": [...], "next_cursor": "…" | null}`; ordered by id. A list
+can keep a role to smaller pages (`page_size`): the customer list does for cashier and viewer
+keys (see wateja.customers.access).
 """
 
 from __future__ import annotations
@@ -38,20 +40,30 @@ class CursorPagination(PaginationBase):
     items_attribute = "items"
 
     class Input(Schema):
-        limit: int = Field(settings.API_PAGE_SIZE, ge=1, le=settings.API_MAX_PAGE_SIZE)
+        limit: int | None = Field(
+            None,
+            ge=1,
+            le=settings.API_MAX_PAGE_SIZE,
+            description=f"page size; {settings.API_PAGE_SIZE} when left out",
+        )
         cursor: str | None = None
 
     class Output(Schema):
         items: list[Any]
         next_cursor: str | None
 
+    def page_size(self, pagination: Input, request: HttpRequest) -> int:
+        """The number of rows in this page: the `limit` asked, else API_PAGE_SIZE."""
+        return pagination.limit or settings.API_PAGE_SIZE
+
     def paginate_queryset(
         self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
+        limit = self.page_size(pagination, request)
         queryset = queryset.order_by("pk")
         if pagination.cursor:
             queryset = queryset.filter(pk__gt=decode_cursor(pagination.cursor))
-        rows = list(queryset[: pagination.limit + 1])
-        more = len(rows) > pagination.limit
-        rows = rows[: pagination.limit]
+        rows = list(queryset[: limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
         return {"items": rows, "next_cursor": encode_cursor(rows[-1].pk) if more else None}

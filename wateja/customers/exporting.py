@@ -162,7 +162,9 @@ def xlsx_value(value: object) -> object:
 def sheet_write(
     workbook: Any, title: str, header: Sequence[object], rows: Iterable[Sequence[object]]
 ) -> None:
-    """A sheet of `workbook` (write-only) with the header and rows, cells made safe."""
+    """A sheet of `workbook` (write-only) with the header and rows, cells made safe. The
+    title loses what Excel refuses in a sheet name ([]:*?/\\, beyond 31 characters)."""
+    title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31].strip() or "Sheet"
     sheet = workbook.create_sheet(title=title)
     sheet.append([xlsx_value(h) for h in header])
     for row in rows:

@@ -191,6 +191,10 @@ class Consent(BusinessOwned):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # the API key that posted it (source "api"); a revoked key keeps its row, so this stays
+    api_key = models.ForeignKey(
+        "tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # the proof of a consent given on the enrolment page: where from, in which language, and
     # how the phone was checked ({"method": "sms_code", "verified_at": …, "pending_id": …} or
     # {"method": "none"}); empty for consents recorded by staff, imports and the API

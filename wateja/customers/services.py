@@ -23,7 +23,7 @@ from wateja.core.contacts import (
     normalize_email,
     normalize_phone,
 )
-from wateja.core.errors import Conflict, DomainError, ValidationFailed
+from wateja.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from wateja.customers.events import TEXTS as EVENT_TEXTS
 from wateja.customers.events import Event, summary_in
 from wateja.customers.models import (
@@ -42,8 +42,9 @@ from wateja.customers.models import (
     Tag,
     TaskStatus,
 )
-from wateja.tenants.models import Business, Location
+from wateja.tenants.models import ApiKey, Business, Location
 from wateja.tenants.outbound import event_emit
+from wateja.tenants.roles import Role, role_at_least
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 PROFILE_FIELDS = (
@@ -404,11 +405,22 @@ def consent_record(
     actor: User | None = None,
     at: dt.datetime | None = None,
     proof: ConsentProof | None = None,
+    api_key: ApiKey | None = None,
+    role: str | None = None,
 ) -> Consent:
+    """Record a consent. `api_key` names the key that posted it through the API; `role` is
+    the role of whoever records it (staff or key; None: the program itself): consent to
+    share with a partner needs a manager."""
     if channel not in Channel.values:
         raise ValidationFailed.fields(_("Some fields are not valid."), {"channel": _("Unknown.")})
     if source not in ConsentSource.values:
         raise ValidationFailed.fields(_("Some fields are not valid."), {"source": _("Unknown.")})
+    if channel == Channel.PARTNER and role is not None and not role_at_least(role, Role.MANAGER):
+        raise Forbidden(
+            _("Only a manager can record consent to share with a partner."),
+            code="partner_consent_needs_manager",
+            details={"required": Role.MANAGER.value, "current": role},
+        )
     with transaction.atomic():
         consent = Consent.objects.create(
             business_id=customer.business_id,
@@ -424,6 +436,7 @@ def consent_record(
             user_agent=proof.user_agent[:300] if proof else "",
             language=proof.language if proof else "",
             verification=dict(proof.verification) if proof else {},
+            api_key=api_key,
         )
         interaction_add(
             customer=customer,

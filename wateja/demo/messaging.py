@@ -167,6 +167,7 @@ def seed_messaging(
     row.sms_sender = "KAHAWA" if cafe else "VARDANOTS"
     row.sms_price_minor = 80 if cafe else 1500  # KES 0.80 / AMD 15 per segment
     row.email_from = business.support_email
+    row.link_domains = "kahawa.example" if cafe else "vardanots.example"  # the shop's own site
     row.save()
     texts = CAFE_TEXTS if cafe else FLOWER_TEXTS
     templates = {key: _template(business, key.capitalize(), spec) for key, spec in texts.items()}

@@ -23,6 +23,7 @@ from wateja.core.errors import ValidationFailed
 from wateja.core.localtime import local_today
 from wateja.customers.models import Customer
 from wateja.customers.selectors import active_customers
+from wateja.messaging.config import link_check
 from wateja.messaging.models import (
     Automation,
     AutomationKind,
@@ -86,6 +87,15 @@ def automation_save(*, business: Business, kind: str, **values: Any) -> Automati
                     raise ValueError
             except (TypeError, ValueError):
                 errors[key] = _("Enter a number from 0 to %(top)s.") % {"top": top}
+    link_error = None
+    if values.get("link_url"):
+        try:
+            values["link_url"] = link_check(business, str(values["link_url"]))
+        except ValidationFailed as error:
+            link_error = error
+            errors["link_url"] = error.details["fields"]["link_url"][0]
+    if link_error is not None and list(errors) == ["link_url"]:
+        raise link_error  # its own code, link_not_allowed
     if errors:
         raise _invalid(errors)
     automation, _created = Automation.objects.get_or_create(

@@ -24,7 +24,7 @@ from wateja.messaging.composing import (
     customer_values,
     needed_placeholders,
 )
-from wateja.messaging.config import messaging_settings
+from wateja.messaging.config import link_check, messaging_settings
 from wateja.messaging.models import (
     Campaign,
     CampaignStatus,
@@ -77,6 +77,15 @@ def _clean(business: Business, values: dict[str, Any]) -> dict[str, Any]:
             raise ValueError
     except (TypeError, ValueError):
         errors["holdout_percent"] = _("Enter a share from 0 to 50%.")
+    link_error = None
+    if cleaned.get("link_url"):
+        try:
+            cleaned["link_url"] = link_check(business, cleaned["link_url"])
+        except ValidationFailed as error:
+            link_error = error
+            errors["link_url"] = error.details["fields"]["link_url"][0]
+    if link_error is not None and list(errors) == ["link_url"]:
+        raise link_error  # its own code, link_not_allowed
     if errors:
         raise _invalid(errors)
     return cleaned

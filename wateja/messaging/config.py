@@ -1,9 +1,13 @@
-"""A business's messaging settings and the channel configuration built from them."""
+"""A business's messaging settings and the channel configuration built from them, and the
+one rule for links in messages staff write (`link_check`): only to the business's own
+websites (`link_domains`, set by the owner) or to Wateja's own address."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,6 +36,7 @@ EDITABLE = (
     "cap_days",
     "rate_per_second",
     "attribution_days",
+    "link_domains",
 )
 
 
@@ -69,17 +74,26 @@ CREDENTIALS = (
     "sms_provider", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
     "email_provider", "email_from",
 )  # fmt: skip
+# what only the owner changes: the provider and its keys decide where customers' numbers go
+# and what the business pays; the sender id is the name customers trust; the link domains
+# are where a message may send customers.
+OWNER_ONLY = (*CREDENTIALS, "sms_sender", "link_domains")
 
 
 def messaging_settings_update(
     *, business: Business, by_owner: bool = True, **changes: Any
 ) -> MessagingSettings:
-    """Change the settings; the provider, its credentials and the sender address only by
-    the owner (they decide where customers' numbers go and what the business pays)."""
+    """Change the settings; the provider, its credentials, the sender address and id and
+    the link domains only by the owner (OWNER_ONLY)."""
     row = messaging_settings(business)
-    touched = [k for k in CREDENTIALS if k in changes and changes[k] != getattr(row, k)]
+    if "link_domains" in changes:
+        changes["link_domains"] = _domains_cleaned(changes["link_domains"])
+    touched = [k for k in OWNER_ONLY if k in changes and changes[k] != getattr(row, k)]
     if touched and not by_owner:
-        message = _("Only the owner can change the provider and its keys.")
+        message = _(
+            "Only the owner can change the provider, its keys, the sender id and the websites "
+            "messages link to."
+        )
         raise Forbidden(
             message, code="owner_required", details={"fields": {k: [message] for k in touched}}
         )
@@ -140,3 +154,126 @@ def channel_config(row: MessagingSettings, channel: str) -> ChannelConfig:
 
 def channel_of(row: MessagingSettings, channel: str) -> Channel:
     return channel_for(channel_config(row, channel))
+
+
+# ---------------------------------------------------------------------------------------------
+# Links in messages
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
+
+
+class InvalidDomain(ValueError):
+    pass
+
+
+def _ascii_host(host: str) -> str:
+    """A host name in its ASCII (IDNA) form, lower-cased: "Ծաղիկ.am" → "xn--…am"."""
+    try:
+        return host.strip().rstrip(".").lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidDomain(host) from None
+
+
+def domain_normalize(text: str) -> str:
+    """One domain as the owner may type or paste it ("https://www.Kahawa.co.ke/menu" →
+    "www.kahawa.co.ke"); InvalidDomain when it is not a domain name."""
+    cleaned = _SCHEME.sub("", text.strip().lower())
+    cleaned = cleaned.split("/")[0].split("?")[0].split(":")[0].removeprefix("*.").rstrip(".")
+    labels = _ascii_host(cleaned).split(".") if cleaned else []
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidDomain(text)
+    return cleaned
+
+
+def _domains_cleaned(value: Any) -> str:
+    parts = [p for p in re.split(r"[,\s;]+", str(value or "")) if p]
+    domains: list[str] = []
+    bad: list[str] = []
+    for part in parts:
+        try:
+            domain = domain_normalize(part)
+        except InvalidDomain:
+            bad.append(part)
+        else:
+            if domain not in domains:
+                domains.append(domain)
+    if bad:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {
+                "link_domains": _("Not a domain name: %(names)s. Write them like kahawa.co.ke.")
+                % {"names": ", ".join(bad)}
+            },
+        )
+    cleaned = ", ".join(domains)
+    if len(cleaned) > 500:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"link_domains": _("Too long: at most %(max)s characters.") % {"max": 500}},
+        )
+    return cleaned
+
+
+def _own_domains(row: MessagingSettings) -> list[str]:
+    return [d for d in re.split(r"[,\s]+", row.link_domains or "") if d]
+
+
+def link_domains_allowed(row: MessagingSettings) -> list[str]:
+    """Where this business's messages may link: its own domains (and their subdomains), and
+    Wateja's own public address (customers' card pages, unsubscribe)."""
+    domains = _own_domains(row)
+    public = urlsplit(settings.PUBLIC_URL).hostname
+    if public and public not in domains:
+        domains.append(public)
+    return domains
+
+
+def link_check(business: Business, url: str) -> str:
+    """The link a campaign, an automation or a message written by staff may carry: "" stays
+    "", an http(s) address on one of `link_domains_allowed` is returned as given; anything
+    else (another site, javascript:, a user name in the address) raises ValidationFailed
+    `link_not_allowed` naming the allowed domains on the field `link_url`."""
+    url = str(url or "").strip()
+    if not url:
+        return ""
+    row = messaging_settings(business)
+    allowed = link_domains_allowed(row)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        ascii_host = _ascii_host(host) if host else ""
+        has_user = parts.username is not None
+    except (ValueError, InvalidDomain):
+        ascii_host, has_user, parts = "", False, urlsplit("")
+    if (
+        parts.scheme not in ("http", "https")
+        or not ascii_host
+        or has_user
+        or any(ch.isspace() or ord(ch) < 32 for ch in url)
+    ):
+        message = _("Enter a web address that starts with https:// or http://.")
+    else:
+        for domain in allowed:
+            try:
+                wanted = _ascii_host(domain)
+            except InvalidDomain:
+                continue
+            if ascii_host == wanted or ascii_host.endswith("." + wanted):
+                return url
+        own = _own_domains(row)
+        message = _("Messages may link only to %(domains)s (and their subdomains).") % {
+            "domains": ", ".join(own or allowed)  # Wateja's own address goes without saying
+        }
+        if not own:
+            message = " ".join(
+                [
+                    message,
+                    _("The owner adds the business's own websites in the messaging settings."),
+                ]
+            )
+    raise ValidationFailed(
+        message,
+        code="link_not_allowed",
+        details={"fields": {"link_url": [message]}, "allowed": allowed},
+    )

@@ -87,6 +87,15 @@ class MessagingSettings(BusinessOwned):
         help_text=_("One address or network per line (e.g. 196.201.214.0/24); empty: any."),
     )
     attributed_until = models.DateTimeField(null=True, blank=True)
+    link_domains = models.CharField(
+        _("websites messages may link to"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The business's own domains, comma separated (e.g. kahawa.co.ke); their "
+            "subdomains too. Links to anywhere else are refused."
+        ),
+    )
 
     class Meta:
         constraints = [

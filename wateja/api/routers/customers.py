@@ -6,6 +6,7 @@ No `from __future__ import annotations` here: Ninja reads the Query[...] annotat
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -16,7 +17,15 @@ from pydantic import Field, field_validator
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
-from wateja.core.errors import DomainError, NotFound, ValidationFailed
+from wateja.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from wateja.customers.access import (
+    LIMITED_PAGE_SIZE,
+    customer_find,
+    customers_listed_record,
+    email_masked,
+    full_view,
+    phone_masked,
+)
 from wateja.customers.merging import (
     customer_merge_record,
     customer_merge_undo,
@@ -65,6 +74,23 @@ from wateja.tenants.scoping import get_owned
 from wateja.wallet.services import wallet_merge_preview
 
 router = Router(tags=["customers"])
+
+
+class CustomerBriefOut(Schema):
+    """A customer as a cashier or viewer key lists them: enough to serve them at the till,
+    with the contacts masked ("+254 ••• 678") and no e-mail, birthday, notes or tags."""
+
+    id: int
+    name: str
+    phone_masked: str
+    email_masked: str
+    card_number: str | None
+    language: str
+    preferred_channel: str
+    purchase_count: int
+    total_spent_minor: int
+    last_purchase_at: datetime | None
+    currency: str
 
 
 class Birthday(Schema):
@@ -233,14 +259,20 @@ class ConsentOut(Schema):
     text: str
     source: str
     recorded_at: datetime
+    api_key_id: int | None = Field(description="the API key that posted it (source api)")
 
 
 class ConsentIn(StrictSchema):
+    """Consent to `partner` sharing needs a manager key. A consent posted here is always
+    recorded with source `api` and the key that posted it: `source` may be left out or say
+    "api"; anything else (web, staff, sms_reply…) is refused with 422
+    `consent_source_not_allowed`, since those sources are proved elsewhere."""
+
     channel: Channel
     granted: bool
     purpose: str = Field("marketing", min_length=1, max_length=100)
     text: str = Field("", max_length=2000)
-    source: ConsentSource = ConsentSource.API
+    source: str = Field(ConsentSource.API.value, max_length=20, description='only "api"')
 
 
 class MergeIn(StrictSchema):
@@ -366,13 +398,75 @@ def _staff_user(request: HttpRequest, user_id: int | None) -> Any:
     return staff.user
 
 
-@router.get("/customers", response=list[CustomerOut])
-@paginate(CursorPagination)
+def _brief(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "phone_masked": phone_masked(customer.phone),
+        "email_masked": email_masked(customer.email),
+        "card_number": CustomerOut.resolve_card_number(customer),
+        "language": customer.language,
+        "preferred_channel": customer.preferred_channel,
+        "purchase_count": customer.purchase_count,
+        "total_spent_minor": customer.total_spent_minor,
+        "last_purchase_at": customer.last_purchase_at,
+        "currency": customer.business.currency,
+    }
+
+
+class CustomerPagination(CursorPagination):
+    """The customer list's pages. A cashier or viewer key gets pages of at most
+    LIMITED_PAGE_SIZE customers in the brief form; every page read by any key is counted in
+    the audit log (one row per key per minute, see wateja.customers.access)."""
+
+    def page_size(self, pagination: CursorPagination.Input, request: HttpRequest) -> int:
+        if full_view(_key(request).role):
+            return super().page_size(pagination, request)
+        if pagination.limit is not None and pagination.limit > LIMITED_PAGE_SIZE:
+            raise Forbidden(
+                _("A cashier or viewer key lists at most %(max)s customers a page.")
+                % {"max": LIMITED_PAGE_SIZE},
+                code="page_size_limited",
+                details={"max": LIMITED_PAGE_SIZE, "role": _key(request).role},
+            )
+        return pagination.limit or LIMITED_PAGE_SIZE
+
+    def paginate_queryset(
+        self,
+        queryset: Any,
+        pagination: CursorPagination.Input,
+        request: HttpRequest,
+        **params: Any,
+    ) -> dict[str, Any]:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        key = _key(request)
+        filters: CustomerFilters | None = params.get("filters")
+        used = filters.dict() if filters is not None else {}
+        if pagination.cursor:
+            used["page"] = "next"
+        customers_listed_record(
+            business=key.business, channel="api", count=len(page["items"]), filters=used,
+            api_key=key,
+        )  # fmt: skip
+        if not full_view(key.role):
+            page["items"] = [_brief(customer) for customer in page["items"]]
+        return page
+
+
+@router.get("/customers", response=list[CustomerOut | CustomerBriefOut])
+@paginate(CustomerPagination)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
+    """Customers by id. A manager or owner key gets every field; a cashier or viewer key gets
+    the brief form (masked contacts, no e-mail, birthday, notes or tags) in pages of at most
+    20, and its search `q` finds a whole card number, phone number or e-mail address or part
+    of a name (never part of a contact). Every page is written to the audit log."""
     business = current_business(request)
     if filters.q:
-        ids = [c.pk for c in customer_search(business, filters.q, limit=200)]
-        queryset = active_customers(business).filter(pk__in=ids)
+        if full_view(_key(request).role):
+            found = customer_search(business, filters.q, limit=200)
+        else:
+            found = customer_find(business, filters.q, limit=200)
+        queryset = active_customers(business).filter(pk__in=[c.pk for c in found])
     elif filters.segment_id is not None:
         segment = get_owned(Segment, business, pk=filters.segment_id)
         queryset = segment_customers(business, segment.filters)
@@ -390,9 +484,14 @@ def customer_post(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
     consents = data.pop("consents")
     text = data.pop("consent_text")
     location = get_owned(Location, business, pk=location_id) if location_id else None
-    customer = customer_create(business=business, location=location, **data)
-    for channel, granted in consents.items():
-        consent_record(customer=customer, channel=channel, granted=granted, text=text, source="api")
+    key = _key(request)
+    with transaction.atomic():  # a refused consent (partner, by a cashier) enrols no one
+        customer = customer_create(business=business, location=location, **data)
+        for channel, granted in consents.items():
+            consent_record(
+                customer=customer, channel=channel, granted=granted, text=text,
+                source=ConsentSource.API, api_key=key, role=key.role,
+            )  # fmt: skip
     welcome_now(business=business)
     return Status(201, _with_cards(Customer.objects.filter(pk=customer.pk)).get())
 
@@ -570,7 +669,24 @@ def consent_list(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 @router.post("/customers/{customer_id}/consents", response={201: ConsentOut})
 def consent_post(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Status[Any]:
     require_role(request, Role.CASHIER)
-    consent = consent_record(customer=_customer(request, customer_id), **payload.dict())
+    if payload.source != ConsentSource.API:
+        message = _("A consent posted through the API is recorded with the source “api”.")
+        raise ValidationFailed(
+            message,
+            code="consent_source_not_allowed",
+            details={"fields": {"source": [message]}, "allowed": [ConsentSource.API.value]},
+        )
+    key = _key(request)
+    consent = consent_record(
+        customer=_customer(request, customer_id),
+        channel=payload.channel,
+        granted=payload.granted,
+        purpose=payload.purpose,
+        text=payload.text,
+        source=ConsentSource.API,
+        api_key=key,
+        role=key.role,
+    )
     return Status(201, consent)
 
 

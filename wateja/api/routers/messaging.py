@@ -31,6 +31,7 @@ from wateja.messaging.config import (
     EDITABLE,
     SECRETS,
     hook_url,
+    link_check,
     masked,
     messaging_settings,
     messaging_settings_update,
@@ -102,7 +103,9 @@ class CampaignIn(StrictSchema):
     email_template_id: Id | None = Field(None, description="null: no e-mail template")
     offer: str = Field("", max_length=200)
     code: str = Field("", max_length=40)
-    link_url: str = Field("", max_length=200)
+    link_url: str = Field(
+        "", max_length=200, description="to the business's link domains (else 422)"
+    )
     holdout_percent: int = Field(0, ge=0, le=50, description="share held back, 0 to 50")
 
 
@@ -141,7 +144,9 @@ class AutomationChange(StrictSchema):
     categories: str | None = Field(None, max_length=300, description=CLEARS)
     offer: str | None = Field(None, max_length=200, description=CLEARS)
     code: str | None = Field(None, max_length=40, description=CLEARS)
-    link_url: str | None = Field(None, max_length=200, description=CLEARS)
+    link_url: str | None = Field(
+        None, max_length=200, description="to the business's link domains; " + CLEARS
+    )
     holdout_percent: int = omittable(ge=0, le=50, description="0 to 50; cannot be null")
     is_active: bool = omittable(description="cannot be null")
 
@@ -199,7 +204,9 @@ class SendIn(StrictSchema):
     channel: str = Field("preferred", description="preferred, sms, email or both")
     offer: str = Field("", max_length=200)
     code: str = Field("", max_length=40)
-    link_url: str = Field("", max_length=200)
+    link_url: str = Field(
+        "", max_length=200, description="a manager's key only; to the business's link domains"
+    )
 
 
 class SettingsPatch(StrictSchema):
@@ -223,10 +230,16 @@ class SettingsPatch(StrictSchema):
     cap_days: int = omittable(ge=1, le=365, description="cannot be null")
     rate_per_second: int = omittable(ge=1, le=1000, description="cannot be null")
     attribution_days: int = omittable(ge=1, le=90, description="cannot be null")
+    link_domains: str | None = Field(
+        None,
+        max_length=500,
+        description="the business's own domains messages may link to, comma separated; "
+        "their subdomains too; owner only; " + CLEARS,
+    )
 
     @field_validator(
         "sms_sender", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
-        "email_from",
+        "email_from", "link_domains",
     )  # fmt: skip
     @classmethod
     def _null_clears(cls, value: str | None) -> str:
@@ -398,11 +411,16 @@ def customer_message_list(request: HttpRequest, customer_id: int) -> Any:
 @router.post("/customers/{customer_id}/messages", response={201: dict[str, Any]})
 def customer_message_send(request: HttpRequest, customer_id: int, payload: SendIn) -> Status[Any]:
     """One message to one customer from a template (a receipt, a reminder): the same
-    consent, contact and quiet-hours rules as campaigns; the answer says what happened."""
+    consent, contact and quiet-hours rules as campaigns; the answer says what happened. A
+    `link_url` needs a manager's key (403 `role_required`) and one of the business's link
+    domains (422 `link_not_allowed`)."""
     require_role(request, Role.CASHIER)
+    if payload.link_url:
+        require_role(request, Role.MANAGER)
     business = current_business(request)
     customer = get_owned(Customer, business, pk=customer_id)
     template = get_owned(Template, business, pk=payload.template_id)
+    link_url = link_check(business, payload.link_url)
     counts = messages_queue(
         Plan(
             business=business,
@@ -411,7 +429,7 @@ def customer_message_send(request: HttpRequest, customer_id: int, payload: SendI
             purpose=template.purpose,
             salt=f"direct:{template.pk}",
             base_values={"offer": payload.offer, "code": payload.code},
-            link_url=payload.link_url,
+            link_url=link_url,
             record_skips=True,
         ),
         [customer],
@@ -453,7 +471,8 @@ def settings_get(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch("/messaging/settings")
 def settings_patch(request: HttpRequest, payload: SettingsPatch) -> dict[str, Any]:
-    """Managers change quiet hours, caps and prices; the provider and keys need the owner."""
+    """Managers change quiet hours, caps and prices; the provider, its keys, the sender id
+    and the link domains need the owner (403 `owner_required`)."""
     require_role(request, Role.MANAGER)
     business = current_business(request)
     by_owner = role_at_least(request.auth.role, Role.OWNER)  # type: ignore[attr-defined]

@@ -1,5 +1,8 @@
 """Printable PDFs of the customer base: a card, sheets of cards, the customer list, the
-enrolment poster and a customer's data export. Thin views over customers.printing."""
+enrolment poster and a customer's data export. Thin views over customers.printing.
+
+Everything but one customer's own card prints many customers (or one customer's whole data)
+and is a manager's, written to the audit log like the spreadsheet exports."""
 
 from __future__ import annotations
 
@@ -110,7 +113,11 @@ def cards_sheet(request: HttpRequest) -> HttpResponse:
     chosen = [newest[i] for i in ids if i in newest] if ids is not None else list(newest.values())
     if not chosen:
         return _problem(request, _("None of these customers has an active card."), 404)
-    return _pdf(printing.cards_sheet_pdf(business, chosen), "loyalty-cards.pdf")
+    content = printing.cards_sheet_pdf(business, chosen)
+    audit_record(business=business, action="print.cards", object_type="business",
+                 object_id=business.pk, actor=request.user,  # type: ignore[arg-type]
+                 details={"all": ids is None, "cards": len(chosen)})  # fmt: skip
+    return _pdf(content, "loyalty-cards.pdf")
 
 
 @require_GET
@@ -128,6 +135,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return _problem(request, error.message, 400)
     content = printing.customer_list_pdf(business, customers, filters=filters)
+    audit_record(business=business, action="print.customer_list", object_type="business",
+                 object_id=business.pk, actor=request.user,  # type: ignore[arg-type]
+                 details={"filters": filters, "rows": customers.count()})  # fmt: skip
     return _pdf(content, f"customers-{business.slug}.pdf")
 
 

@@ -19,6 +19,13 @@ from django.views.decorators.http import require_POST
 from wateja.analytics.value import customer_value
 from wateja.core.errors import DomainError, ValidationFailed
 from wateja.core.money import MoneyError, parse_money
+from wateja.customers.access import (
+    LIMITED_PAGE_SIZE,
+    contact_masked,
+    customer_find,
+    customers_listed_record,
+    full_view,
+)
 from wateja.customers.links import card_page_url
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
 from wateja.customers.privacy import customer_data_export, customer_erase
@@ -74,32 +81,53 @@ def _customer_or_404(request: HttpRequest, customer_id: int) -> Customer:
 
 @staff_required()
 def customer_list(request: HttpRequest) -> HttpResponse:
+    """The customer base, newest first, PAGE_SIZE a page, or what the search box finds.
+
+    A cashier or viewer works search first (see wateja.customers.access): without a search
+    they see only the LIMITED_PAGE_SIZE newest customers and no further pages, a search finds
+    a whole card number, phone number or e-mail address or part of a name, and contacts are
+    masked. Their every list, and anyone's page beyond the first, goes to the audit log."""
     business = _business(request)
+    full = full_view(request.staff.role)  # type: ignore[attr-defined]
+    page_size = PAGE_SIZE if full else LIMITED_PAGE_SIZE
     query = request.GET.get("q", "").strip()
     # ?import=<id>: the customers one import created (its result page links here)
-    imported = request.GET.get("import", "")
+    imported = request.GET.get("import", "") if full else ""
     scope = active_customers(business)
     if imported.isdecimal() and len(imported) < 16:
         scope = scope.filter(import_job_id=int(imported))
+    before = 0
     if query:
-        customers: Any = customer_search(business, query, limit=PAGE_SIZE)
+        search = customer_search if full else customer_find
+        customers: Any = search(business, query, limit=page_size)
     else:
         try:
-            before = int(request.GET.get("before", "0"))
+            before = int(request.GET.get("before", "0")) if full else 0
         except ValueError:
             before = 0
         queryset = scope.order_by("-pk")
         if before:
             queryset = queryset.filter(pk__lt=before)
-        customers = list(queryset.prefetch_related("cards")[: PAGE_SIZE + 1])
-    more = not query and len(customers) > PAGE_SIZE
-    customers = customers[:PAGE_SIZE]
+        customers = list(queryset.prefetch_related("cards")[: page_size + 1])
+    more = full and not query and len(customers) > page_size
+    customers = customers[:page_size]
+    if not full:
+        for customer in customers:
+            customer.contact_masked = contact_masked(customer)
+    if not full or before:
+        used = {"q": query, "import": imported, "page": "next" if before else ""}
+        customers_listed_record(
+            business=business, channel="web", count=len(customers), filters=used,
+            actor=request.user,
+        )  # fmt: skip
     context = {
         "customers": customers,
         "query": query,
         "next_before": customers[-1].pk if more else None,
         "total": scope.count(),
         "task_count": open_tasks(business).count(),
+        "masked": not full,
+        "newest_only": not full and not query,
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/customers/_results.html", context)
@@ -274,6 +302,7 @@ def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
             text=consent_text(channel, customer.business) if granted else "",
             source=ConsentSource.STAFF,
             actor=request.user,  # type: ignore[arg-type]
+            role=request.staff.role,  # type: ignore[attr-defined]
         )
     except DomainError as error:
         messages.error(request, str(error.message))
@@ -391,8 +420,23 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
     except DomainError:
         raise Http404 from None
     customers = segment_customers(_business(request), segment.filters)
+    if full_view(request.staff.role):  # type: ignore[attr-defined]
+        shown = list(customers[:200])
+    else:  # a cashier or viewer sees a few, masked, and the read is audited
+        shown = list(customers.order_by("name", "pk")[:LIMITED_PAGE_SIZE])
+        for customer in shown:
+            customer.contact_masked = contact_masked(customer)  # type: ignore[attr-defined]
+        customers_listed_record(
+            business=_business(request), channel="web", count=len(shown),
+            filters={"segment": segment.pk}, actor=request.user,
+        )  # fmt: skip
     return render(
         request,
         "web/customers/segment.html",
-        {"segment": segment, "customers": customers[:200], "count": customers.count()},
+        {
+            "segment": segment,
+            "customers": shown,
+            "count": customers.count(),
+            "masked": not full_view(request.staff.role),  # type: ignore[attr-defined]
+        },
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wateja.core.errors import DomainError
 from wateja.core.money import Money, MoneyError, format_money, parse_money
 from wateja.customers.models import Segment
+from wateja.messaging.config import OWNER_ONLY
 from wateja.messaging.models import (
     Automation,
     AutomationKind,
@@ -380,7 +381,9 @@ SECRETS = ("at_api_key", "twilio_auth_token")
 
 
 class MessagingSettingsForm(forms.Form):
-    """Saved secrets are never sent back to the browser: a blank secret keeps the saved one."""
+    """Saved secrets are never sent back to the browser: a blank secret keeps the saved one.
+    A manager sees what only the owner changes (the provider, its keys, the sender id, the
+    link domains: OWNER_ONLY) read-only, and a post cannot change it."""
 
     sms_provider = forms.ChoiceField(
         label=_verbose(MessagingSettings, "sms_provider"),
@@ -432,10 +435,21 @@ class MessagingSettingsForm(forms.Form):
     attribution_days = forms.IntegerField(
         label=_verbose(MessagingSettings, "attribution_days"), min_value=0
     )
+    link_domains = forms.CharField(
+        label=_verbose(MessagingSettings, "link_domains"),
+        max_length=500,
+        required=False,
+        help_text=MessagingSettings._meta.get_field("link_domains").help_text,
+    )
 
-    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, business: Business, owner: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.business = business
+        self.owner = owner
+        if not owner:
+            for name in (*OWNER_ONLY, "forget_secrets"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
     @staticmethod
     def initial_for(row: MessagingSettings, business: Business) -> dict[str, Any]:
@@ -471,6 +485,9 @@ class MessagingSettingsForm(forms.Form):
                 data[key] = ""
             elif not data[key]:
                 data.pop(key)  # blank keeps what is saved
+        if not self.owner:  # read-only for a manager: what is saved stays
+            for key in OWNER_ONLY:
+                data.pop(key, None)
         return data
 
     def apply_error(self, error: DomainError) -> None:

@@ -286,10 +286,8 @@ def _skip_label(reason: str) -> str:
     return str(SkipReason(reason).label) if reason in SkipReason.values else reason
 
 
-@staff_required()
+@staff_required(Role.MANAGER)
 def campaign_new(request: HttpRequest) -> HttpResponse:
-    if not _can_edit(request):
-        return _forbidden(request)
     business = _business(request)
     form = CampaignForm(request.POST or None, business=business)
     if request.method == "POST" and form.is_valid():
@@ -521,27 +519,26 @@ def hooks_rotate(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.MANAGER)
 def messaging_settings_page(request: HttpRequest) -> HttpResponse:
+    """A manager changes quiet hours, caps and prices; the provider, its keys, the sender id
+    and the link domains are the owner's (shown read-only to a manager)."""
     business = _business(request)
+    is_owner = role_at_least(request.staff.role, Role.OWNER)  # type: ignore[attr-defined]
     row = messaging_settings(business)
-    form = MessagingSettingsForm(
-        initial=MessagingSettingsForm.initial_for(row, business), business=business
-    )
+    initial = MessagingSettingsForm.initial_for(row, business)
+    form = MessagingSettingsForm(initial=initial, business=business, owner=is_owner)
     if request.method == "POST":
-        form = MessagingSettingsForm(request.POST, business=business)
+        form = MessagingSettingsForm(
+            request.POST, initial=initial, business=business, owner=is_owner
+        )
         if form.is_valid():
             try:
-                messaging_settings_update(
-                    business=business,
-                    by_owner=role_at_least(request.staff.role, Role.OWNER),  # type: ignore[attr-defined]
-                    **form.changes(),
-                )
+                messaging_settings_update(business=business, by_owner=is_owner, **form.changes())
             except DomainError as error:
                 form.apply_error(error)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("web:messaging_settings")
         row = messaging_settings(business)
-    is_owner = role_at_least(request.staff.role, Role.OWNER)  # type: ignore[attr-defined]
     hooks = [
         (kind, hook_url(row, kind) if is_owner else _masked_hook(hook_url(row, kind), row))
         for kind in HOOK_KINDS

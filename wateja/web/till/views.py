@@ -351,9 +351,10 @@ def receipt(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@staff_required(Role.CASHIER)
 def receipt_send_view(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Send the receipt to the customer by SMS (or e-mail) from the receipt screen."""
+    """Send the receipt to the customer by SMS (or e-mail) from the receipt screen: a cashier's
+    work, as in the API (a viewer reads receipts, sends nothing)."""
     try:
         order = get_owned(Order, _business(request), pk=order_id)
     except DomainError:
