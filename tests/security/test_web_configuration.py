@@ -53,3 +53,29 @@ def test_behind_https_the_deploy_checks_pass(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     hardened = _settings_in_a_fresh_process(WATEJA_DATA_DIR=str(tmp_path), WATEJA_HTTPS="1")
     assert "31536000 True" in hardened  # HSTS for a year, and http redirected to https
+
+
+def _deploy_check(tmp_path, **extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WATEJA_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="wateja.settings", WATEJA_DATA_DIR=str(tmp_path),
+        WATEJA_HTTPS="1", WATEJA_PUBLIC_URL="https://duka.example",
+    )  # fmt: skip
+    env.update(extra)
+    return subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_django_deploy_check_is_clean_with_a_real_secret_key(tmp_path):
+    import secrets
+
+    clean = _deploy_check(tmp_path, WATEJA_SECRET_KEY=secrets.token_urlsafe(50))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no issues" in clean.stdout
+    # the check is real: a weak key or no HTTPS fails it
+    weak = _deploy_check(tmp_path, WATEJA_SECRET_KEY="short")
+    assert weak.returncode != 0 and "security.W009" in weak.stdout + weak.stderr
+    plain = _deploy_check(tmp_path, WATEJA_SECRET_KEY=secrets.token_urlsafe(50), WATEJA_HTTPS="")
+    assert plain.returncode != 0 and "security.W004" in plain.stdout + plain.stderr
