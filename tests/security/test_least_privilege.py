@@ -174,6 +174,19 @@ def test_a_viewer_sees_a_segment_masked_and_shortened(business, staff_client):
     assert manager.content.decode().count("+254 712 000") == 25
 
 
+def test_the_till_offers_a_choice_of_names_with_the_numbers_masked(business, staff_client):
+    _customers(business, 3)
+    client = staff_client(business, Role.CASHIER)
+    page = client.get("/checkout/", headers=EN).content.decode()
+    key = re.search(r'name="checkout_key" value="(\w+)"', page).group(1)
+    found = client.post(
+        "/checkout/evaluate/", {"checkout_key": key, "customer_q": "Mteja"}, headers=EN
+    ).content.decode()
+    choices = re.search(r'data-testid="pos-customer-choices">(.*?)</div>', found, re.S).group(1)
+    assert "Mteja 02 · +254 ••• 102" in choices
+    assert "+254712000102" not in found and "712 000102" not in found
+
+
 # --- exports ----------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from wateja.catalog.models import Product
 from wateja.catalog.services import favourites, product_find, product_search
 from wateja.core.errors import DomainError
 from wateja.core.money import MoneyError, parse_money
+from wateja.customers.access import contact_masked
 from wateja.customers.models import Customer
 from wateja.customers.selectors import customer_identify, customer_search
 from wateja.customers.services import DuplicateCustomer, customer_create
@@ -121,7 +122,9 @@ def _read_till(request: HttpRequest) -> Till:
         found = customer_search(business, who, limit=8)
         if len(found) == 1:
             till.customer = found[0]
-        else:
+        else:  # a choice of names, the numbers masked: the till is no way to read the base
+            for customer in found:
+                customer.contact_masked = contact_masked(customer)  # type: ignore[attr-defined]
             till.found_customers = found
             if not found:
                 till.problems.append(_("No customer matches %(who)s.") % {"who": who})
