@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
 from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.secrets import EncryptedTextField
 
 
 def _token() -> str:
@@ -37,24 +38,22 @@ class PaymentSettings(BusinessOwned):
         choices=MpesaEnvironment.choices,
         default=MpesaEnvironment.SANDBOX,
     )
-    mpesa_consumer_key = models.CharField(_("Daraja consumer key"), max_length=200, blank=True)
-    mpesa_consumer_secret = models.CharField(
-        _("Daraja consumer secret"), max_length=200, blank=True
-    )
+    mpesa_consumer_key = EncryptedTextField(_("Daraja consumer key"), blank=True)
+    mpesa_consumer_secret = EncryptedTextField(_("Daraja consumer secret"), blank=True)
     # cashback paid out to the customer's M-Pesa (B2C); off unless the owner sets it up
     b2c_enabled = models.BooleanField(_("pay cashback out to M-Pesa"), default=False)
     b2c_shortcode = models.CharField(_("B2C shortcode"), max_length=12, blank=True)
     b2c_initiator = models.CharField(_("B2C initiator name"), max_length=100, blank=True)
-    b2c_security_credential = models.TextField(_("B2C security credential"), blank=True)
+    b2c_security_credential = EncryptedTextField(_("B2C security credential"), blank=True)
     receipt_sms = models.BooleanField(
         _("send an SMS receipt for each matched payment"), default=True
     )
     hook_token = models.CharField(max_length=40, default=_token, unique=True)
-    hook_secret = models.CharField(max_length=64, default=_token)
+    hook_secret = EncryptedTextField(default=_token)
     # signs the generic payment webhook (wallets other than M-Pesa, a shop's till system); the
     # previous one keeps working for a day after a rotation, so senders can switch over
-    signing_secret = models.CharField(max_length=64, default=_token)
-    signing_secret_previous = models.CharField(max_length=64, blank=True)
+    signing_secret = EncryptedTextField(default=_token)
+    signing_secret_previous = EncryptedTextField(blank=True)
     signing_rotated_at = models.DateTimeField(null=True, blank=True)
     hook_allowed_ips = models.TextField(
         _("addresses allowed to call"),

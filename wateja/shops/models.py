@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
 from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.secrets import EncryptedTextField
 
 
 def _token() -> str:
@@ -28,7 +29,7 @@ class ShopConnection(BusinessOwned):
     token = models.CharField(max_length=40, default=_token, unique=True)
     # the webhook signing secret the shop shows (Shopify: the app's secret; WooCommerce: the
     # secret typed when the webhook was made)
-    secret = models.CharField(_("webhook secret"), max_length=200)
+    secret = EncryptedTextField(_("webhook secret"))
     active = models.BooleanField(_("active"), default=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -147,3 +147,29 @@ def undecryptable_count() -> int:
         for value in model._default_manager.values_list(name, flat=True).iterator():
             count += isinstance(value, Undecryptable)
     return count
+
+
+def _stored_rewrite(schema_editor: Any, table: str, columns: tuple[str, ...], change: Any) -> None:
+    names = ", ".join(columns)
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {names} FROM {table}")  # noqa: S608 (fixed names)
+        for pk, *values in cursor.fetchall():
+            changed = [change(value) if value else value for value in values]
+            if changed != values:
+                update = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+                cursor.execute(update, [*changed, pk])
+
+
+def stored_encrypt(schema_editor: Any, table: str, columns: tuple[str, ...]) -> None:
+    """For a migration that makes `columns` of `table` encrypted: encrypt what is stored."""
+    _stored_rewrite(
+        schema_editor, table, columns, lambda v: v if v.startswith(TOKEN_PREFIX) else encrypt(v)
+    )
+
+
+def stored_decrypt(schema_editor: Any, table: str, columns: tuple[str, ...]) -> None:
+    """The same migration backwards: the stored tokens become plain text again."""
+    _stored_rewrite(
+        schema_editor, table, columns, lambda v: decrypt(v) if v.startswith(TOKEN_PREFIX) else v
+    )

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.secrets import EncryptedTextField
 
 
 def _secret() -> str:
@@ -30,9 +31,9 @@ class Endpoint(BusinessOwned):
     description = models.CharField(_("description"), max_length=200, blank=True)
     # empty: every event type
     event_types = models.JSONField(_("events"), default=list, blank=True)
-    secret = models.CharField(max_length=64, default=_secret)
+    secret = EncryptedTextField(default=_secret)
     # the previous secret also signs for a day after a rotation, so the receiver can switch
-    secret_previous = models.CharField(max_length=64, blank=True)
+    secret_previous = EncryptedTextField(blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(

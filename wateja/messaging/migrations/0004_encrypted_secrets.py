@@ -9,28 +9,16 @@ TABLE = "messaging_messagingsettings"
 COLUMNS = ("at_api_key", "twilio_auth_token", "hook_secret")
 
 
-def _rewrite(schema_editor, change):
-    columns = ", ".join(COLUMNS)
-    assignments = ", ".join(f"{column} = %s" for column in COLUMNS)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, {columns} FROM {TABLE}")  # noqa: S608 (fixed names)
-        for pk, *values in cursor.fetchall():
-            changed = [change(value) if value else value for value in values]
-            if changed != values:
-                update = f"UPDATE {TABLE} SET {assignments} WHERE id = %s"  # noqa: S608
-                cursor.execute(update, [*changed, pk])
-
-
 def encrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import TOKEN_PREFIX, encrypt
+    from wateja.tenants.secrets import stored_encrypt
 
-    _rewrite(schema_editor, lambda v: v if v.startswith(TOKEN_PREFIX) else encrypt(v))
+    stored_encrypt(schema_editor, TABLE, COLUMNS)
 
 
 def decrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import TOKEN_PREFIX, decrypt
+    from wateja.tenants.secrets import stored_decrypt
 
-    _rewrite(schema_editor, lambda v: decrypt(v) if v.startswith(TOKEN_PREFIX) else v)
+    stored_decrypt(schema_editor, TABLE, COLUMNS)
 
 
 class Migration(migrations.Migration):
