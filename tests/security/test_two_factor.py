@@ -12,6 +12,7 @@ import re
 import pyotp
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -78,7 +79,14 @@ def test_an_owner_without_an_app_sets_one_up_before_any_page_opens(business, clo
     assert '<svg class="qr-code"' in page
     assert re.search(r'data-testid="enrol-secret">([A-Z2-7]{4} ){7}[A-Z2-7]{4}<', page)
     secret = _secret_on(page)
-    assert secret not in TwoFactorDevice.objects.get(user=staff.user).secret_encrypted
+    with connection.cursor() as cursor:  # the column holds a Fernet token, not the secret
+        cursor.execute(
+            "SELECT secret_encrypted FROM tenants_twofactordevice WHERE user_id = %s",
+            [staff.user_id],
+        )
+        stored = cursor.fetchone()[0]
+    assert stored.startswith("gAAAAA") and secret not in stored
+    assert TwoFactorDevice.objects.get(user=staff.user).secret_encrypted == secret
 
     right = _code(secret)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.secrets import EncryptedTextField
 
 
 class TwoFactorPolicy(models.TextChoices):
@@ -186,14 +187,14 @@ class SignInFailure(models.Model):
 
 class TwoFactorDevice(models.Model):
     """A user's authenticator app (TOTP, RFC 6238): one per user, whatever businesses they
-    work for. The shared secret is kept encrypted and shown only while enrolment is not yet
-    confirmed; `last_step` is the time step of the last code accepted, so a code is never
-    accepted twice."""
+    work for. The shared secret is kept encrypted (wateja.tenants.secrets) and shown only
+    while enrolment is not yet confirmed; `last_step` is the time step of the last code
+    accepted, so a code is never accepted twice."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_device"
     )
-    secret_encrypted = models.TextField(editable=False)
+    secret_encrypted = EncryptedTextField(editable=False)  # Python sees the plain secret
     confirmed_at = models.DateTimeField(null=True, blank=True)  # None: enrolment under way
     last_step = models.BigIntegerField(default=-1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,16 +5,15 @@ recovery codes.
 A device belongs to a user, not to a business: one phone app serves every business they work
 for. Each business says whose sign-in needs the second step (`Business.two_factor_required`:
 owners and managers by default, everyone, or nobody); a user who works for several meets the
-strictest. The shared secret is kept encrypted (a key derived from the site's secret) and is
-shown only while enrolment waits for its first code; recovery codes are kept as keyed digests
-(like the till PIN) and shown once. A code is accepted once: its time step is remembered and a
-code of that step or an earlier one is refused.
+strictest. The shared secret is kept encrypted (wateja.tenants.secrets, with the provider
+secrets' keys) and is shown only while enrolment waits for its first code; recovery codes are
+kept as keyed digests (like the till PIN) and shown once. A code is accepted once: its time
+step is remembered and a code of that step or an earlier one is refused.
 
 The sign-in screens keep who is half signed in; these functions decide and record."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -22,7 +21,6 @@ import secrets
 from typing import Any, Literal
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -110,22 +108,6 @@ def policy_set(*, business: Business, policy: str, actor: Any = None) -> Busines
 # --- secrets and codes ---------------------------------------------------------------
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"wateja.two_factor.secret:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
-
-
-def _open(sealed: str) -> str:
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:  # the site's secret key changed: the device must be set up again
-        return ""
-
-
 def _normalise(code: str) -> str:
     return "".join(ch for ch in str(code).lower() if ch.isalnum())
 
@@ -207,7 +189,7 @@ def enrol_start(*, user: Any) -> str:
         raise Conflict(_("Two-step sign-in is already on."), code="already_enrolled")
     secret = pyotp.random_base32()
     TwoFactorDevice.objects.update_or_create(
-        user=user, defaults={"secret_encrypted": _seal(secret), "last_step": -1}
+        user=user, defaults={"secret_encrypted": secret, "last_step": -1}
     )
     return secret
 
@@ -218,7 +200,7 @@ def enrol_secret(user: Any) -> str | None:
     device = TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
     if device is None:
         return None
-    return _open(device.secret_encrypted) or None
+    return str(device.secret_encrypted) or None  # empty: its key is missing here
 
 
 @transaction.atomic
@@ -235,7 +217,7 @@ def enrol_confirm(*, user: Any, code: str, now: dt.datetime | None = None) -> li
         if is_enrolled(user):
             raise Conflict(_("Two-step sign-in is already on."), code="already_enrolled")
         raise Conflict(_("Start again: the set-up has expired."), code="enrolment_missing")
-    step = _matching_step(_open(device.secret_encrypted), _normalise(code), now)
+    step = _matching_step(str(device.secret_encrypted), _normalise(code), now)
     if step is None:
         raise _wrong()
     device.confirmed_at = now
@@ -258,7 +240,7 @@ def verify(*, user: Any, code: str, now: dt.datetime | None = None) -> str:
         raise _wrong()
     cleaned = _normalise(code)
     if len(cleaned) == 6 and cleaned.isdigit():
-        step = _matching_step(_open(device.secret_encrypted), cleaned, now)
+        step = _matching_step(str(device.secret_encrypted), cleaned, now)
         if step is None:
             raise _wrong()
         if not _consume_step(device, step):

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import wateja.tenants.secrets
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -30,7 +32,7 @@ class Migration(migrations.Migration):
             name="TwoFactorDevice",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("secret_encrypted", models.TextField(editable=False)),
+                ("secret_encrypted", wateja.tenants.secrets.EncryptedTextField(editable=False)),
                 ("confirmed_at", models.DateTimeField(blank=True, null=True)),
                 ("last_step", models.BigIntegerField(default=-1, editable=False)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
