@@ -82,6 +82,9 @@ def test_demo_seeded_on_any_day_shows_the_same_picture(db, now):
         assert payments.filter(status="unmatched").exists(), "M-Pesa payments to match"
         receipts = [f"receipt:{p.order_id}:sms" for p in payments.filter(status="matched")]
         assert Message.objects.filter(business=cafe, dedupe_key__in=receipts).exists()
+        online = Order.objects.filter(business=cafe, channel="online")
+        assert online.exists(), "the online shop's paid orders are sales"
+        assert online.filter(refunded_minor__gt=0).exists(), "one refunded in the shop"
         members = Promotion.objects.get(
             business__slug="vardanots-flowers", name__startswith="Անդամների օրեր"
         )

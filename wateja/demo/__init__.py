@@ -119,6 +119,12 @@ def seed(
     counts[cafe.slug]["payments"] = seed_payments(
         cafe, rng, list(Customer.objects.filter(business=cafe).order_by("pk")[:200])
     )
+    from wateja.demo.shops import seed_shop
+
+    progress(f"{cafe.name}: the online shop's orders")
+    counts[cafe.slug]["shop"] = seed_shop(
+        cafe, rng, list(Customer.objects.filter(business=cafe).order_by("pk")[:200])
+    )
     from wateja.demo.analytics import seed_analytics
 
     for business in (cafe, flowers):
