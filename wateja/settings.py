@@ -24,7 +24,9 @@ WATEJA_DARAJA_URL   M-Pesa Daraja API address for every business (default: Safar
 WATEJA_WEBHOOKS_ALLOW_PRIVATE "1": webhooks may go to private addresses and plain http (tests, a
                     private network); otherwise only public https addresses
 WATEJA_FERNET_KEY   key that encrypts provider secrets at rest; generated into the data dir when
-                    unset (back that file up with the database: without it the secrets are lost)
+                    unset (`wateja backup` saves it beside each backup, `wateja restore` brings
+                    it back: without it the secrets are lost). Several keys, comma separated:
+                    the first encrypts, each decrypts (how a key is rotated)
 """
 
 import base64
