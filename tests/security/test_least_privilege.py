@@ -247,8 +247,18 @@ def test_every_export_and_print_by_a_manager_is_audited(business, staff_client, 
         assert AuditEvent.objects.filter(action=action).exists(), path
     assert AuditEvent.objects.get(action="print.customer_list").details["rows"] == 3
     assert AuditEvent.objects.get(action="print.cards").details == {"all": True, "cards": 3}
+    for path in ("/reports/export/figures.csv", "/reports/export/all.xlsx", "/reports/monthly.pdf"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if response.streaming:
+            b"".join(response.streaming_content)
+    reports = AuditEvent.objects.filter(action="report.export", actor__isnull=False)
+    assert sorted(reports.values_list("object_id", flat=True)) == ["all", "figures", "monthly"]
     assert api.get("/exports/customers.csv").status_code == 200
     assert AuditEvent.objects.filter(action="customers.export", api_key__isnull=False).exists()
+    assert api.get("/analytics/rfm/customers?rfm=champions").status_code == 200
+    rfm = AuditEvent.objects.get(action="customers.listed", api_key__isnull=False)
+    assert rfm.details["filters"] == [{"rfm": "champions"}]
 
 
 # --- consents through the API -----------------------------------------------------------------
@@ -315,6 +325,9 @@ def test_partner_consent_on_the_screen_needs_a_manager_and_names_the_staff(busin
     cashier.post(url, {"channel": "sms", "granted": "1"})
     sms = Consent.objects.get(channel="sms")
     assert sms.source == "staff" and sms.recorded_by.username == "achieng"
+    cashier.post("/customers/new/", {"name": "Neema", "phone": "0799 000 111", "consent_sms": "on"})
+    enrolled = Consent.objects.get(customer__name="Neema")
+    assert enrolled.source == "staff" and enrolled.recorded_by.username == "achieng"
     manager = staff_client(business, Role.MANAGER, username="baraka")
     manager.post(url, {"channel": "partner", "granted": "1"})
     shared = Consent.objects.get(channel="partner")

@@ -21,6 +21,7 @@ from wateja.analytics.rfm import rfm_customers
 from wateja.analytics.value import clv_summary
 from wateja.api.auth import current_business, require_role
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
+from wateja.customers.access import customers_listed_record
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 
@@ -161,11 +162,12 @@ def rfm_members(request: HttpRequest, q: Query[RfmCustomersQuery]) -> Any:
     """The customers of one RFM segment (a campaign audience): how many, and the first ones."""
     business = _business(request)
     customers = rfm_customers(business, q.rfm).order_by("pk")
-    return {
-        "segment": q.rfm,
-        "count": customers.count(),
-        "customers": list(customers.values("id", "name")[: q.limit]),
-    }
+    listed = list(customers.values("id", "name")[: q.limit])
+    customers_listed_record(
+        business=business, channel="api", count=len(listed), filters={"rfm": q.rfm},
+        api_key=request.auth,  # type: ignore[attr-defined]
+    )  # fmt: skip
+    return {"segment": q.rfm, "count": customers.count(), "customers": listed}
 
 
 class ClvQuery(RequestSchema):

@@ -34,6 +34,7 @@ from wateja.customers.exporting import FORMATS
 from wateja.customers.models import Segment
 from wateja.tenants.models import Business, Location
 from wateja.tenants.roles import Role
+from wateja.tenants.services import audit_record
 from wateja.web.permissions import staff_required
 from wateja.web.reports import charts
 from wateja.web.reports import dashboard_export as board
@@ -488,7 +489,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_required(Role.MANAGER)
 def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     """One table (or `all`: every table, XLSX only) for the same period and filters as the
-    dashboard."""
+    dashboard; like every export, written to the audit log."""
     if fmt not in FORMATS or (table not in board.TABLE_KEYS and table != "all"):
         raise Http404
     if table == "all" and fmt != "xlsx":
@@ -507,6 +508,9 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     else:
         found = board.table_get(key=table, business=business, period=period, filters=filters)
         download = board.table_export(found, fmt, business=business, period=period)
+    audit_record(business=business, action="report.export", object_type="report",
+                 object_id=table, actor=request.user,  # type: ignore[arg-type]
+                 details={"format": fmt, "file": download.filename})  # fmt: skip
     response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
     response["Content-Disposition"] = content_disposition_header(True, download.filename)
     response["Cache-Control"] = "private, no-store"
@@ -536,6 +540,9 @@ def monthly_pdf(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{business.slug}-report-{period.start.strftime('%Y-%m')}.pdf"
+    audit_record(business=business, action="report.export", object_type="report",
+                 object_id="monthly", actor=request.user,  # type: ignore[arg-type]
+                 details={"format": "pdf", "file": filename})  # fmt: skip
     response["Content-Disposition"] = content_disposition_header(False, filename) or ""
     response["Cache-Control"] = "private, no-store"
     return response
