@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, Promise]] = [
     ("web:products", _("Products")),
     ("web:rewards", _("Rewards")),
     ("web:messages", _("Messages")),
+    ("web:payments", _("Payments")),
     ("web:reports", _("Reports")),
     ("web:settings", _("Settings")),
 ]
