@@ -3,7 +3,8 @@ services a shop uses: two imports (the one that created her, and one that named 
 again), a merged second record, a merge with another customer undone, consents with the
 enrolment page's proof, notes and a complaint, a campaign and direct messages with a
 delivery report, inbound SMS from both her numbers, feedback, a manual grant with a reason,
-a refund with a reason, an M-Pesa payment, an enrolment waiting for its SMS code.
+a refund with a reason, an M-Pesa payment and a cashback payout, an event sent to a webhook,
+an enrolment waiting for its SMS code.
 
 Free text carries "zqx" (with the place in it: "zqx-notes"), her phones end in 711000301 and
 711000302, her address is 198.51.100.77: `markers_in(value)` finds them anywhere. Other
@@ -49,7 +50,9 @@ from wateja.messaging.outbox import direct_queue
 from wateja.messaging.worker import outbox_send_due
 from wateja.orders.refunds import order_refund
 from wateja.orders.services import order_record
-from wateja.payments.services import payment_receive
+from wateja.payments.models import PaymentSettings, Payout
+from wateja.payments.payouts import payout_request
+from wateja.payments.services import payment_receive, payment_settings
 from wateja.tenants.models import Business
 from wateja.wallet.services import points_grant
 from wateja.webhooks.models import Delivery as WebhookDelivery
@@ -272,6 +275,14 @@ def build_world(business: Business) -> World:
         payer_name="Zqx-payer Amina",
         payload={"TransID": "QK12ABC345", "MSISDN": PHONE, "FirstName": "Zqx-first"},
     )
+
+    # cashback paid out to her M-Pesa at her request (refused here; M-Pesa's words kept)
+    PaymentSettings.objects.filter(pk=payment_settings(business).pk).update(b2c_enabled=True)
+    points_grant(
+        customer=person, amount=10_000, idempotency_key="cb-1", reason="gift", kind="cashback"
+    )
+    payout = payout_request(customer=person, amount_minor=10_000, phone="0711000301")
+    Payout.objects.filter(pk=payout.pk).update(result="zqx-mpesa-said")
 
     # the shop's other system was told she joined (an event of the business's webhooks)
     endpoint = Endpoint.objects.create(business=business, url="https://crm.example.com/in")

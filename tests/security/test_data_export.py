@@ -100,6 +100,9 @@ def test_the_api_export_holds_every_part_of_her_data(business, api_for):
         PHONE,
         "QK12ABC345",
     )
+    assert [(p["to"], p["amount_minor"], p["answer"]) for p in data["payouts"]] == [
+        (PHONE, 10_000, "zqx-mpesa-said")
+    ]
     # the imports that named her, the enrolment waiting for its code, the audit of her record
     assert {(i["file"], i["row"], i["value"]) for i in data["imports"]} == {
         ("march.csv", 2, "zqx-gender"),

@@ -1021,6 +1021,7 @@ _FIELD_LABELS: dict[str, Any] = {
     "recipient": gettext_lazy("Sent to"),
     "data": gettext_lazy("Data"),
     "answer": gettext_lazy("Answer"),
+    "finished_at": gettext_lazy("Finished"),
 }
 _SECTION_TITLES: dict[str, Any] = {
     "profile": gettext_lazy("Profile"),
@@ -1045,6 +1046,7 @@ _SECTION_TITLES: dict[str, Any] = {
     "feedback": gettext_lazy("Your ratings"),
     "payments": gettext_lazy("Payments"),
     "sent_to_other_systems": gettext_lazy("Sent to other systems"),
+    "payouts": gettext_lazy("Cashback paid out to M-Pesa"),
 }
 _CHOICES: dict[str, Any] = {
     "gender": Gender,

@@ -171,6 +171,10 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
         "payer_name": Handling(_BLANKED, "payments.payer_name"),
         "payload": Handling("emptied (the provider's payload)", "payments.payload"),
     },
+    "payments.Payout": {
+        "phone": Handling(_BLANKED + " (amount, status and times stay)", "payouts.to"),
+        "result": Handling(_BLANKED + " (what M-Pesa said)", "payouts.answer"),
+    },
     "orders.OrderRefund": {
         "reason": Handling(_BLANKED + " (amounts stay)", "refunds.reason"),
     },
@@ -306,6 +310,7 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
             "hook_token",
             "hook_secret",
             "hook_allowed_ips",
+            "link_domains",
         ],
         SHOP,
     ),
@@ -340,9 +345,18 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
             "signing_secret",
             "signing_secret_previous",
             "hook_allowed_ips",
+            "b2c_shortcode",
+            "b2c_initiator",
+            "b2c_security_credential",
         ],
         SHOP,
     ),
+    "payments.Payout": {
+        "currency": CODE,
+        "status": CODE,
+        "conversation_id": CODE + " (our request id to M-Pesa)",
+        "transaction_id": "M-Pesa's transaction id: the books need it",
+    },
     "payments.Payment": {
         "provider": CODE,
         "reference": "the provider's transaction id (M-Pesa TransID): the books and a repeated "

@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from wateja.customers import hooks
-        from wateja.payments.privacy import payments_erase, payments_export
+        from wateja.payments.privacy import payments_erase, payments_export, payouts_export
 
         hooks.register(export=payments_export, erase=payments_erase)
+        hooks.register(export=payouts_export)
