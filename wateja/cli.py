@@ -258,6 +258,27 @@ def cmd_mpesa_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_reset_two_factor(args: argparse.Namespace) -> int:
+    """The way back for someone who lost both their phone and their recovery codes (an owner
+    has no one above them to reset it on screen): whoever runs the server resets it."""
+    _setup_django()
+    from wateja.tenants.models import Business, Staff
+    from wateja.tenants.two_factor import reset
+
+    business = Business.objects.filter(slug=args.business).first()
+    staff = (
+        Staff.objects.filter(business=business, user__username=args.username).first()
+        if business is not None
+        else None
+    )
+    if staff is None:
+        print(f"No staff member {args.username!r} at {args.business!r}.", file=sys.stderr)
+        return 2
+    reset(staff=staff, actor=None)
+    print(f"Two-step sign-in reset for {args.username}: they set it up again at next sign-in.")
+    return 0
+
+
 def cmd_staff_add(args: argparse.Namespace) -> int:
     _setup_django()
     from wateja.core.errors import DomainError
@@ -508,6 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help="asked for when left out")
     add.add_argument("--pin", help="4 to 6 digits, to switch at a shared till")
     add.set_defaults(func=cmd_staff_add)
+    reset = staff_sub.add_parser(
+        "reset-two-factor", help="clear a staff member's two-step sign-in (lost phone and codes)"
+    )
+    reset.add_argument("--business", required=True, help="the business's short name (slug)")
+    reset.add_argument("--username", required=True)
+    reset.set_defaults(func=cmd_staff_reset_two_factor)
 
     stats = sub.add_parser(
         "recompute-stats", help="recompute customers' purchase figures from their orders"

@@ -377,3 +377,19 @@ def test_an_owner_cannot_turn_it_off_where_it_is_required(business, clock):
     refused = client.post("/settings/security/off/", {"code": _code(secret)}, headers=EN)
     assert "it stays on" in refused.content.decode()
     assert two_factor.is_enrolled(owner.user)
+
+
+def test_an_owner_who_lost_phone_and_codes_is_reset_from_the_command_line(business, clock, capsys):
+    from wateja.cli import main as wateja_main
+
+    owner = _member(business)
+    _enrolled(owner)
+    assert two_factor.is_enrolled(owner.user)
+    code = wateja_main(
+        ["staff", "reset-two-factor", "--business", business.slug, "--username", "mama"]
+    )
+    assert code == 0 and "reset for mama" in capsys.readouterr().out
+    assert not two_factor.is_enrolled(owner.user)
+    assert AuditEvent.objects.filter(business=business, action="staff.two_factor_reset").exists()
+    unknown = ["staff", "reset-two-factor", "--business", business.slug, "--username", "nobody"]
+    assert wateja_main(unknown) == 2
