@@ -31,11 +31,13 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
+from django.utils import timezone
 
 from tests.conftest import ApiClient
 from wateja.api.app import api as ninja_api
 from wateja.api.schemas import MAX_INT
 from wateja.customers.services import consent_record, customer_create
+from wateja.payments.services import payment_receive
 from wateja.tenants.models import Business
 from wateja.wallet.services import wallet_settings_update
 
@@ -210,7 +212,22 @@ def world(api: ApiClient, business: Business, settings: Any, tmp_path: Any) -> W
         customer_create(business=business, name="Twin", phone=f"07123499{n:02d}") for n in (1, 2)
     ]
     merged = _ok(api.post(f"/customers/{twins[0].pk}/merge", {"drop_id": twins[1].pk}))
+    payment, _new = payment_receive(
+        business=business,
+        provider="mpesa",
+        reference="FUZZ0001",
+        amount_minor=50_000,
+        currency=business.currency,
+        paid_at=timezone.now(),
+        account="TABLE 4",
+    )
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # a receiver nobody listens on: a refused connection
+    endpoint = _ok(api.post("/webhooks", {"url": "http://127.0.0.1:9/fuzz", "event_types": []}))
+    delivery = _ok(api.post(f"/webhooks/{endpoint['id']}/test", {"event_type": "order.committed"}))
     ids = {
+        "payment_id": payment.pk,
+        "endpoint_id": endpoint["id"],
+        "delivery_id": delivery["id"],
         "merge_id": merged["merge_id"],
         "customer_id": customers[0].pk,
         "to_customer_id": customers[1].pk,
@@ -313,6 +330,7 @@ class Builder:
             "password": PASSWORD,
             "pin": str(1000 + n),  # unique in the business
             "locations": [ids["location_id"]],
+            "url": f"http://127.0.0.1:9/fuzz-{n}",  # webhooks (private addresses allowed here)
         }
         if name == "channel":
             return "sms"

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import Id, StrictSchema
 from wateja.core.errors import ValidationFailed
 from wateja.core.money import MAX_AMOUNT_MINOR
 from wateja.customers.selectors import customer_identify
@@ -78,7 +78,7 @@ class PaymentFilters(Schema):
 
 
 class MatchIn(StrictSchema):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     card: str = Field("", max_length=64)
     phone: str = Field("", max_length=32)
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from wateja.api.auth import current_business, require_role
 from wateja.api.pagination import CursorPagination
-from wateja.api.schemas import StrictSchema
+from wateja.api.schemas import Id, StrictSchema
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
@@ -70,7 +70,7 @@ class DeliveryOut(Schema):
 
 
 class DeliveryFilters(Schema):
-    endpoint_id: int | None = None
+    endpoint_id: Id | None = None
     status: DeliveryStatus | None = None
 
 
