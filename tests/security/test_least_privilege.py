@@ -554,3 +554,19 @@ def test_pages_outside_a_role_answer_403(business, staff_client):
     for path in ("/reports/", "/settings/", "/messages/settings/", "/imports/"):
         assert cashier.get(path).status_code == 403, path
     assert Client().get("/customers/").status_code == 302  # to the sign-in page
+
+
+def test_a_cashier_key_reading_one_customer_by_id_or_card_gets_the_brief_form(business, api_for):
+    customer = customer_create(
+        business=business, name="Mteja Mmoja", phone="0712000999", email="mmoja@example.com"
+    )
+    card = customer.cards.get(status="active")
+    for role in (Role.CASHIER, Role.VIEWER):
+        key = api_for(business, role)
+        for path in (f"/customers/{customer.pk}", f"/cards/{card.number}"):
+            shown = key.get(path).json()
+            assert shown["name"] == "Mteja Mmoja" and shown["card_number"] == card.number
+            assert "email" not in shown and "birthday" not in shown and "notes" not in shown
+            assert "0712000999" not in str(shown) and "mmoja@example.com" not in str(shown)
+    whole = api_for(business, Role.MANAGER).get(f"/customers/{customer.pk}").json()
+    assert whole["email"] == "mmoja@example.com"
