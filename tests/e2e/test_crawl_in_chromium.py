@@ -256,8 +256,13 @@ class Crawl:
             if response.status >= 400 and response.url.startswith(self.url):
                 self.failed_responses.append(f"{response.status} {response.url}")
 
+        def on_console(message: Any) -> None:  # anything the Content-Security-Policy blocked
+            if "Content Security Policy" in message.text:
+                self.failed_responses.append(f"csp {message.text[:200]}")
+
         page.on("response", on_response)
         page.on("requestfailed", lambda r: self.failed_responses.append(f"failed {r.url}"))
+        page.on("console", on_console)
 
     def visit(self, page: Any, path: str, where: str, language: str) -> None:
         """Open `path` and check it at both sizes (starting with the size the page is at)."""
