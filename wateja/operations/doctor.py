@@ -424,23 +424,23 @@ def check_secrets(database_ok: bool) -> Check:
     name = "secrets"
     path = secrets.key_file()
     from_environment = secrets.keys_from_environment()
+    source = "WATEJA_FERNET_KEY" if from_environment else str(path)
+    closed = secrets.undecryptable_count() if database_ok else 0
+    if closed:
+        return Check(
+            name,
+            FAIL,
+            f"{closed} stored provider secret(s) cannot be opened with the keys in {source}",
+            "Put back the keys saved beside the backup this database came from: "
+            "`wateja restore` does it from <backup>.keys, or add them to "
+            f"{source} ({'comma separated' if from_environment else 'one per line'}) "
+            "and restart.",
+        )
     if not from_environment and readable_by_others(path):
         return Check(
             name, WARN, f"{path} can be read by other users of this machine",
             f"Run: chmod 600 {path}",
         )  # fmt: skip
-    source = "WATEJA_FERNET_KEY" if from_environment else str(path)
-    if database_ok:
-        closed = secrets.undecryptable_count()
-        if closed:
-            return Check(
-                name,
-                FAIL,
-                f"{closed} stored provider secret(s) cannot be opened with the keys in {source}",
-                "Put back the keys saved beside the backup this database came from: "
-                "`wateja restore` does it from <backup>.keys, or add them to "
-                f"{source} (one per line) and restart.",
-            )
     newest = backup.backups_list()[-1:] if backup.backup_dir().is_dir() else []
     if newest and backup.keys_read(newest[0]) is None:
         return Check(

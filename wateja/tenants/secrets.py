@@ -17,9 +17,7 @@ back unchanged when the row is saved, so the secret is not lost once the key is 
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,16 +29,8 @@ from django.db import models
 
 from wateja.core.files import write_private
 
-TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (not a secret) every Fernet token starts so (version byte 0x80, then the time)
-
-
-def new_key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-
-
-def read_keys(text: str) -> list[str]:
-    """The keys in a key file or in WATEJA_FERNET_KEY: one per line or comma separated."""
-    return [key.strip() for key in text.replace(",", "\n").splitlines() if key.strip()]
+# every Fernet token starts so (its version byte 0x80, then the time): not a secret
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105
 
 
 def key_file() -> Path:
