@@ -42,9 +42,7 @@ def test_a_customer_spreadsheet_and_its_problem_report_are_private(
     business, staff_client, tmp_path
 ):
     client = staff_client(business, Role.MANAGER)
-    upload = SimpleUploadedFile(
-        "customers.csv", b"Name,Phone\nAmina,0712 345 678\nBaraka,123\n"
-    )
+    upload = SimpleUploadedFile("customers.csv", b"Name,Phone\nAmina,0712 345 678\nBaraka,123\n")
     response = client.post("/imports/", {"file": upload, "source": "import"}, headers=EN)
     assert response.status_code == 302
     job = ImportJob.objects.get()
