@@ -20,7 +20,7 @@ class EndpointForm(forms.Form):
         choices=EventType.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("None ticked: every event."),
+        help_text=_("Leave them all unticked for every event."),
     )
     active = forms.BooleanField(
         label=_("Send events to this address"), required=False, initial=True
