@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -16,8 +16,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from wateja.tenants.roles import Role, role_at_least
+from wateja.tenants.scoping import BusinessOwned
 
 View = Callable[..., HttpResponse]
+M = TypeVar("M", bound=BusinessOwned)
 
 
 def staff_required(minimum: str = Role.VIEWER) -> Callable[[View], View]:
@@ -57,3 +59,17 @@ def minimum_role(view: Callable[..., Any]) -> Role | None:
     Decorators applied over it with functools.wraps (require_POST…) keep the mark."""
     found = getattr(view, "minimum_role", None)
     return Role(found) if found is not None else None
+
+
+def owned_or_404(model: type[M], request: HttpRequest, **lookup: Any) -> M:
+    """A row of the signed-in business's `model`, or the 404 page: another business's row and
+    a missing one look the same."""
+    from django.http import Http404
+
+    from wateja.core.errors import NotFound
+    from wateja.tenants.scoping import get_owned
+
+    try:
+        return get_owned(model, request.business, **lookup)  # type: ignore[attr-defined]
+    except NotFound:
+        raise Http404 from None

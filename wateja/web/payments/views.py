@@ -6,13 +6,13 @@ registering them with M-Pesa, new addresses after a leak."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wateja.core.errors import DomainError, NotFound
+from wateja.core.errors import DomainError
 from wateja.customers.links import public_url
 from wateja.payments.daraja import register_urls
 from wateja.payments.incoming import signing_secret_rotate
@@ -30,11 +30,10 @@ from wateja.payments.services import (
 )
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
-from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
 from wateja.web.payments.forms import MatchForm, PaymentSettingsForm, PayoutForm
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 from wateja.web.templatetags.wateja_tags import money
 
 QUEUE_SHOWN = 100
@@ -46,10 +45,7 @@ def _business(request: HttpRequest) -> Business:
 
 
 def _payment(request: HttpRequest, payment_id: int) -> Payment:
-    try:
-        return get_owned(Payment, _business(request), pk=payment_id)
-    except NotFound:
-        raise Http404 from None
+    return owned_or_404(Payment, request, pk=payment_id)
 
 
 @staff_required(Role.MANAGER)
@@ -257,10 +253,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
 
 
 def _payout(request: HttpRequest, payout_id: int) -> Payout:
-    try:
-        return get_owned(Payout, _business(request), pk=payout_id)
-    except NotFound:
-        raise Http404 from None
+    return owned_or_404(Payout, request, pk=payout_id)
 
 
 @require_POST

@@ -6,23 +6,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wateja.core.errors import DomainError, NotFound
+from wateja.core.errors import DomainError
 from wateja.customers.links import public_url
 from wateja.shops.models import Platform, ShopConnection, ShopEvent
 from wateja.shops.services import TOPICS, shop_connect, shop_disconnect
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
-from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 
 EVENTS_SHOWN = 30
 
@@ -46,10 +45,7 @@ def _business(request: HttpRequest) -> Business:
 
 
 def _connection(request: HttpRequest, connection_id: int) -> ShopConnection:
-    try:
-        return get_owned(ShopConnection, _business(request), pk=connection_id)
-    except NotFound:
-        raise Http404 from None
+    return owned_or_404(ShopConnection, request, pk=connection_id)
 
 
 @staff_required(Role.OWNER)

@@ -5,19 +5,18 @@ removal (confirmed) and its delivery log, where any delivery can be sent again."
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wateja.core.errors import DomainError, NotFound
+from wateja.core.errors import DomainError
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
-from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 from wateja.web.webhooks.forms import EndpointForm
 from wateja.webhooks.models import Delivery, Endpoint, EventType
 from wateja.webhooks.services import (
@@ -36,10 +35,7 @@ def _business(request: HttpRequest) -> Business:
 
 
 def _endpoint(request: HttpRequest, endpoint_id: int) -> Endpoint:
-    try:
-        return get_owned(Endpoint, _business(request), pk=endpoint_id)
-    except NotFound:
-        raise Http404 from None
+    return owned_or_404(Endpoint, request, pk=endpoint_id)
 
 
 @staff_required(Role.OWNER)
@@ -159,10 +155,7 @@ def delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 @staff_required(Role.OWNER)
 def replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    try:
-        delivery = get_owned(Delivery, _business(request), pk=delivery_id)
-    except NotFound:
-        raise Http404 from None
+    delivery = owned_or_404(Delivery, request, pk=delivery_id)
     delivery_replay(delivery=delivery, actor=request.user)  # type: ignore[arg-type]
     messages.success(request, _("It will be sent again within a minute."))
     return redirect("web:webhook", endpoint_id=delivery.endpoint_id)
