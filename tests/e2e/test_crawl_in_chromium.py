@@ -268,12 +268,15 @@ class Crawl:
         """Open `path` and check it at both sizes (starting with the size the page is at)."""
         self.failed_responses.clear()
         page.goto(f"{self.url}{path}", wait_until="load")
-        if page.evaluate("!!document.querySelector('.htmx-request, .htmx-settling')"):
-            try:
-                page.wait_for_function(
-                    "!document.querySelector('.htmx-request, .htmx-settling')", timeout=3000
-                )
-            except Exception:  # a fragment still loading: reported below
+        # polled from outside: under the strict CSP the page may not compile the string
+        # predicate wait_for_function would inject (no eval), so that would always time out
+        busy = "!!document.querySelector('.htmx-request, .htmx-settling')"
+        if page.evaluate(busy):
+            for _tick in range(30):
+                page.wait_for_timeout(100)
+                if not page.evaluate(busy):
+                    break
+            else:  # a fragment still loading: reported below
                 self.failed_responses.append(f"htmx still busy after 3 s on {path}")
         self.pages += 1
         english = _english_left_patterns(language)
