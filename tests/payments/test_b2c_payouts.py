@@ -5,6 +5,7 @@ result address is the business's own, with its secret; whole shillings only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -161,3 +162,21 @@ def test_result_addresses_need_the_secret(business, b2c, amina, daraja, staff_cl
     body = json.dumps({"Result": {"ResultCode": 0, "OriginatorConversationID": "x"}})
     assert Client().post(forged, data=body, content_type="application/json").status_code == 401
     assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.SENT
+
+
+def test_a_payout_mpesa_never_answers_for_is_failed_and_given_back_after_a_week(
+    business, b2c, amina, daraja, staff_client
+):
+    from django.utils import timezone
+
+    from wateja.payments.payouts import HOLD_DAYS, payouts_lapsed
+
+    payout = ask_and_approve(business, staff_client)
+    assert payouts_lapsed(now=timezone.now() + dt.timedelta(days=HOLD_DAYS - 1)) == 0
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.SENT
+    assert payouts_lapsed(now=timezone.now() + dt.timedelta(days=HOLD_DAYS + 1)) == 1
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.FAILED and "did not answer" in payout.result
+    assert cashback(amina) == (50_000, 50_000)
+    result(b2c, payout)  # a result arriving after all changes nothing
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.FAILED

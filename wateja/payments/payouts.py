@@ -3,12 +3,13 @@
 A cashier asks at the customer's request; a manager approves (not the one who asked, unless
 an owner). Approval holds the amount in the customer's cashback (it can no longer be spent)
 and asks M-Pesa to pay it; M-Pesa's result posts the hold (paid) or voids it (the cashback is
-the customer's again). A hold M-Pesa never answers for is voided after HOLD_DAYS by the
-wallet's housekeeping, and the payout shows as sent until then, for a manager to check in the
-M-Pesa portal. M-Pesa pays whole shillings only."""
+the customer's again). A payout M-Pesa never answers for is failed after HOLD_DAYS (daily,
+`payouts_lapsed`) and its hold voided, so the cashback is the customer's again. M-Pesa pays
+whole shillings only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -194,3 +195,23 @@ def b2c_timeout(business_id: int, body: dict[str, Any]) -> Payout | None:
     if payout is None or not conversation:
         return None
     return payout_finish(payout=payout, paid=False, said=_("M-Pesa did not process it in time."))
+
+
+def payouts_lapsed(*, now: dt.datetime | None = None) -> int:
+    """Daily: payouts M-Pesa never answered for within HOLD_DAYS are marked failed and their
+    hold voided (if the wallet's housekeeping has not already), so the screen says the
+    cashback is the customer's again instead of "sent" for ever."""
+    now = now or timezone.now()
+    lapsed = Payout.objects.filter(
+        status=PayoutStatus.SENT, decided_at__lt=now - dt.timedelta(days=HOLD_DAYS)
+    ).order_by("pk")
+    count = 0
+    for payout in lapsed:
+        payout_finish(
+            payout=payout,
+            paid=False,
+            said=_("M-Pesa did not answer within %(days)s days; the cashback was given back.")
+            % {"days": HOLD_DAYS},
+        )
+        count += 1
+    return count
