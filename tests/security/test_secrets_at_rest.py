@@ -75,15 +75,16 @@ def test_the_migration_encrypts_what_was_stored_plain_and_back(business):
         )
     migration = importlib.import_module("wateja.messaging.migrations.0004_encrypted_secrets")
     editor = SimpleNamespace(connection=connection)
-    migration.encrypt_stored(None, editor)
+    step = migration.Migration.operations[-1]  # the RunPython that rewrites stored values
+    step.code(None, editor)
     raw = _raw(business)
     assert raw["at_api_key"].startswith("gAAAAA") and AT_KEY not in raw["at_api_key"]
     again = dict(raw)
-    migration.encrypt_stored(None, editor)  # twice: nothing encrypted twice
+    step.code(None, editor)  # twice: nothing encrypted twice
     assert _raw(business) == again
     fresh = MessagingSettings.objects.get(pk=row.pk)
     assert (fresh.at_api_key, fresh.hook_secret) == (AT_KEY, "plain-hook-secret")
-    migration.decrypt_stored(None, editor)
+    step.reverse_code(None, editor)
     assert _raw(business)["at_api_key"] == AT_KEY
 
 

@@ -5,14 +5,25 @@ replayed later. Several `v1=` values may be given while a secret is being rotate
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 
 TOLERANCE_SECONDS = 300
+ROTATION_OVERLAP = dt.timedelta(hours=24)  # the previous secret still signs this long
 
 
 class BadSignature(ValueError):
     """The signature header is missing, malformed, stale or does not match."""
+
+
+def secrets_in_force(
+    current: str, previous: str, rotated_at: dt.datetime | None, now: dt.datetime
+) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one for ROTATION_OVERLAP
+    after a rotation, so the other side can switch."""
+    recent = rotated_at is not None and now - rotated_at < ROTATION_OVERLAP
+    return [current, previous] if previous and recent else [current]
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

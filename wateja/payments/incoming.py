@@ -15,24 +15,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import NotFound
-from wateja.core.signatures import BadSignature, signature_verify
+from wateja.core.signatures import BadSignature, secrets_in_force, signature_verify
 from wateja.messaging.hook_auth import HookRefused, address_allowed
 from wateja.payments.models import Payment, PaymentSettings
 from wateja.payments.services import payment_receive
 from wateja.tenants.services import audit_record
 
 SIGNATURE_HEADER = "X-Wateja-Signature"
-PREVIOUS_SECRET_HOURS = 24
 
 
 def signing_secrets(row: PaymentSettings, now: dt.datetime) -> list[str]:
     """The secrets a signature may use: the current one, and the previous one for a day."""
-    found = [row.signing_secret]
-    rotated = row.signing_rotated_at
-    recent = rotated is not None and now - rotated < dt.timedelta(hours=PREVIOUS_SECRET_HOURS)
-    if row.signing_secret_previous and recent:
-        found.append(row.signing_secret_previous)
-    return found
+    return secrets_in_force(
+        row.signing_secret, row.signing_secret_previous, row.signing_rotated_at, now
+    )
 
 
 def incoming_settings(

@@ -163,3 +163,14 @@ def stored_decrypt(schema_editor: Any, table: str, columns: tuple[str, ...]) -> 
     _stored_rewrite(
         schema_editor, table, columns, lambda v: decrypt(v) if v.startswith(TOKEN_PREFIX) else v
     )
+
+
+def encrypt_columns_operation(table: str, columns: tuple[str, ...]) -> Any:
+    """The migration step that encrypts what `columns` of `table` already hold (and, run
+    backwards, opens it again)."""
+    from django.db import migrations
+
+    return migrations.RunPython(
+        lambda _apps, editor: stored_encrypt(editor, table, columns),
+        lambda _apps, editor: stored_decrypt(editor, table, columns),
+    )

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import ValidationFailed
-from wateja.core.signatures import signature
+from wateja.core.signatures import secrets_in_force, signature
 from wateja.tenants.models import Business
 from wateja.tenants.services import audit_record
 from wateja.wallet.models import Lot
@@ -39,7 +39,6 @@ RETRY_AFTER = (60, 5 * 60, 30 * 60, 2 * 3600, 8 * 3600, 24 * 3600)
 TIMEOUT_SECONDS = 10
 LEASE_SECONDS = 5 * 60  # longer than any attempt takes
 RESPONSE_KEPT = 1000
-PREVIOUS_SECRET_HOURS = 24
 MAX_ENDPOINTS = 10
 
 
@@ -150,12 +149,9 @@ def endpoint_secret_rotate(*, endpoint: Endpoint, actor: User | None = None) -> 
 
 
 def signing_secrets(endpoint: Endpoint, now: dt.datetime) -> list[str]:
-    found = [endpoint.secret]
-    rotated = endpoint.secret_rotated_at
-    recent = rotated is not None and now - rotated < dt.timedelta(hours=PREVIOUS_SECRET_HOURS)
-    if endpoint.secret_previous and recent:
-        found.append(endpoint.secret_previous)
-    return found
+    return secrets_in_force(
+        endpoint.secret, endpoint.secret_previous, endpoint.secret_rotated_at, now
+    )
 
 
 def deliveries_create(

@@ -9,17 +9,6 @@ TABLE = "messaging_messagingsettings"
 COLUMNS = ("at_api_key", "twilio_auth_token", "hook_secret")
 
 
-def encrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_encrypt
-
-    stored_encrypt(schema_editor, TABLE, COLUMNS)
-
-
-def decrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_decrypt
-
-    stored_decrypt(schema_editor, TABLE, COLUMNS)
-
 
 class Migration(migrations.Migration):
     dependencies = [("messaging", "0003_link_domains")]
@@ -44,5 +33,5 @@ class Migration(migrations.Migration):
                 blank=True, verbose_name="Twilio auth token"
             ),
         ),
-        migrations.RunPython(encrypt_stored, decrypt_stored),
+        wateja.tenants.secrets.encrypt_columns_operation(TABLE, COLUMNS),
     ]

@@ -8,17 +8,6 @@ TABLE = "payments_paymentsettings"
 COLUMNS = ('mpesa_consumer_key', 'mpesa_consumer_secret', 'b2c_security_credential', 'hook_secret', 'signing_secret', 'signing_secret_previous')
 
 
-def encrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_encrypt
-
-    stored_encrypt(schema_editor, TABLE, COLUMNS)
-
-
-def decrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_decrypt
-
-    stored_decrypt(schema_editor, TABLE, COLUMNS)
-
 
 class Migration(migrations.Migration):
 
@@ -57,5 +46,5 @@ class Migration(migrations.Migration):
             name='signing_secret_previous',
             field=wateja.tenants.secrets.EncryptedTextField(blank=True),
         ),
-        migrations.RunPython(encrypt_stored, decrypt_stored),
+        wateja.tenants.secrets.encrypt_columns_operation(TABLE, COLUMNS),
     ]

@@ -7,17 +7,6 @@ TABLE = "shops_shopconnection"
 COLUMNS = ('secret',)
 
 
-def encrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_encrypt
-
-    stored_encrypt(schema_editor, TABLE, COLUMNS)
-
-
-def decrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_decrypt
-
-    stored_decrypt(schema_editor, TABLE, COLUMNS)
-
 
 class Migration(migrations.Migration):
 
@@ -31,5 +20,5 @@ class Migration(migrations.Migration):
             name='secret',
             field=wateja.tenants.secrets.EncryptedTextField(verbose_name='webhook secret'),
         ),
-        migrations.RunPython(encrypt_stored, decrypt_stored),
+        wateja.tenants.secrets.encrypt_columns_operation(TABLE, COLUMNS),
     ]

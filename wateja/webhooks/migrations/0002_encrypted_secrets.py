@@ -8,17 +8,6 @@ TABLE = "webhooks_endpoint"
 COLUMNS = ('secret', 'secret_previous')
 
 
-def encrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_encrypt
-
-    stored_encrypt(schema_editor, TABLE, COLUMNS)
-
-
-def decrypt_stored(apps, schema_editor):
-    from wateja.tenants.secrets import stored_decrypt
-
-    stored_decrypt(schema_editor, TABLE, COLUMNS)
-
 
 class Migration(migrations.Migration):
 
@@ -37,5 +26,5 @@ class Migration(migrations.Migration):
             name='secret_previous',
             field=wateja.tenants.secrets.EncryptedTextField(blank=True),
         ),
-        migrations.RunPython(encrypt_stored, decrypt_stored),
+        wateja.tenants.secrets.encrypt_columns_operation(TABLE, COLUMNS),
     ]
