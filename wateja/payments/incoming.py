@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wateja.core.errors import NotFound
 from wateja.core.signatures import BadSignature, secrets_in_force, signature_verify
-from wateja.messaging.hook_auth import HookRefused, address_allowed
+from wateja.messaging.hook_auth import HookRefused
 from wateja.payments.models import Payment, PaymentSettings
+from wateja.payments.mpesa import settings_for_caller
 from wateja.payments.services import payment_receive
 from wateja.tenants.services import audit_record
 
@@ -36,13 +36,7 @@ def incoming_settings(
 ) -> PaymentSettings:
     """The business a signed call is for, or NotFound / HookRefused."""
     now = now or timezone.now()
-    row: PaymentSettings | None = (
-        PaymentSettings.objects.select_related("business").filter(hook_token=token).first()
-    )
-    if row is None:
-        raise NotFound(_("No such callback address."))
-    if not address_allowed(row.hook_allowed_ips, remote_ip):
-        raise HookRefused(_("This address may not call back."))
+    row = settings_for_caller(token, remote_ip)
     try:
         signature_verify(signing_secrets(row, now), header, body, int(now.timestamp()))
     except BadSignature as error:

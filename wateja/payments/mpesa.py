@@ -39,8 +39,9 @@ def callback_addresses(row: PaymentSettings) -> dict[str, str]:
     }
 
 
-def settings_for_call(token: str, secret: str, remote_ip: str) -> PaymentSettings:
-    """The business a callback is for, or NotFound / HookRefused."""
+def settings_for_caller(token: str, remote_ip: str) -> PaymentSettings:
+    """The business whose payment address `token` is, when `remote_ip` may call it; else
+    NotFound / HookRefused. Each kind of call then proves itself (a secret, a signature)."""
     row: PaymentSettings | None = (
         PaymentSettings.objects.select_related("business").filter(hook_token=token).first()
     )
@@ -48,6 +49,12 @@ def settings_for_call(token: str, secret: str, remote_ip: str) -> PaymentSetting
         raise NotFound(_("No such callback address."))
     if not address_allowed(row.hook_allowed_ips, remote_ip):
         raise HookRefused(_("This address may not call back."))
+    return row
+
+
+def settings_for_call(token: str, secret: str, remote_ip: str) -> PaymentSettings:
+    """The business a callback is for, or NotFound / HookRefused."""
+    row = settings_for_caller(token, remote_ip)
     if not hmac.compare_digest(secret.encode(), row.hook_secret.encode()):
         raise HookRefused(_("The callback secret is missing or wrong."))
     return row
