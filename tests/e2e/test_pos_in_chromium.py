@@ -100,6 +100,12 @@ def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, brow
     page.get_by_test_id("pos-scan").fill("latte")
     page.get_by_test_id("pos-scan").press("Enter")
     page.get_by_test_id("line-0").wait_for()
+    # the scan's own recalculation must be back before the server goes away, or its late
+    # answer redraws the form over what is typed next (seen once in CI)
+    for _tick in range(50):
+        if not page.evaluate("!!document.querySelector('.htmx-request')"):
+            break
+        page.wait_for_timeout(100)
     page.route("**/checkout/**", lambda route: route.abort())
     page.get_by_test_id("pos-codes").fill("KARIBU")
     page.get_by_test_id("pos-codes").press("Enter")
