@@ -120,6 +120,25 @@ def test_the_till_keeps_what_was_typed_when_the_server_is_away(demo_server, brow
     context.close()
 
 
+def test_a_code_typed_while_the_scan_is_answered_stays_in_the_code_box(demo_server, browser):
+    """The cashier scans and goes straight on to the code box: the scan's answer lands in the
+    middle of the word, and the rest of the word must not end up in the scan box."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
+    page = _till(context, demo_server)
+    page.evaluate("htmx.config.defaultSwapDelay = 400")  # a slow line: the answer lands late
+    page.get_by_test_id("pos-scan").fill("latte")
+    with page.expect_response(lambda r: "/checkout/" in r.url):
+        page.get_by_test_id("pos-scan").press("Enter")
+    page.get_by_test_id("pos-codes").click()
+    page.keyboard.type("KA")
+    Counted(page)._settled()  # the answer is on screen: the cursor must still be in the box
+    page.keyboard.type("RIBU")
+    assert page.get_by_test_id("pos-codes").input_value() == "KARIBU"
+    assert page.get_by_test_id("pos-scan").input_value() == ""
+    assert page.get_by_test_id("line-0").is_visible()
+    context.close()
+
+
 def test_a_weighed_sale_gets_the_gift_by_weight(demo_server, browser, screenshot_dir):
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     page = _till(context, demo_server)

@@ -27,22 +27,29 @@ def _activate(page):
     assert page.get_by_test_id("offer-status").get_attribute("class").endswith("status-active")
 
 
+def _settled(page):
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def _till_sale(page, url, skus, *, flags=(), codes=""):
+    """Rings up a sale the way a cashier does, each answer on screen before the next key."""
     page.goto(f"{url}/checkout/")
     for sku in skus:
         page.get_by_test_id("pos-scan").fill(sku)
         with page.expect_response(lambda r: "/checkout/" in r.url):
             page.get_by_test_id("pos-scan").press("Enter")
+        _settled(page)
     for flag in flags:
         with page.expect_response(lambda r: "/checkout/" in r.url):
             page.locator(f"input[name=flags][value={flag}]").check()
+        _settled(page)
     if codes:
         page.get_by_test_id("pos-codes").fill(codes)
         with page.expect_response(lambda r: "/checkout/" in r.url):
             page.get_by_test_id("pos-codes").press("Enter")
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-    )
+        _settled(page)
     return page.get_by_test_id("pos-payable").inner_text()
 
 

@@ -39,6 +39,13 @@
   document.addEventListener("htmx:configRequest", function (event) {
     sent = { scan: event.detail.parameters.scan };
   });
+  document.addEventListener("htmx:beforeSwap", function () {
+    // a preserved box is the page's first one, autofocus and all: htmx would focus it again
+    // and the rest of a code being typed when the answer lands would go into the scan box
+    document.querySelectorAll("[hx-preserve][autofocus]").forEach(function (box) {
+      box.removeAttribute("autofocus");
+    });
+  });
   document.addEventListener("htmx:afterSwap", function () {
     var box = document.getElementById("scan");
     if (box && sent.scan && box.value === sent.scan) box.value = "";
