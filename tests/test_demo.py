@@ -1,6 +1,7 @@
 """The demo tells the same story whatever day it is seeded on: a year of history ending today,
 campaigns with measured results, points about to expire, automations that ran, segments that
-still describe who they say, and a ledger that balances."""
+still describe who they say, a ledger that balances, and chat apps (record only) with linked
+customers whose chat questions are answered once the worker runs."""
 
 from __future__ import annotations
 
@@ -11,11 +12,22 @@ import time_machine
 from django.db.models import Max, Min
 
 from wateja.core.localtime import local_date, local_today
-from wateja.customers.models import Segment
+from wateja.customers.models import Consent, Segment
 from wateja.customers.segments import segment_customers
 from wateja.demo import seed
-from wateja.messaging.models import Automation, Campaign, CampaignStatus, Message
+from wateja.messaging.campaigns import campaign_preview
+from wateja.messaging.config import messaging_settings
+from wateja.messaging.models import (
+    Automation,
+    Campaign,
+    CampaignStatus,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    MessengerContact,
+)
 from wateja.messaging.selectors import campaign_results
+from wateja.messaging.worker import outbox_send_due
 from wateja.orders.models import Order
 from wateja.payments.models import Payment
 from wateja.promotions.models import Promotion
@@ -90,6 +102,7 @@ def test_demo_seeded_on_any_day_shows_the_same_picture(db, now):
         )
         assert members.starts_at <= now < members.ends_at
         assert ledger_check() == []
+        _chat_apps_tell_their_story(now)
 
     later = now + dt.timedelta(days=90)
     with time_machine.travel(later, tick=False):  # a saved segment keeps meaning its name
@@ -102,3 +115,58 @@ def test_demo_seeded_on_any_day_shows_the_same_picture(db, now):
         )
         assert any(c.last_purchase_at and c.last_purchase_at > now - dt.timedelta(days=10)
                    for c in members_now)  # fmt: skip
+
+
+def _chat_apps_tell_their_story(now: dt.datetime) -> None:
+    cafe = Business.objects.get(slug="kahawa-corner")
+    flowers = Business.objects.get(slug="vardanots-flowers")
+    cafe_row, flower_row = messaging_settings(cafe), messaging_settings(flowers)
+    assert (cafe_row.telegram_mode, cafe_row.telegram_bot_username) == (
+        "outbox",
+        "kahawa_demo_bot",
+    )
+    assert cafe_row.whatsapp_mode == "outbox" and cafe_row.whatsapp_number
+    assert cafe_row.viber_mode == "off" and flower_row.viber_mode == "outbox"
+    assert (flower_row.viber_bot_uri, flower_row.viber_bot_name) == ("vardanots", "Վարդանոց")
+
+    for business, app in ((cafe, "whatsapp"), (cafe, "telegram"), (flowers, "viber")):
+        contacts = MessengerContact.objects.filter(business=business, channel=app)
+        assert contacts.filter(unlinked_at__isnull=True).count() >= 3, app
+        for contact in contacts.filter(unlinked_at__isnull=True).select_related("customer"):
+            assert contact.customer.preferred_channel == app
+            consent = (
+                Consent.objects.filter(customer=contact.customer, channel=app, purpose="marketing")
+                .order_by("-recorded_at", "-id")
+                .first()
+            )
+            assert consent is not None and consent.granted and consent.source == "messenger"
+    assert MessengerContact.objects.filter(business=flowers, unlinked_at__isnull=False).exists()
+
+    swahili = InboundMessage.objects.get(business=cafe, channel="whatsapp", action="balance")
+    assert swahili.text == "Salio langu?" and swahili.customer is not None
+    offers = InboundMessage.objects.get(business=flowers, channel="viber", action="offers")
+    assert offers.text == "Ակցիաներ"
+    replies = [swahili.reply, offers.reply]
+    assert all(r is not None and r.status == MessageStatus.QUEUED for r in replies)
+    assert swahili.reply.channel == "whatsapp" and swahili.reply.language == "sw"
+    assert offers.reply.channel == "viber" and offers.reply.to_address == offers.from_phone
+
+    outbox_send_due(now=now)  # the worker beside the demo server: queued → sent (recorded)
+    for reply in replies:
+        reply.refresh_from_db()
+        assert reply.status == MessageStatus.SENT and reply.provider == "outbox"
+
+    # each draft, sent to each customer's preferred channel, shows the chat apps
+    previews = {}
+    for business in (cafe, flowers):
+        draft = Campaign.objects.get(business=business, status=CampaignStatus.DRAFT)
+        Campaign.objects.filter(pk=draft.pk).update(channel="preferred")
+        draft.refresh_from_db()
+        previews[business] = {c["channel"]: c for c in campaign_preview(draft)["channels"]}
+    channels = previews[cafe]
+    assert channels["whatsapp"]["customers"] >= 1 and channels["telegram"]["customers"] >= 1
+    assert channels["whatsapp"]["cost_minor"] == channels["whatsapp"]["customers"] * 110
+    assert "viber" not in channels
+    channels = previews[flowers]
+    assert channels["viber"]["customers"] >= 1 and "telegram" not in channels
+    assert channels["viber"]["cost_minor"] == channels["viber"]["customers"] * 1200

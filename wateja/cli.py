@@ -258,6 +258,41 @@ def cmd_mpesa_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chats_connect(args: argparse.Namespace) -> int:
+    """Point the business's Telegram and Viber bots at Wateja, and print what to paste into
+    Meta's dashboard for WhatsApp (Meta takes its callback address only there)."""
+    _setup_django()
+    from wateja.core.errors import DomainError
+    from wateja.customers.links import public_url
+    from wateja.messaging.channels.telegram import telegram_set_webhook
+    from wateja.messaging.channels.viber import viber_set_webhook
+    from wateja.messaging.config import messaging_settings
+    from wateja.messaging.models import MessengerMode
+    from wateja.tenants.models import Business
+
+    business = Business.objects.filter(slug=args.business).first()
+    if business is None:
+        print(f"No business with the short name {args.business!r}.", file=sys.stderr)
+        return 2
+    row = messaging_settings(business)
+    failed = False
+    for app, connect in (("telegram", telegram_set_webhook), ("viber", viber_set_webhook)):
+        if getattr(row, f"{app}_mode") != MessengerMode.LIVE:
+            print(f"{app}: not switched on")
+            continue
+        try:
+            print(f"{app}: {connect(row) or 'connected'}")
+        except DomainError as error:
+            failed = True
+            print(f"{app}: {error.message}", file=sys.stderr)
+    if row.whatsapp_mode == MessengerMode.LIVE:
+        print(f"whatsapp callback URL: {public_url(f'/hooks/{row.hook_token}/whatsapp/')}")
+        print(f"whatsapp verify token: {row.whatsapp_verify_token}")
+    else:
+        print("whatsapp: not switched on")
+    return 1 if failed else 0
+
+
 def cmd_staff_reset_two_factor(args: argparse.Namespace) -> int:
     """The way back for someone who lost both their phone and their recovery codes (an owner
     has no one above them to reset it on screen): whoever runs the server resets it."""
@@ -518,6 +553,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     register.add_argument("--business", required=True, help="the business's short name (slug)")
     register.set_defaults(func=cmd_mpesa_register)
+
+    chats = sub.add_parser("chats", help="WhatsApp, Telegram and Viber for a business")
+    chats_sub = chats.add_subparsers(dest="action", required=True)
+    connect = chats_sub.add_parser(
+        "connect", help="point the Telegram and Viber bots at Wateja; show WhatsApp's callback"
+    )
+    connect.add_argument("--business", required=True, help="the business's short name (slug)")
+    connect.set_defaults(func=cmd_chats_connect)
 
     staff = sub.add_parser("staff", help="the people who work for a business")
     staff_sub = staff.add_subparsers(dest="action", required=True)

@@ -39,3 +39,10 @@ def test_the_filter_rewrites_the_record_with_its_arguments() -> None:
     )
     assert RedactingFilter().filter(record)
     assert record.getMessage() == "inbound from +254…78 at /my/…/"
+
+
+def test_a_telegram_bot_token_in_a_request_path_is_hidden() -> None:
+    line = 'https://api.telegram.org:443 "POST /bot7012345678:AAHk-x_Yz09/sendMessage HTTP/1.1" 200'
+    cleaned = redact(line)
+    assert "AAHk" not in cleaned and "7012345678" not in cleaned
+    assert "/bot…/sendMessage" in cleaned

@@ -43,9 +43,10 @@ from wateja.customers.services import (
     interaction_add,
 )
 from wateja.messaging.campaigns import campaign_launch, campaign_save
-from wateja.messaging.config import messaging_settings
+from wateja.messaging.config import messaging_settings, messaging_settings_update
 from wateja.messaging.inbound import feedback_give
-from wateja.messaging.models import Message
+from wateja.messaging.messengers import chat_message, link_code_issue
+from wateja.messaging.models import Message, Template
 from wateja.messaging.outbox import direct_queue
 from wateja.messaging.worker import outbox_send_due
 from wateja.orders.refunds import order_refund
@@ -229,6 +230,32 @@ def build_world(business: Business) -> World:
         customer=person,
         now=noon,
     )
+    # she linked Telegram from her card and wrote on WhatsApp; then a campaign went to her
+    # WhatsApp as the approved template, with the SMS wording kept as its fallback
+    messaging_settings_update(
+        business=business,
+        telegram_mode="outbox",
+        telegram_bot_username="kahawa_bot",
+        whatsapp_mode="outbox",
+        whatsapp_number="+254700000001",
+    )
+    code = link_code_issue(person, "telegram", now=noon).code
+    chat_message(business=business, channel="telegram", external_id="zqx-chat-1",
+                 text=f"/start {code}", display_name="Zqx-tg Amina", now=noon)  # fmt: skip
+    chat_message(business=business, channel="whatsapp", external_id="254711000301",
+                 text="salio", display_name="Zqx-wa Amina", now=noon)  # fmt: skip
+    chat_message(business=business, channel="whatsapp", external_id="254711000301",
+                 text="START", now=noon)  # fmt: skip
+    Customer.objects.filter(pk=person.pk).update(preferred_channel="whatsapp")
+    template = sms_template(business, "Chat", en="Hi {name}, {offer}")
+    Template.objects.filter(pk=template.pk).update(whatsapp_name="offer_hello")
+    chat_campaign = campaign_save(
+        business=business, name="Chat", sms_template_id=template.pk, channel="preferred",
+        offer="tea",
+    )  # fmt: skip
+    campaign_launch(campaign=chat_campaign, now=noon)
+    Customer.objects.filter(pk=person.pk).update(preferred_channel="sms")
+    person.refresh_from_db()
     outbox_send_due(now=noon)
     world = World(
         business=business,

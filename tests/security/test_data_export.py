@@ -81,10 +81,14 @@ def test_the_api_export_holds_every_part_of_her_data(business, api_for):
     ) == ["report:failed", "sent"]
     failed = _by(reports, "outcome", "report:failed")[0]
     assert failed["detail"] == "zqx-failure" and PHONE in json.dumps(failed["payload"])
-    # the SMS she sent, from both her numbers, and her rating
-    assert [(i["from"], i["text"]) for i in data["inbound_sms"]] == [
-        (PHONE, "zqx-inbound hello"),
-        (PHONE_2, "zqx-inbound-2"),
+    # the SMS she sent, from both her numbers, her chat messages, and her rating
+    sms_in = [(i["from"], i["text"]) for i in data["inbound_sms"] if i["channel"] == "sms"]
+    assert sms_in == [(PHONE, "zqx-inbound hello"), (PHONE_2, "zqx-inbound-2")]
+    chats_in = [(i["channel"], i["text"]) for i in data["inbound_sms"] if i["channel"] != "sms"]
+    assert [c for c, _text in chats_in] == ["telegram", "whatsapp", "whatsapp"]
+    assert [(c["channel"], c["name"]) for c in data["chats"]] == [
+        ("telegram", "Zqx-tg Amina"),
+        ("whatsapp", "Zqx-wa Amina"),
     ]
     assert all(i["received_at"] for i in data["inbound_sms"])
     assert [(f["rating"], f["comment"]) for f in data["feedback"]] == [(4, "zqx-comment")]

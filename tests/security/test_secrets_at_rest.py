@@ -95,9 +95,10 @@ def test_without_its_key_a_secret_reads_empty_and_survives_a_save(business, sett
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]  # the key file was lost
     row = MessagingSettings.objects.get(pk=row.pk)
     assert row.at_api_key == "" and not row.twilio_auth_token
-    assert secrets.undecryptable_count() == 3
+    # the AT key, the Twilio token, the callback secret and the Telegram webhook secret
+    assert secrets.undecryptable_count() == 4
     doctor = check_secrets(database_ok=True)
-    assert doctor.status == FAIL and "3 stored provider secret(s) cannot be opened" in doctor.detail
+    assert doctor.status == FAIL and "4 stored provider secret(s) cannot be opened" in doctor.detail
     assert "beside the backup" in doctor.fix
     row.cap_count = 5
     row.save()  # the whole row saved meanwhile (by a job, say)

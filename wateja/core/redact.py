@@ -9,6 +9,7 @@ import logging
 import re
 
 _TOKEN_PATH = re.compile(r"/(hooks|my|u|r|f|c2b|b2c)/[A-Za-z0-9_\-.:~%]{6,}")
+_BOT_TOKEN = re.compile(r"/bot\d+:[\w-]+")  # Telegram puts the bot's token in the path
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@", re.I)
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d \-]{7,16}\d(?![\w/])")
 
@@ -23,6 +24,7 @@ def _phone(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     text = _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", text)
+    text = _BOT_TOKEN.sub("/bot…", text)
     text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}…@", text)
     return _PHONE.sub(_phone, text)
 

@@ -29,7 +29,20 @@ BALANCE_WORDS = frozenset(
     {"BALANCE", "BAL", "POINTS", "SALIO", "POINTI", "БАЛАНС", "БАЛЛЫ", "ՄՆԱՑՈՐԴ", "ՄԻԱՎՈՐ"}
 )
 
-Keyword = Literal["stop", "start", "balance", "unknown"]
+OFFER_WORDS = frozenset(
+    {"OFFERS", "OFFER", "DEALS", "OFA", "OFFA", "PUNGUZO", "АКЦИИ", "АКЦИЯ", "ԱԿՑԻԱ", "ԱԿՑԻԱՆԵՐ",
+     "ԶԵՂՉ", "ԶԵՂՉԵՐ"}
+)  # fmt: skip
+CARD_WORDS = frozenset({"CARD", "KADI", "КАРТА", "ՔԱՐՏ"})
+
+Keyword = Literal["stop", "start", "balance", "offers", "card", "unknown"]
+_WORDS: tuple[tuple[frozenset[str], Keyword], ...] = (
+    (STOP_WORDS, "stop"),
+    (START_WORDS, "start"),
+    (BALANCE_WORDS, "balance"),
+    (OFFER_WORDS, "offers"),
+    (CARD_WORDS, "card"),
+)
 
 
 def _normalise(text: str) -> str:
@@ -38,19 +51,21 @@ def _normalise(text: str) -> str:
 
 
 def classify_inbound(text: str) -> Keyword:
-    """What an inbound SMS asks for. Only the first word (or the whole short message)
-    counts, so "STOP please" stops but "don't stop sending me offers" does not."""
+    """What an inbound SMS or chat message asks for. Only the first word (or the whole short
+    message) counts, so "STOP please" stops but "don't stop sending me offers" does not. A chat
+    bot's command counts as its word: "/balance" and "/balance@kahawa_bot" ask for the balance.
+    """
     normal = _normalise(text)
+    if normal.startswith("/"):
+        command, _space, rest = normal[1:].partition(" ")
+        normal = f"{command.split('@', 1)[0]} {rest}".strip()
     if not normal:
         return "unknown"
     first = normal.split(" ", 1)[0].strip(".!?,;:")
     for candidate in (normal, first):
-        if candidate in STOP_WORDS:
-            return "stop"
-        if candidate in START_WORDS:
-            return "start"
-        if candidate in BALANCE_WORDS:
-            return "balance"
+        for words, keyword in _WORDS:
+            if candidate in words:
+                return keyword
     return "unknown"
 
 

@@ -26,6 +26,15 @@ class Gender(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+PREFERRED_CHANNELS = [
+    ("sms", _("SMS")),
+    ("email", _("E-mail")),
+    ("whatsapp", _("WhatsApp")),
+    ("telegram", _("Telegram")),
+    ("viber", _("Viber")),
+]
+
+
 class Customer(BusinessOwned):
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164"))
@@ -35,10 +44,7 @@ class Customer(BusinessOwned):
         _("preferred language"), max_length=5, choices=settings.LANGUAGES, blank=True
     )
     preferred_channel = models.CharField(
-        _("preferred channel"),
-        max_length=5,
-        choices=[("sms", _("SMS")), ("email", _("E-mail"))],
-        blank=True,
+        _("preferred channel"), max_length=10, choices=PREFERRED_CHANNELS, blank=True
     )
     birth_day = models.PositiveSmallIntegerField(_("birthday: day"), null=True, blank=True)
     birth_month = models.PositiveSmallIntegerField(_("birthday: month"), null=True, blank=True)
@@ -164,6 +170,9 @@ class Card(BusinessOwned):
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    VIBER = "viber", _("Viber")
     PARTNER = "partner", _("Sharing with a partner")
 
 
@@ -174,6 +183,7 @@ class ConsentSource(models.TextChoices):
     API = "api", _("API")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe / STOP")
     SMS_REPLY = "sms_reply", _("SMS reply (START)")
+    MESSENGER = "messenger", _("Chat app (WhatsApp, Telegram, Viber)")
 
 
 class Consent(BusinessOwned):

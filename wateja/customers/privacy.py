@@ -149,6 +149,14 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
             _BLANKED + " (a late delivery report then finds nothing)", "messages.provider_id"
         ),
         "link_url": Handling(_BLANKED + " (it may be the customer's own link)", "messages.link"),
+        "payload": Handling(
+            "emptied (the WhatsApp template's values: her name, balance…)", "messages.payload"
+        ),
+        "fallback_body": Handling(_BLANKED, "messages.fallback_body"),
+    },
+    "messaging.MessengerContact": {
+        "external_id": Handling(_ROW_DELETED, "chats.id"),
+        "display_name": Handling(_ROW_DELETED, "chats.name"),
     },
     "messaging.Delivery": {
         "detail": Handling(_BLANKED, "delivery_reports.detail"),
@@ -311,10 +319,34 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
             "hook_secret",
             "hook_allowed_ips",
             "link_domains",
+            "whatsapp_mode",
+            "whatsapp_phone_number_id",
+            "whatsapp_number",
+            "whatsapp_access_token",
+            "whatsapp_app_secret",
+            "whatsapp_verify_token",
+            "whatsapp_api_base",
+            "telegram_mode",
+            "telegram_bot_token",
+            "telegram_bot_username",
+            "telegram_secret",
+            "telegram_api_base",
+            "viber_mode",
+            "viber_auth_token",
+            "viber_bot_uri",
+            "viber_bot_name",
+            "viber_api_base",
         ],
         SHOP,
     ),
-    "messaging.Template": {"name": CONTENT, "channel": CODE, "purpose": CODE},
+    "messaging.Template": {
+        "name": CONTENT,
+        "channel": CODE,
+        "purpose": CODE,
+        "whatsapp_name": CONTENT,
+    },
+    "messaging.MessengerContact": {"channel": CODE},
+    "messaging.MessengerLinkCode": {"channel": CODE, "code": RANDOM},
     "messaging.Variant": {"label": CONTENT, "texts": CONTENT},
     "messaging.Campaign": dict.fromkeys(
         ["channel", "offer", "code", "link_url", "name", "status", "counts"], CONTENT
@@ -333,7 +365,7 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
         "token": RANDOM,
     },
     "messaging.Delivery": {"outcome": CODE},
-    "messaging.InboundMessage": {"action": CODE},
+    "messaging.InboundMessage": {"action": CODE, "channel": CODE},
     "payments.PaymentSettings": dict.fromkeys(
         [
             "mpesa_shortcode",

@@ -27,6 +27,7 @@ from wateja.core.errors import Conflict, DomainError, Forbidden, ValidationFaile
 from wateja.customers.events import TEXTS as EVENT_TEXTS
 from wateja.customers.events import Event, summary_in
 from wateja.customers.models import (
+    PREFERRED_CHANNELS,
     Card,
     CardStatus,
     Channel,
@@ -152,8 +153,11 @@ def clean_customer_fields(business: Business, values: dict[str, Any]) -> dict[st
         errors["language"] = _("Choose one of: %(choices)s.") % {
             "choices": ", ".join(sorted(LANGUAGE_CODES))
         }
-    if cleaned.get("preferred_channel") and cleaned["preferred_channel"] not in ("sms", "email"):
-        errors["preferred_channel"] = _("Choose one of: %(choices)s.") % {"choices": "sms, email"}
+    channels = [c for c, _label in PREFERRED_CHANNELS]
+    if cleaned.get("preferred_channel") and cleaned["preferred_channel"] not in channels:
+        errors["preferred_channel"] = _("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(channels)
+        }
     if cleaned.get("gender") and cleaned["gender"] not in Gender.values:
         errors["gender"] = _("Unknown value.")
     for key in ("birth_day", "birth_month", "birth_year"):

@@ -130,4 +130,10 @@ def seed(
     for business in (cafe, flowers):
         progress(f"{business.name}: the figures of every day")
         seed_analytics(business, rng=rng)
+    from wateja.demo.chats import seed_chats
+
+    for business in (cafe, flowers):  # last: the data above stays as it was without chat apps
+        progress(f"{business.name}: chat apps, linked chats and chat messages")
+        people = list(Customer.objects.filter(business=business).order_by("pk"))
+        counts[business.slug]["chats"] = seed_chats(business, rng, people)
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

@@ -189,6 +189,8 @@ def seed_messaging(
         business=business,
         name="Offer of the week",
         channel="sms",
+        # the café's wording is approved by Meta, so WhatsApp takes it outside the 24 hours
+        whatsapp_name="offer_of_the_week" if cafe else "",
         variants=[
             {"label": "A", "weight": 1, "texts": {k: {"body": v} for k, v in offer_texts.items()}},
             {"label": "B", "weight": 1, "texts": {k: {"body": v} for k, v in offer_b.items()}},

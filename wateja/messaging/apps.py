@@ -15,4 +15,5 @@ class MessagingConfig(AppConfig):
         hooks.register(export=privacy.messages_export, erase=privacy.messaging_erase)
         hooks.register(export=privacy.delivery_reports_export)
         hooks.register(export=privacy.inbound_export)
+        hooks.register(export=privacy.chats_export)
         hooks.register(export=privacy.feedback_export)

@@ -31,7 +31,7 @@ from wateja.messaging.models import (
     SendChannel,
     Template,
 )
-from wateja.messaging.outbox import Plan, messages_queue
+from wateja.messaging.outbox import Plan, messages_queue, with_chat_apps
 from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine
 from wateja.tenants.models import Business
 from wateja.wallet.models import Kind, Lot
@@ -122,6 +122,7 @@ def _plan(automation: Automation, **extra: Any) -> Plan:
         templates[SendChannel.SMS] = automation.sms_template  # type: ignore[assignment]
     if automation.email_template_id:
         templates[SendChannel.EMAIL] = automation.email_template  # type: ignore[assignment]
+    templates = with_chat_apps(automation.business, templates, automation.channel)
     purposes = {t.purpose for t in templates.values()}
     return Plan(
         business=automation.business,

@@ -18,6 +18,7 @@ from wateja.core.errors import Conflict, ValidationFailed
 from wateja.customers.models import Customer, Segment
 from wateja.customers.segments import segment_customers
 from wateja.customers.selectors import active_customers
+from wateja.messaging.chat_addresses import WINDOW
 from wateja.messaging.composing import (
     active_variants,
     compose,
@@ -26,14 +27,24 @@ from wateja.messaging.composing import (
 )
 from wateja.messaging.config import link_check, messaging_settings
 from wateja.messaging.models import (
+    MESSENGERS,
     Campaign,
     CampaignStatus,
     ChannelChoice,
+    MessagingSettings,
+    MessengerContact,
     Purpose,
     SendChannel,
     Template,
 )
-from wateja.messaging.outbox import Plan, batches, counts_as_dict, decide, messages_queue
+from wateja.messaging.outbox import (
+    Plan,
+    batches,
+    counts_as_dict,
+    decide,
+    messages_queue,
+    with_chat_apps,
+)
 from wateja.tenants.models import Business
 
 FIELDS = ("name", "segment_id", "channel", "sms_template_id", "email_template_id", "offer",
@@ -95,6 +106,9 @@ def _require_templates(campaign: Campaign) -> None:
     needs = {
         ChannelChoice.SMS: ["sms_template"],
         ChannelChoice.EMAIL: ["email_template"],
+        ChannelChoice.WHATSAPP: ["sms_template"],
+        ChannelChoice.TELEGRAM: ["sms_template"],
+        ChannelChoice.VIBER: ["sms_template"],
     }.get(ChannelChoice(campaign.channel), [])
     errors = {
         f"{n}_id": _("Choose a template.") for n in needs if getattr(campaign, f"{n}_id") is None
@@ -130,9 +144,13 @@ def campaign_templates(campaign: Campaign) -> dict[str, Template]:
     templates: dict[str, Template] = {}
     if campaign.sms_template_id and campaign.channel != ChannelChoice.EMAIL:
         templates[SendChannel.SMS] = campaign.sms_template  # type: ignore[assignment]
-    if campaign.email_template_id and campaign.channel != ChannelChoice.SMS:
+    if campaign.email_template_id and campaign.channel in (
+        ChannelChoice.EMAIL,
+        ChannelChoice.BOTH,
+        ChannelChoice.PREFERRED,
+    ):
         templates[SendChannel.EMAIL] = campaign.email_template  # type: ignore[assignment]
-    return templates
+    return with_chat_apps(campaign.business, templates, campaign.channel)
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
@@ -165,52 +183,137 @@ def _plan(campaign: Campaign) -> Plan:
 
 
 def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str, Any]:
-    """Reach and cost before sending: audience, who can be reached on which channel (consent
-    and contact counted on the whole audience in the database), SMS segments and cost from a
-    sample of real customers rendered in their languages, and a rendered example per
-    language."""
+    """Reach and cost before sending: audience, who can be reached on which channel (consent,
+    contact and linked chats counted on the whole audience in the database, with the same
+    `decide` as the send), SMS segments and cost from a sample of real customers rendered in
+    their languages, the reach and cost per channel (`channels`), and a rendered example per
+    language. `cost_minor` is the total over the channels."""
     plan = _plan(campaign)
     audience = campaign_audience(campaign)
     row = messaging_settings(campaign.business)
-    cap_since = timezone.now() - dt.timedelta(days=row.cap_days)
+    now = timezone.now()
+    cap_since = now - dt.timedelta(days=row.cap_days)
     reach: Counter[str] = Counter()
+    fallback: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
+    in_window = 0
     total = 0
     fields = ("id", "phone", "email", "preferred_channel", "is_blocked", "erased_at")
     for batch in batches(audience.only(*fields).iterator(chunk_size=2000), 2000):
-        for _customer, channels, reason, holdout in decide(
-            plan, batch, cap_count=row.cap_count, cap_since=cap_since
-        ):
+        on_whatsapp: list[int] = []
+        for decision in decide(plan, batch, cap_count=row.cap_count, cap_since=cap_since):
             total += 1
-            if not channels:
-                skipped[reason] += 1
+            if not decision.channels:
+                skipped[decision.reason] += 1
                 continue
-            if holdout:
+            if decision.holdout:
                 reach["holdout"] += 1
                 continue
-            for channel in channels:
+            for channel in decision.channels:
                 reach[channel] += 1
+                if channel in MESSENGERS and decision.fallback:
+                    fallback[channel] += 1
+                if channel == SendChannel.WHATSAPP:
+                    on_whatsapp.append(decision.customer.pk)
+        in_window += _wrote_within_window(campaign.business, on_whatsapp, now)
     examples, segments_per_sms = _examples(campaign, plan, sample_size, row.sms_price_minor)
     sms_count = reach.get(SendChannel.SMS, 0)
     segments = round(sms_count * segments_per_sms)
+    channels = _per_channel(plan, row, reach, fallback, segments, in_window)
     return {
         "audience": total,
         "sms": sms_count,
         "email": reach.get(SendChannel.EMAIL, 0),
+        **{app: reach.get(app, 0) for app in MESSENGERS},
         "holdout": reach.get("holdout", 0),
         "skipped": dict(skipped),
         "sms_segments": segments,
-        "cost_minor": segments * row.sms_price_minor,
+        "sms_cost_minor": segments * row.sms_price_minor,
+        "cost_minor": sum(entry["cost_minor"] for entry in channels),
         "currency": campaign.business.currency,
+        "channels": channels,
         "examples": examples,
     }
+
+
+def _wrote_within_window(business: Business, customer_ids: list[int], now: dt.datetime) -> int:
+    """How many of these customers wrote to the WhatsApp number within the last 24 hours."""
+    if not customer_ids:
+        return 0
+    return (
+        MessengerContact.objects.filter(
+            business=business,
+            customer_id__in=customer_ids,
+            channel=SendChannel.WHATSAPP,
+            unlinked_at__isnull=True,
+            last_inbound_at__gt=now - WINDOW,
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+
+
+def _per_channel(
+    plan: Plan,
+    row: MessagingSettings,
+    reach: Counter[str],
+    fallback: Counter[str],
+    segments: int,
+    in_window: int,
+) -> list[dict[str, Any]]:
+    """One entry per channel the campaign can go on (or reaches): customers, how many of the
+    chat-app ones have SMS as fallback, the price of one message and the cost. SMS: segments
+    x the segment price; WhatsApp: template messages x its price when the SMS template has an
+    approved WhatsApp name (else nothing, and only who wrote in the last 24 hours gets it);
+    Viber: messages x its price; Telegram and e-mail: free."""
+    entries: list[dict[str, Any]] = []
+    for channel in SendChannel.values:
+        customers = reach.get(channel, 0)
+        if channel not in plan.templates and not customers:
+            continue
+        entry: dict[str, Any] = {
+            "channel": channel,
+            "label": str(SendChannel(channel).label),
+            "customers": customers,
+            "fallback_sms": fallback.get(channel, 0),
+            "segments": 0,
+            "price_minor": 0,
+            "cost_minor": 0,
+            "note": "",
+        }
+        if channel == SendChannel.SMS:
+            entry.update(
+                segments=segments,
+                price_minor=row.sms_price_minor,
+                cost_minor=segments * row.sms_price_minor,
+            )
+        elif channel == SendChannel.WHATSAPP:
+            template = plan.templates.get(channel)
+            entry["approved"] = bool(template and template.whatsapp_name)
+            entry["in_window"] = in_window
+            if entry["approved"]:
+                entry["price_minor"] = row.whatsapp_price_minor
+                entry["cost_minor"] = customers * row.whatsapp_price_minor
+            elif customers:
+                entry["note"] = _(
+                    "The SMS template has no approved WhatsApp template name: only customers "
+                    "who wrote in the last 24 hours get it on WhatsApp (%(n)s now), the rest "
+                    "by SMS."
+                ) % {"n": in_window}
+        elif channel == SendChannel.VIBER:
+            entry["price_minor"] = row.viber_price_minor
+            entry["cost_minor"] = customers * row.viber_price_minor
+        entries.append(entry)
+    return entries
 
 
 def _examples(
     campaign: Campaign, plan: Plan, sample_size: int, price: int
 ) -> tuple[list[dict[str, Any]], float]:
     """One rendered message per (channel, language) from real customers, and the average
-    number of SMS segments over a sample (names and balances change the length)."""
+    number of SMS segments over a sample (names and balances change the length). The chat
+    apps get the same text, so they share one example per language."""
     business = campaign.business
     sample = list(campaign_audience(campaign)[:sample_size])
     examples: dict[tuple[str, str], dict[str, Any]] = {}
@@ -241,18 +344,25 @@ def _examples(
             )
             if channel == SendChannel.SMS:
                 segments.append(composed.segments)
-            key = (channel, composed.language)
-            if key not in examples:
-                info = sms.sms_info(composed.body, normalize=False) if channel == "sms" else None
-                examples[key] = {
-                    "channel": channel,
-                    "language": composed.language,
-                    "variant": variant.label,
-                    "subject": composed.subject,
-                    "body": composed.body,
-                    "encoding": info.encoding if info else "",
-                    "segments": composed.segments,
-                }
+            group = "chat" if channel in MESSENGERS else channel
+            key = (group, composed.language)
+            if key in examples:
+                if channel not in examples[key]["channels"]:
+                    examples[key]["channels"].append(channel)
+                continue
+            info = sms.sms_info(composed.body, normalize=False) if channel == "sms" else None
+            examples[key] = {
+                "channel": channel,
+                "channels": [channel],
+                "language": composed.language,
+                "variant": variant.label,
+                "subject": composed.subject,
+                "body": composed.body,
+                "encoding": info.encoding if info else "",
+                "segments": composed.segments,
+            }
+    for example in examples.values():
+        example["label"] = ", ".join(str(SendChannel(c).label) for c in example["channels"])
     average = sum(segments) / len(segments) if segments else 1.0
     return list(examples.values()), average
 

@@ -4,6 +4,7 @@ language for a customer, and filling in the placeholders (in bulk for campaigns)
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from wateja.wallet.models import Account, Kind, Lot
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 SMS_BODY_LIMIT = 1000  # about 7 GSM-7 or 15 UCS-2 segments: longer is a letter, not an SMS
+WHATSAPP_NAME = re.compile(r"^[a-z0-9_]{1,512}$")  # as Meta names an approved template
 
 
 def _invalid(errors: dict[str, Any]) -> ValidationFailed:
@@ -104,13 +106,24 @@ def template_save(
     purpose: str = Purpose.MARKETING,
     variants: list[dict[str, Any]],
     template: Template | None = None,
+    whatsapp_name: str | None = None,
 ) -> Template:
     """Create a template, or replace the wording of `template`; variants keep their rows
-    (and their results) by label."""
+    (and their results) by label. `whatsapp_name`: the name Meta approved an SMS template's
+    wording under ("" clears it, None keeps it)."""
     errors: dict[str, Any] = {}
     name = name.strip()
     if not name:
         errors["name"] = _("Enter a name.")
+    if whatsapp_name is not None:
+        whatsapp_name = whatsapp_name.strip()
+        if whatsapp_name and channel != SendChannel.SMS:
+            errors["whatsapp_name"] = _("Only an SMS template's wording goes on WhatsApp.")
+        elif whatsapp_name and not WHATSAPP_NAME.match(whatsapp_name):
+            errors["whatsapp_name"] = _(
+                "Write the name exactly as Meta approved it: lowercase letters, digits and "
+                "underscores, e.g. weekly_offer."
+            )
     if channel not in SendChannel.values:
         errors["channel"] = _("Unknown value.")
     if purpose not in Purpose.values:
@@ -122,11 +135,17 @@ def template_save(
         with transaction.atomic():
             if template is None:
                 template = Template.objects.create(
-                    business=business, name=name, channel=channel, purpose=purpose
+                    business=business,
+                    name=name,
+                    channel=channel,
+                    purpose=purpose,
+                    whatsapp_name=whatsapp_name or "",
                 )
             else:
                 template.name, template.purpose = name, purpose
-                template.save(update_fields=["name", "purpose"])
+                if whatsapp_name is not None:
+                    template.whatsapp_name = whatsapp_name
+                template.save(update_fields=["name", "purpose", "whatsapp_name"])
     except IntegrityError:
         raise Conflict(
             _("A template with this name already exists."), code="template_exists"

@@ -17,9 +17,37 @@ from wateja.core.errors import Forbidden, ValidationFailed
 from wateja.messaging.channels import channel_for
 from wateja.messaging.channels.base import Channel, ChannelConfig
 from wateja.messaging.hook_auth import callback_address
-from wateja.messaging.models import EmailProvider, MessagingSettings, SendChannel, SmsProvider
+from wateja.messaging.models import (
+    MESSENGERS,
+    EmailProvider,
+    MessagingSettings,
+    MessengerMode,
+    SendChannel,
+    SmsProvider,
+)
 from wateja.tenants.models import Business
 
+MESSENGER_FIELDS = (
+    "whatsapp_mode",
+    "whatsapp_phone_number_id",
+    "whatsapp_number",
+    "whatsapp_access_token",
+    "whatsapp_app_secret",
+    "whatsapp_price_minor",
+    "telegram_mode",
+    "telegram_bot_token",
+    "telegram_bot_username",
+    "viber_mode",
+    "viber_auth_token",
+    "viber_bot_uri",
+    "viber_bot_name",
+    "viber_price_minor",
+)
+MESSENGER_CREDENTIALS = (
+    "whatsapp_mode", "whatsapp_phone_number_id", "whatsapp_number", "whatsapp_access_token",
+    "whatsapp_app_secret", "telegram_mode", "telegram_bot_token", "telegram_bot_username",
+    "viber_mode", "viber_auth_token", "viber_bot_uri", "viber_bot_name",
+)  # fmt: skip
 EDITABLE = (
     "sms_provider",
     "sms_sender",
@@ -37,10 +65,18 @@ EDITABLE = (
     "rate_per_second",
     "attribution_days",
     "link_domains",
+    *MESSENGER_FIELDS,
 )
 
 
-SECRETS = ("at_api_key", "twilio_auth_token")
+SECRETS = (
+    "at_api_key",
+    "twilio_auth_token",
+    "whatsapp_access_token",
+    "whatsapp_app_secret",
+    "telegram_bot_token",
+    "viber_auth_token",
+)
 
 
 def masked(secret: str) -> str:
@@ -72,7 +108,7 @@ def _as_time(value: Any) -> dt.time:
 
 CREDENTIALS = (
     "sms_provider", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
-    "email_provider", "email_from",
+    "email_provider", "email_from", *MESSENGER_CREDENTIALS,
 )  # fmt: skip
 # what only the owner changes: the provider and its keys decide where customers' numbers go
 # and what the business pays; the sender id is the name customers trust; the link domains
@@ -112,6 +148,8 @@ def messaging_settings_update(
             errors[key] = _("Unknown value.")
         if key == "email_provider" and value not in EmailProvider.values:
             errors[key] = _("Unknown value.")
+        if key.endswith("_mode") and value not in MessengerMode.values:
+            errors[key] = _("Unknown value.")
         if key in ("cap_days", "rate_per_second", "attribution_days") and int(value) < 1:
             errors[key] = _("Enter a number of at least 1.")
         setattr(row, key, value)
@@ -122,10 +160,37 @@ def messaging_settings_update(
         row.twilio_account_sid and row.twilio_auth_token and row.sms_sender
     ):
         errors["twilio_auth_token"] = _("Twilio needs an account SID, an auth token and a number.")
+    errors.update(_messenger_problems(row))
     if errors:
         raise ValidationFailed.fields(_("Some fields are not valid."), errors)
     row.save()
     return row
+
+
+def _messenger_problems(row: MessagingSettings) -> dict[str, object]:
+    """A chat app switched on for real needs its credentials."""
+    errors: dict[str, object] = {}
+    live = MessengerMode.LIVE
+    if row.whatsapp_mode == live and not (
+        row.whatsapp_phone_number_id and row.whatsapp_access_token and row.whatsapp_app_secret
+    ):
+        errors["whatsapp_access_token"] = _(
+            "WhatsApp needs the phone number ID, an access token and the app secret."
+        )
+    if row.telegram_mode == live and not (row.telegram_bot_token and row.telegram_bot_username):
+        errors["telegram_bot_token"] = _("Telegram needs the bot's token and username.")
+    if row.viber_mode == live and not (
+        row.viber_auth_token and row.viber_bot_uri and row.viber_bot_name
+    ):
+        errors["viber_auth_token"] = _("Viber needs the bot's token, URI and name.")
+    return errors
+
+
+def messengers_on(row: MessagingSettings) -> tuple[str, ...]:
+    """The chat apps this business sends on (live or recorded), in SendChannel order."""
+    return tuple(
+        channel for channel in MESSENGERS if getattr(row, f"{channel}_mode") != MessengerMode.OFF
+    )
 
 
 def hook_url(row: MessagingSettings, kind: str) -> str:
@@ -139,6 +204,26 @@ def channel_config(row: MessagingSettings, channel: str) -> ChannelConfig:
         return ChannelConfig(
             provider="smtp" if row.email_provider == "smtp" else "outbox",
             sender=row.email_from or settings.DEFAULT_FROM_EMAIL,
+        )
+    if channel in MESSENGERS:
+        live = getattr(row, f"{channel}_mode") == MessengerMode.LIVE
+        provider = channel if live else "outbox"
+        if channel == SendChannel.WHATSAPP:
+            return ChannelConfig(
+                provider=provider,
+                sender=row.whatsapp_phone_number_id,
+                auth_token=row.whatsapp_access_token,
+                api_base=row.whatsapp_api_base,
+            )
+        if channel == SendChannel.TELEGRAM:
+            return ChannelConfig(
+                provider=provider, auth_token=row.telegram_bot_token, api_base=row.telegram_api_base
+            )
+        return ChannelConfig(
+            provider=provider,
+            sender=row.viber_bot_name,
+            auth_token=row.viber_auth_token,
+            api_base=row.viber_api_base,
         )
     return ChannelConfig(
         provider=row.sms_provider,

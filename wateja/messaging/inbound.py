@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from wateja.core.contacts import InvalidPhone, last_digits, normalize_phone, phone_region
 from wateja.core.errors import DomainError, NotFound
 from wateja.core.sending import classify_inbound
+from wateja.customers.links import card_page_token, public_url
 from wateja.customers.models import Card, CardStatus, ConsentSource, Customer
 from wateja.customers.selectors import active_customers
 from wateja.customers.services import consent_record
-from wateja.messaging.channels.base import MalformedCallback
+from wateja.messaging.channels.base import DeliveryReport, MalformedCallback
 from wateja.messaging.composing import customer_language
 from wateja.messaging.config import channel_of
 from wateja.messaging.models import (
@@ -33,6 +34,7 @@ from wateja.messaging.models import (
     SendChannel,
 )
 from wateja.messaging.outbox import direct_queue
+from wateja.messaging.worker import fallback_queue
 from wateja.promotions.models import Promotion
 from wateja.tenants.models import Business
 from wateja.wallet.models import Kind
@@ -63,12 +65,20 @@ def customer_by_phone(business: Business, phone: str) -> Customer | None:
     return active_customers(business).filter(phone=normal).first()
 
 
-def _set_sms_consent(customer: Customer, text: str, now: dt.datetime, *, granted: bool) -> None:
-    """STOP withdraws SMS for marketing and service at once; START gives both back."""
-    source = ConsentSource.SMS_REPLY if granted else ConsentSource.UNSUBSCRIBE
+def set_channel_consent(
+    customer: Customer,
+    text: str,
+    now: dt.datetime,
+    *,
+    granted: bool,
+    channel: str = SendChannel.SMS,
+    source: str = "",
+) -> None:
+    """STOP withdraws a channel for marketing and service at once; START gives both back."""
+    source = source or (ConsentSource.SMS_REPLY if granted else ConsentSource.UNSUBSCRIBE)
     for purpose in (Purpose.MARKETING, Purpose.SERVICE):
         consent_record(
-            customer=customer, channel="sms", granted=granted, text=text,
+            customer=customer, channel=channel, granted=granted, text=text,
             source=source, purpose=purpose, at=now,
         )  # fmt: skip
 
@@ -84,6 +94,85 @@ def balance_text(customer: Customer, business: Business, now: dt.datetime) -> st
     if card:
         text += " " + _("Card ending %(digits)s.") % {"digits": last_digits(card.number)}
     return text
+
+
+def offers_text(business: Business, now: dt.datetime, limit: int = 3) -> str:
+    names = list(
+        Promotion.objects.filter(business=business, status="active")
+        .exclude(ends_at__lt=now)
+        .exclude(starts_at__gt=now)
+        .order_by("-id")
+        .values_list("name", flat=True)[:limit]
+    )
+    if not names:
+        return _("%(shop)s: no offer right now. Thank you for being with us!") % {
+            "shop": business.name
+        }
+    return _("%(shop)s offers: %(offers)s") % {"shop": business.name, "offers": "; ".join(names)}
+
+
+def card_text(customer: Customer, business: Business) -> str:
+    card = Card.objects.filter(customer=customer, status=CardStatus.ACTIVE).first()
+    if card is None:
+        return _("%(shop)s: no card yet. Ask at the counter.") % {"shop": business.name}
+    return _("%(shop)s: your card %(number)s, always with you: %(link)s") % {
+        "shop": business.name,
+        "number": card.number,
+        "link": public_url(f"/my/{card_page_token(card)}/"),
+    }
+
+
+def keyword_reply(
+    business: Business,
+    customer: Customer | None,
+    action: str,
+    text: str,
+    now: dt.datetime,
+    *,
+    channel: str,
+) -> str:
+    """What a customer's message asks for, done, and the answer in their language, on any
+    channel: STOP withdraws that channel and confirms, START gives it back, BALANCE/SALIO,
+    OFFERS and CARD answer; "" when there is nothing to say. The caller decides whether the
+    answer may go (an SMS costs money)."""
+    names: dict[str, str] = {
+        SendChannel.SMS: _("SMS"),
+        SendChannel.WHATSAPP: "WhatsApp",
+        SendChannel.TELEGRAM: "Telegram",
+        SendChannel.VIBER: "Viber",
+    }
+    with translation.override(customer_language(customer, business)):
+        where = str(names.get(channel, channel))
+        if action == "stop":
+            if customer is not None:
+                set_channel_consent(customer, text, now, granted=False, channel=channel)
+            if channel == SendChannel.SMS:
+                return _(
+                    "%(shop)s: you will get no more SMS from us. Reply START to subscribe again."
+                ) % {"shop": business.name}
+            return _(
+                "%(shop)s: you will get no more messages from us by %(channel)s. "
+                "Reply START to subscribe again."
+            ) % {"shop": business.name, "channel": where}
+        if action == "start" and customer is not None:
+            set_channel_consent(customer, text, now, granted=True, channel=channel)
+            if channel == SendChannel.SMS:
+                return _("%(shop)s: welcome back, you will get our offers by SMS again.") % {
+                    "shop": business.name
+                }
+            return _("%(shop)s: welcome back, you will get our offers by %(channel)s again.") % {
+                "shop": business.name,
+                "channel": where,
+            }
+        if action in ("balance", "card", "offers") and customer is None:
+            return _("%(shop)s: this number has no loyalty card with us.") % {"shop": business.name}
+        if action == "balance" and customer is not None:
+            return balance_text(customer, business, now)
+        if action == "card" and customer is not None:
+            return card_text(customer, business)
+        if action == "offers":
+            return offers_text(business, now)
+    return ""
 
 
 REPLIES_PER_NUMBER_PER_DAY = 3
@@ -120,26 +209,7 @@ def inbound_sms(
         raise BadCallback(_("The message could not be read.")) from None
     customer = customer_by_phone(business, inbound.from_phone)
     action = classify_inbound(inbound.text)
-    reply = ""
-    with translation.override(customer_language(customer, business)):
-        if action == "stop":
-            if customer is not None:
-                _set_sms_consent(customer, inbound.text, now, granted=False)
-            reply = _(
-                "%(shop)s: you will get no more SMS from us. Reply START to subscribe again."
-            ) % {"shop": business.name}
-        elif action == "start" and customer is not None:
-            _set_sms_consent(customer, inbound.text, now, granted=True)
-            reply = _("%(shop)s: welcome back, you will get our offers by SMS again.") % {
-                "shop": business.name
-            }
-        elif action == "balance":
-            if customer is None:
-                reply = _("%(shop)s: this number has no loyalty card with us.") % {
-                    "shop": business.name
-                }
-            else:
-                reply = balance_text(customer, business, now)
+    reply = keyword_reply(business, customer, action, inbound.text, now, channel=SendChannel.SMS)
     message = None
     if reply and not may_reply(business, customer, inbound.from_phone, now):
         log.info("no reply to an inbound SMS for business %s: unknown number or limit", business.pk)
@@ -172,9 +242,21 @@ def delivery_report(
     except MalformedCallback as error:
         log.warning("malformed delivery report for business %s: %s", row.business_id, error)
         raise BadCallback(_("The delivery report could not be read.")) from None
+    return delivery_apply(business_id=row.business_id, report=report, now=now)
+
+
+@transaction.atomic
+def delivery_apply(
+    *, business_id: int, report: DeliveryReport, now: dt.datetime | None = None
+) -> Message | None:
+    """A provider's word on a message it took (SMS delivery report, chat-app status): logged
+    as a delivery; delivered is final; a final failure of a chat-app message sends its SMS
+    fallback. An unknown id is logged and ignored (providers retry until they get 2xx)."""
+    now = now or timezone.now()
     message: Message | None = (
-        Message.objects.select_for_update()
-        .filter(business_id=row.business_id, provider_id=report.provider_id)
+        Message.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer join
+        .select_related("customer")
+        .filter(business_id=business_id, provider_id=report.provider_id)
         .exclude(provider_id="")
         .first()
     )
@@ -182,7 +264,7 @@ def delivery_report(
         log.warning("delivery report for unknown message %s", report.provider_id)
         return None
     Delivery.objects.create(
-        business_id=row.business_id,
+        business_id=business_id,
         message=message,
         attempt=message.attempts,
         outcome=f"report:{report.status}",
@@ -195,7 +277,12 @@ def delivery_report(
     if report.status == "delivered":
         message.status, message.delivered_at = MessageStatus.DELIVERED, now
     elif report.status == "failed" and report.final:
+        if message.status == MessageStatus.FAILED:
+            return message  # a second report of the same failure
         message.status, message.last_error = MessageStatus.FAILED, report.reason[:500]
+        message.save(update_fields=["status", "delivered_at", "last_error"])
+        fallback_queue(message, now=now)
+        return message
     message.save(update_fields=["status", "delivered_at", "last_error"])
     return message
 
@@ -209,7 +296,7 @@ def provider_opt_out(*, row: MessagingSettings, phone: str, now: dt.datetime | N
     if customer is None:
         return False
     with transaction.atomic():
-        _set_sms_consent(customer, "provider opt-out", now, granted=False)
+        set_channel_consent(customer, "provider opt-out", now, granted=False)
     return True
 
 

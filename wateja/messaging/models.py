@@ -25,6 +25,13 @@ def _token() -> str:
 class SendChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    VIBER = "viber", _("Viber")
+
+
+# the chat apps: an address of their own (MessengerContact), free text, no SMS segments
+MESSENGERS = (SendChannel.WHATSAPP, SendChannel.TELEGRAM, SendChannel.VIBER)
 
 
 class Purpose(models.TextChoices):
@@ -41,6 +48,12 @@ class SmsProvider(models.TextChoices):
 class EmailProvider(models.TextChoices):
     OUTBOX = "outbox", _("Record only (development)")
     SMTP = "smtp", _("SMTP")
+
+
+class MessengerMode(models.TextChoices):
+    OFF = "off", _("Off")
+    OUTBOX = "outbox", _("Record only (development)")
+    LIVE = "live", _("On")
 
 
 class MessagingSettings(BusinessOwned):
@@ -87,6 +100,46 @@ class MessagingSettings(BusinessOwned):
         help_text=_("One address or network per line (e.g. 196.201.214.0/24); empty: any."),
     )
     attributed_until = models.DateTimeField(null=True, blank=True)
+    # WhatsApp Business Cloud API (Meta): the number's id, a system-user access token, the
+    # app secret that signs the status webhooks, and the token Meta echoes when subscribing
+    whatsapp_mode = models.CharField(
+        _("WhatsApp"), max_length=6, choices=MessengerMode.choices, default=MessengerMode.OFF
+    )
+    whatsapp_phone_number_id = models.CharField(
+        _("WhatsApp phone number ID"), max_length=40, blank=True
+    )
+    whatsapp_number = models.CharField(
+        _("WhatsApp number customers write to"), max_length=20, blank=True, help_text=_("E.164")
+    )
+    whatsapp_access_token = EncryptedTextField(_("WhatsApp access token"), blank=True)
+    whatsapp_app_secret = EncryptedTextField(_("WhatsApp app secret"), blank=True)
+    whatsapp_verify_token = models.CharField(max_length=40, default=_token)
+    whatsapp_price_minor = models.PositiveIntegerField(
+        _("price per WhatsApp template message"),
+        default=0,
+        help_text=_("In the business currency; replies within 24 hours are free"),
+    )
+    whatsapp_api_base = models.CharField(max_length=200, blank=True)
+    # Telegram bot: its token from @BotFather, its username for t.me links, and the secret
+    # Telegram sends back on every update (setWebhook secret_token)
+    telegram_mode = models.CharField(
+        _("Telegram"), max_length=6, choices=MessengerMode.choices, default=MessengerMode.OFF
+    )
+    telegram_bot_token = EncryptedTextField(_("Telegram bot token"), blank=True)
+    telegram_bot_username = models.CharField(_("Telegram bot username"), max_length=64, blank=True)
+    telegram_secret = EncryptedTextField(default=_token)
+    telegram_api_base = models.CharField(max_length=200, blank=True)
+    # Viber bot (Armenia): its auth token signs every callback; its URI makes the deep link
+    viber_mode = models.CharField(
+        _("Viber"), max_length=6, choices=MessengerMode.choices, default=MessengerMode.OFF
+    )
+    viber_auth_token = EncryptedTextField(_("Viber bot token"), blank=True)
+    viber_bot_uri = models.CharField(_("Viber bot URI"), max_length=64, blank=True)
+    viber_bot_name = models.CharField(_("Viber bot name"), max_length=28, blank=True)
+    viber_price_minor = models.PositiveIntegerField(
+        _("price per Viber message"), default=0, help_text=_("In the business currency")
+    )
+    viber_api_base = models.CharField(max_length=200, blank=True)
     link_domains = models.CharField(
         _("websites messages may link to"),
         max_length=500,
@@ -108,6 +161,17 @@ class Template(BusinessOwned):
     channel = models.CharField(_("channel"), max_length=10, choices=SendChannel.choices)
     purpose = models.CharField(
         _("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.MARKETING
+    )
+    # an SMS template's wording goes on Telegram, Viber and WhatsApp too; WhatsApp lets a
+    # business write first only with a template Meta approved: its name there
+    whatsapp_name = models.CharField(
+        _("approved WhatsApp template name"),
+        max_length=512,
+        blank=True,
+        help_text=_(
+            "The name Meta approved this wording under (lowercase, underscores). Without it, "
+            "WhatsApp gets the message only within 24 hours of the customer's last message."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,10 +214,13 @@ class CampaignStatus(models.TextChoices):
 
 
 class ChannelChoice(models.TextChoices):
-    PREFERRED = "preferred", _("Preferred channel (SMS or e-mail)")
+    PREFERRED = "preferred", _("Each customer's preferred channel, else the next they allow")
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
     BOTH = "both", _("Both SMS and e-mail")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    VIBER = "viber", _("Viber")
 
 
 class Sending(BusinessOwned):
@@ -295,6 +362,14 @@ class Message(BusinessOwned):
     segments = models.PositiveSmallIntegerField(default=0)
     cost_minor = models.BigIntegerField(default=0)
     link_url = models.URLField(max_length=500, blank=True)
+    # WhatsApp outside the 24-hour window: the approved template and its parameters
+    # ({"template": name, "language": code, "params": [text, …]}); empty otherwise
+    payload = models.JSONField(default=dict, blank=True)
+    # a chat-app message that fails for good goes by SMS instead, with this text
+    fallback_body = models.TextField(blank=True)
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     dedupe_key = models.CharField(max_length=120, null=True, blank=True)
     token = models.CharField(max_length=40, default=_token)
     created_at = models.DateTimeField(default=timezone.now)
@@ -340,6 +415,9 @@ class InboundAction(models.TextChoices):
     STOP = "stop", _("Unsubscribed")
     START = "start", _("Subscribed again")
     BALANCE = "balance", _("Balance asked")
+    OFFERS = "offers", _("Offers asked")
+    CARD = "card", _("Card asked")
+    LINKED = "linked", _("Chat linked to the card")
     UNKNOWN = "unknown", _("Not understood")
 
 
@@ -347,7 +425,8 @@ class InboundMessage(BusinessOwned):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    from_phone = models.CharField(max_length=32)
+    channel = models.CharField(max_length=10, choices=SendChannel.choices, default="sms")
+    from_phone = models.CharField(max_length=64)  # a phone, or the chat app's user id
     text = models.CharField(max_length=1000)
     action = models.CharField(max_length=10, choices=InboundAction.choices)
     provider_id = models.CharField(max_length=100, blank=True)
@@ -358,6 +437,46 @@ class InboundMessage(BusinessOwned):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+
+
+class MessengerContact(BusinessOwned):
+    """A customer's address on a chat app: a Telegram chat, a Viber user, a WhatsApp number.
+    Made when the customer writes first (a deep link from their card carries a link code);
+    `last_inbound_at` opens WhatsApp's 24-hour window; unsubscribing on Viber or blocking the
+    bot sets `unlinked_at` and nothing more goes there."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="messenger_contacts"
+    )
+    channel = models.CharField(max_length=10, choices=SendChannel.choices)
+    external_id = models.CharField(max_length=64)
+    display_name = models.CharField(max_length=100, blank=True)
+    linked_at = models.DateTimeField()
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "channel", "external_id"], name="messenger_contact_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["business", "customer", "channel"], name="messenger_contact_of")
+        ]
+
+
+class MessengerLinkCode(BusinessOwned):
+    """A one-time code in a deep link from the customer's card to a chat app (t.me/…?start=,
+    viber://pa?…&context=, wa.me/…?text=): whoever writes it to the bot within the hour
+    links that chat to this customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=SendChannel.choices)
+    code = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
 
 
 class Conversion(BusinessOwned):

@@ -14,10 +14,10 @@ import datetime as dt
 import secrets
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Count
@@ -25,8 +25,10 @@ from django.utils import timezone
 
 from wateja.core import sms
 from wateja.core.sending import in_holdout, next_send_time
+from wateja.core.templating import placeholders_in
 from wateja.customers.links import public_url
 from wateja.customers.models import Consent, Customer
+from wateja.messaging.chat_addresses import messenger_addresses
 from wateja.messaging.composing import (
     active_variants,
     choose_variant,
@@ -35,8 +37,9 @@ from wateja.messaging.composing import (
     customer_values,
     needed_placeholders,
 )
-from wateja.messaging.config import messaging_settings
+from wateja.messaging.config import messaging_settings, messengers_on
 from wateja.messaging.models import (
+    MESSENGERS,
     Automation,
     Campaign,
     ChannelChoice,
@@ -92,6 +95,19 @@ class Plan:
     record_skips: bool = False  # write a skipped row (automations); campaigns only count
 
 
+def with_chat_apps(
+    business: Business, templates: dict[str, Template], channel_choice: str
+) -> dict[str, Template]:
+    """An SMS template's wording goes on the chat apps the business has switched on too (no
+    SMS length there): for customers who prefer one, or when the sending names that app."""
+    text = templates.get(SendChannel.SMS)
+    if text is not None:
+        for app in messengers_on(messaging_settings(business)):
+            if channel_choice in (ChannelChoice.PREFERRED, app):
+                templates[app] = text
+    return templates
+
+
 def batches(items: Iterable[Customer], size: int) -> Iterator[list[Customer]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -129,9 +145,22 @@ def recent_marketing_counts(
     return dict(rows)
 
 
-def address_of(customer: Customer, channel: str) -> str:
-    """The customer's phone for SMS, e-mail address for e-mail ("" when missing)."""
-    return customer.phone if channel == SendChannel.SMS else customer.email
+def address_of(
+    customer: Customer, channel: str, chats: Mapping[tuple[int, str], str] | None = None
+) -> str:
+    """The customer's phone for SMS, e-mail address for e-mail, the linked chat on Telegram
+    and Viber ("" when missing). WhatsApp: the linked chat, else the phone number (WhatsApp
+    names its users by their number), digits only."""
+    if channel == SendChannel.SMS:
+        return customer.phone
+    if channel == SendChannel.EMAIL:
+        return customer.email
+    if chats is None:
+        chats = messenger_addresses(customer.business_id, [customer.pk])
+    linked = chats.get((customer.pk, channel), "")
+    if channel == SendChannel.WHATSAPP and not linked:
+        return customer.phone.lstrip("+")
+    return linked
 
 
 def consent_allows(
@@ -146,47 +175,67 @@ def choose_channels(
     customer: Customer,
     plan: Plan,
     consents: dict[tuple[int, str, str], bool],
-) -> tuple[list[str], str]:
-    """The channels this customer gets the message on, or ([], skip reason)."""
+    chats: Mapping[tuple[int, str], str] | None = None,
+) -> tuple[list[str], str, str]:
+    """The channels this customer gets the message on, or ([], skip reason); and the channel
+    a chat-app message falls back to if the app cannot deliver it (SMS, when allowed)."""
     if customer.is_blocked or customer.erased_at is not None:
-        return [], SkipReason.BLOCKED
-    if plan.channel_choice in (ChannelChoice.SMS, ChannelChoice.EMAIL):
-        candidates = [plan.channel_choice]
-    else:
+        return [], SkipReason.BLOCKED, ""
+    if plan.channel_choice in (ChannelChoice.BOTH, ChannelChoice.PREFERRED):
         preferred = customer.preferred_channel or SendChannel.SMS
         candidates = [preferred] + [c for c in SendChannel.values if c != preferred]
+    else:
+        candidates = [plan.channel_choice]
+    if plan.channel_choice == ChannelChoice.BOTH:
+        candidates = [c for c in candidates if c in (SendChannel.SMS, SendChannel.EMAIL)]
     with_template = [c for c in candidates if c in plan.templates]
     if not with_template:
-        return [], SkipReason.NO_TEMPLATE
-    reachable = [c for c in with_template if address_of(customer, c)]
+        return [], SkipReason.NO_TEMPLATE, ""
+    reachable = [c for c in with_template if address_of(customer, c, chats or {})]
     if not reachable:
-        return [], SkipReason.NO_CONTACT
+        return [], SkipReason.NO_CONTACT, ""
     allowed = [c for c in reachable if consent_allows(consents, customer.pk, c, plan.purpose)]
     if not allowed:
-        return [], SkipReason.NO_CONSENT
+        return [], SkipReason.NO_CONSENT, ""
     if plan.channel_choice == ChannelChoice.BOTH:
-        return allowed, ""
-    return allowed[:1], ""
+        return allowed, "", ""
+    sms_allowed = bool(customer.phone) and (
+        SendChannel.SMS in plan.templates
+        and consent_allows(consents, customer.pk, SendChannel.SMS, plan.purpose)
+    )
+    fallback = SendChannel.SMS if allowed[0] in MESSENGERS and sms_allowed else ""
+    return allowed[:1], "", fallback
+
+
+class Decision(NamedTuple):
+    customer: Customer
+    channels: list[str]
+    reason: str  # why no channel, when none
+    holdout: bool
+    fallback: str  # SMS when a chat-app message may fall back to it
+    address: dict[str, str]  # channel → where it goes
 
 
 def decide(
     plan: Plan, batch: list[Customer], *, cap_count: int, cap_since: dt.datetime
-) -> Iterator[tuple[Customer, list[str], str, bool]]:
+) -> Iterator[Decision]:
     """For each customer of a batch: the channels the message goes on (or none and the skip
-    reason) and whether the customer is in the holdout group. Consent and recent marketing
-    messages are read for the whole batch, one query each. The campaign preview and the
-    send decide with this same function, so the preview's reach is the send's."""
+    reason) and whether the customer is in the holdout group. Consent, linked chats and recent
+    marketing messages are read for the whole batch, one query each. The campaign preview and
+    the send decide with this same function, so the preview's reach is the send's."""
     ids = [c.pk for c in batch]
     consents = consent_map(plan.business, ids)
+    chats = messenger_addresses(plan.business, ids) if set(plan.templates) & set(MESSENGERS) else {}
     marketing = plan.purpose == Purpose.MARKETING
     recent = recent_marketing_counts(plan.business, ids, cap_since) if marketing else {}
     for customer in batch:
-        channels, reason = choose_channels(customer, plan, consents)
+        channels, reason, fallback = choose_channels(customer, plan, consents, chats)
         if channels and marketing and recent.get(customer.pk, 0) + len(channels) > cap_count:
-            channels, reason = [], SkipReason.FREQUENCY_CAP
+            channels, reason, fallback = [], SkipReason.FREQUENCY_CAP, ""
         holdout = bool(channels) and plan.holdout_percent > 0
         holdout = holdout and in_holdout(plan.salt, customer.pk, plan.holdout_percent)
-        yield customer, channels, reason, holdout
+        address = {c: address_of(customer, c, chats) for c in [*channels, fallback] if c}
+        yield Decision(customer, channels, reason, holdout, fallback, address)
 
 
 @dataclass
@@ -241,29 +290,27 @@ def messages_queue(
             now=now,
         )
         rows: list[Message] = []
-        for customer, channels, reason, holdout in decide(
-            plan, batch, cap_count=row.cap_count, cap_since=cap_since
-        ):
-            if not channels:
-                counts[reason] += 1
+        for decision in decide(plan, batch, cap_count=row.cap_count, cap_since=cap_since):
+            customer = decision.customer
+            if not decision.channels:
+                counts[decision.reason] += 1
                 if plan.record_skips:
-                    rows.append(_skipped(plan, customer, reason, dedupe, now))
+                    rows.append(_skipped(plan, customer, decision.reason, dedupe, now))
                 continue
-            for channel in channels:
+            for channel in decision.channels:
                 rows.append(
                     _message(
                         plan,
                         prepared,
-                        customer,
+                        decision,
                         channel,
                         values[customer.pk],
-                        holdout,
                         dedupe,
                         now,
                         not_before,
                     )
                 )
-                counts["holdout" if holdout else "queued"] += 1
+                counts["holdout" if decision.holdout else "queued"] += 1
         Message.objects.bulk_create(
             rows, batch_size=batch_size, ignore_conflicts=dedupe is not None
         )
@@ -297,14 +344,14 @@ def _skipped(
 def _message(
     plan: Plan,
     prepared: _Prepared,
-    customer: Customer,
+    decision: Decision,
     channel: str,
     values: dict[str, object],
-    holdout: bool,
     dedupe: Callable[[Customer, str], str | None] | None,
     now: dt.datetime,
     not_before: dt.datetime | None,
 ) -> Message:
+    customer, holdout = decision.customer, decision.holdout
     token = secrets.token_urlsafe(18)
     target = plan.link_url or str(values.get("link") or "")
     personal = dict(values)
@@ -323,6 +370,20 @@ def _message(
         values=personal,
         sms_price_minor=prepared.row_settings.sms_price_minor,
     )
+    payload: dict[str, object] = {}
+    fallback_body = ""
+    if channel == SendChannel.WHATSAPP:
+        payload = whatsapp_payload(plan.templates[channel], variant, composed.language, personal)
+    if channel in MESSENGERS and decision.fallback:
+        fallback_body = compose(
+            business=plan.business,
+            variant=variant,
+            channel=SendChannel.SMS,
+            purpose=plan.purpose,
+            customer_language=customer.language,
+            values=personal,
+        ).body
+    cost = chat_cost(prepared.row_settings, channel, payload) or composed.cost_minor
     return Message(
         business=plan.business,
         customer=customer,
@@ -331,12 +392,14 @@ def _message(
         variant=variant,
         channel=channel,
         purpose=plan.purpose,
-        to_address=address_of(customer, channel),
+        to_address=decision.address[channel],
         language=composed.language,
         subject=composed.subject,
         body=composed.body,
         segments=composed.segments,
-        cost_minor=0 if holdout else composed.cost_minor,
+        cost_minor=0 if holdout else cost,
+        payload=payload,
+        fallback_body=fallback_body,
         status=MessageStatus.HOLDOUT if holdout else MessageStatus.QUEUED,
         not_before=not_before,
         link_url=target[:500],
@@ -345,6 +408,30 @@ def _message(
         created_at=now,
         sent_at=now if holdout else None,  # holdout rows count conversions from "would-be sent"
     )
+
+
+def whatsapp_payload(
+    template: Template, variant: Variant, language: str, values: Mapping[str, object]
+) -> dict[str, object]:
+    """The approved WhatsApp template for a message that may go outside the 24-hour window:
+    its name, the language, and the wording's placeholders filled in their order of
+    appearance ({{1}}, {{2}} … in the template Meta approved). Empty without an approved
+    name: such a message goes only within the window, else by the fallback."""
+    if not template.whatsapp_name:
+        return {}
+    body = str(variant.texts.get(language, {}).get("body", ""))
+    params = [str(values.get(name, "")) for name in placeholders_in(body)]
+    return {"template": template.whatsapp_name, "language": language, "params": params}
+
+
+def chat_cost(row: MessagingSettings, channel: str, payload: Mapping[str, object]) -> int:
+    """What a chat-app message costs the business: a WhatsApp template message (business
+    initiated) and a Viber message at the prices in the settings; Telegram is free."""
+    if channel == SendChannel.WHATSAPP and payload:
+        return row.whatsapp_price_minor
+    if channel == SendChannel.VIBER:
+        return row.viber_price_minor
+    return 0
 
 
 def direct_queue(

@@ -17,7 +17,14 @@ from django.db.models import Q, QuerySet
 
 from wateja.customers.models import Customer
 from wateja.customers.privacy import Reach, customer_reach
-from wateja.messaging.models import Delivery, Feedback, InboundMessage, Message
+from wateja.messaging.models import (
+    Delivery,
+    Feedback,
+    InboundMessage,
+    Message,
+    MessengerContact,
+    MessengerLinkCode,
+)
 
 
 def _iso(value: Any) -> Any:
@@ -65,10 +72,32 @@ def messages_export(customer: Customer) -> tuple[str, Any]:
             "link": m.link_url,
             "error": m.last_error,
             "provider_id": m.provider_id,
+            "payload": m.payload,
+            "fallback_body": m.fallback_body,
         }
         for m in _messages(customer, reach).order_by("created_at", "id")
     ]
     return "messages", rows
+
+
+def chats_export(customer: Customer) -> tuple[str, Any]:
+    """The chats (WhatsApp, Telegram, Viber) linked to the person's card."""
+    reach = customer_reach(customer)
+    contacts = MessengerContact.objects.filter(
+        business_id=customer.business_id, customer_id__in=list(reach.ids)
+    )
+    rows = [
+        {
+            "channel": c.channel,
+            "id": c.external_id,
+            "name": c.display_name,
+            "linked_at": _iso(c.linked_at),
+            "last_message_at": _iso(c.last_inbound_at),
+            "left_at": _iso(c.unlinked_at),
+        }
+        for c in contacts.order_by("linked_at", "id")
+    ]
+    return "chats", rows
 
 
 def delivery_reports_export(customer: Customer) -> tuple[str, Any]:
@@ -89,11 +118,12 @@ def delivery_reports_export(customer: Customer) -> tuple[str, Any]:
 
 
 def inbound_export(customer: Customer) -> tuple[str, Any]:
-    """The SMS the person sent the business."""
+    """The SMS and chat messages the person sent the business."""
     reach = customer_reach(customer)
     rows = [
         {
             "received_at": _iso(i.received_at),
+            "channel": i.channel,
             "from": i.from_phone,
             "text": i.text,
             "action": i.action,
@@ -125,7 +155,10 @@ def messaging_erase(customer: Customer) -> None:
     _feedback(customer, Message.objects.filter(pk__in=ids), [customer.pk]).update(comment="")
     _inbound(customer, reach, own_only=True).update(from_phone="", text="", provider_id="")
     Message.objects.filter(pk__in=ids).update(
-        to_address="", subject="", body="", last_error="", provider_id="", link_url=""
-    )
+        to_address="", subject="", body="", last_error="", provider_id="", link_url="",
+        payload={}, fallback_body="",
+    )  # fmt: skip
+    MessengerContact.objects.filter(business_id=customer.business_id, customer=customer).delete()
+    MessengerLinkCode.objects.filter(business_id=customer.business_id, customer=customer).delete()
     renamed = [Message(pk=pk, token=secrets.token_urlsafe(18)) for pk in ids]
     Message.objects.bulk_update(renamed, ["token"], batch_size=500)

@@ -1,7 +1,8 @@
-"""Reads for the staff messaging screens: the SMS counter and template preview with sample
-values, the overview lists (campaigns with results, automations of every kind, templates) and a
-customer's message log. Nothing here writes except `messaging_settings`, which creates the
-business's settings row on first use."""
+"""Reads for the staff messaging screens: the SMS counter (with each chat app's length limit)
+and template preview with sample values, the overview lists (campaigns with results,
+automations of every kind, templates, the latest chat messages), the chat apps' callback
+addresses, and a customer's message log and linked chats. Nothing here writes except
+`messaging_settings`, which creates the business's settings row on first use."""
 
 from __future__ import annotations
 
@@ -18,16 +19,21 @@ from wateja.core import sms
 from wateja.core.localtime import local_date
 from wateja.core.templating import PLACEHOLDERS, TemplateProblem, check_template
 from wateja.customers.links import public_url
-from wateja.customers.models import Customer
+from wateja.customers.models import Consent, Customer
 from wateja.messaging.composing import compose, support_line
-from wateja.messaging.config import messaging_settings
+from wateja.messaging.config import messaging_settings, messengers_on
 from wateja.messaging.models import (
+    MESSENGERS,
     Automation,
     AutomationKind,
     Campaign,
     Conversion,
     InboundMessage,
+    Message,
     MessageStatus,
+    MessagingSettings,
+    MessengerContact,
+    Purpose,
     SendChannel,
     Template,
     Variant,
@@ -39,6 +45,10 @@ LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 SAMPLE_NAMES = {"en": "Amina", "sw": "Amina", "hy": "Անի", "ru": "Анна"}
 SAMPLE_CARD = "123456789012"
 SAMPLE_LINK_PATH = "/r/Xq7Tz2Lm9Pw4Rk8Nc3Vb5Hd1/"  # as long as a real tracked link
+# the longest text each chat app takes (WhatsApp Cloud API text body, Telegram sendMessage,
+# Viber send_message); an approved WhatsApp template's body holds at most 1,024
+CHAT_LIMITS: dict[str, int] = {"whatsapp": 4096, "telegram": 4096, "viber": 7000}
+WHATSAPP_TEMPLATE_LIMIT = 1024
 
 
 def languages_for(business: Business) -> list[str]:
@@ -114,14 +124,18 @@ def _composed(
     return result
 
 
-def sms_counter(*, business: Business, text: str, language: str, purpose: str) -> dict[str, Any]:
+def sms_counter(
+    *, business: Business, text: str, language: str, purpose: str, whatsapp_name: str = ""
+) -> dict[str, Any]:
     """The SMS counter of the editor: characters, encoding, segments and room left, counted on
     the message as it is sent (placeholders filled with sample values, a marketing SMS with its
-    opt-out line), with the characters that force UCS-2 when the text is otherwise GSM-7."""
+    opt-out line), with the characters that force UCS-2 when the text is otherwise GSM-7; and
+    `chats`, the length against each limit of the chat apps the business uses (the wording of
+    an SMS template goes there too)."""
     language = language if language in LANGUAGE_CODES else business.default_language
     if not text.strip():
         info = sms.sms_info("")
-        return {"empty": True, "info": info, "typed": 0, "forcing": []}
+        return {"empty": True, "info": info, "typed": 0, "forcing": [], "chats": []}
     sent = _composed(
         business,
         channel=SendChannel.SMS,
@@ -138,7 +152,59 @@ def sms_counter(*, business: Business, text: str, language: str, purpose: str) -
         forcing = sorted({c for c in normalized if not sms.is_gsm7(c)})
         if len(forcing) > 5:  # a text in another script, not a stray character
             forcing = []
-    return {"empty": False, "info": info, "typed": len(text), "forcing": forcing}
+    return {
+        "empty": False,
+        "info": info,
+        "typed": len(text),
+        "forcing": forcing,
+        "chats": chat_counters(
+            business=business,
+            text=text,
+            language=language,
+            purpose=purpose,
+            whatsapp_name=whatsapp_name,
+        ),
+    }
+
+
+def chat_counters(
+    *,
+    business: Business,
+    text: str,
+    language: str,
+    purpose: str = Purpose.MARKETING,
+    whatsapp_name: str = "",
+) -> list[dict[str, Any]]:
+    """The length of a wording on each chat app the business uses, as it is sent there
+    (sample values, no SMS opt-out line), against that app's limit: WhatsApp 1,024 for an
+    approved template's body (`whatsapp_name` given), else 4,096; Telegram 4,096; Viber 7,000."""
+    apps = messengers_on(messaging_settings(business))
+    if not apps or not text.strip():
+        return []
+    sent = _composed(
+        business,
+        channel=apps[0],
+        purpose=purpose,
+        language=language,
+        subject="",
+        body=text,
+        price=0,
+    )["body"]
+    rows = []
+    for app in apps:
+        approved = app == SendChannel.WHATSAPP and bool(whatsapp_name.strip())
+        limit = WHATSAPP_TEMPLATE_LIMIT if approved else CHAT_LIMITS[app]
+        rows.append(
+            {
+                "channel": app,
+                "label": str(SendChannel(app).label),
+                "approved": approved,
+                "length": len(sent),
+                "limit": limit,
+                "over": len(sent) > limit,
+            }
+        )
+    return rows
 
 
 def template_preview(
@@ -256,3 +322,52 @@ def customer_message_log(customer: Customer, limit: int = 100) -> list[dict[str,
     entries += [{"kind": "in", "at": m.received_at, "message": m} for m in inbound]
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
+
+
+def latest_chat_messages(business_id: int, limit: int = 10) -> list[Message]:
+    """The newest messages to the chat apps (replies to customers' chat messages, campaigns),
+    with their status: what a record-only chat app shows instead of sending."""
+    return list(
+        Message.objects.filter(business_id=business_id, channel__in=MESSENGERS)
+        .exclude(status=MessageStatus.SKIPPED)
+        .select_related("customer")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def chat_callbacks(row: MessagingSettings) -> dict[str, str]:
+    """The address each chat app calls with customers' messages and delivery reports (to
+    paste into Meta's app dashboard, or given to Telegram's setWebhook and Viber's
+    set_webhook); the requests are signed, so the address holds no secret of its own."""
+    return {app: public_url(f"/hooks/{row.hook_token}/{app}/") for app in MESSENGERS}
+
+
+def customer_chats(customer: Customer) -> list[dict[str, Any]]:
+    """A customer's chat apps for their page: per app the business uses (or the customer
+    linked before), the chats linked (name, since when, left when) and the latest marketing
+    consent there."""
+    contacts = list(
+        MessengerContact.objects.filter(
+            business_id=customer.business_id, customer_id=customer.pk
+        ).order_by("linked_at", "id")
+    )
+    consents: dict[str, Consent] = {}
+    for consent in Consent.objects.filter(
+        business_id=customer.business_id,
+        customer_id=customer.pk,
+        channel__in=MESSENGERS,
+        purpose=Purpose.MARKETING,
+    ).order_by("recorded_at", "id"):
+        consents[consent.channel] = consent
+    used = set(messengers_on(messaging_settings(customer.business_id)))
+    used |= {c.channel for c in contacts} | set(consents)
+    return [
+        {
+            "channel": app,
+            "label": str(SendChannel(app).label),
+            "contacts": [c for c in contacts if c.channel == app],
+            "consent": consents.get(app),
+        }
+        for app in MESSENGERS
+        if app in used
+    ]

@@ -19,12 +19,15 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from wateja.core import sms
 from wateja.core.sending import next_send_time, retry_delay
 from wateja.core.templating import text_to_html
 from wateja.customers.links import public_url
 from wateja.messaging.channels.base import Channel, Outgoing, SendResult
+from wateja.messaging.chat_addresses import window_open
 from wateja.messaging.config import channel_of, messaging_settings
 from wateja.messaging.models import (
+    MESSENGERS,
     Delivery,
     Message,
     MessageStatus,
@@ -104,7 +107,7 @@ def _email_parts(message: Message) -> tuple[str, dict[str, str], str]:
     return html, headers, footer
 
 
-def _outgoing(message: Message, row: MessagingSettings) -> Outgoing:
+def _outgoing(message: Message, row: MessagingSettings, now: dt.datetime) -> Outgoing:
     business = message.business
     if message.channel == SendChannel.EMAIL:
         html, headers, footer = _email_parts(message)
@@ -118,6 +121,18 @@ def _outgoing(message: Message, row: MessagingSettings) -> Outgoing:
             sender_name=business.name,
             reply_to=business.support_email,
             headers=headers,
+        )
+    if message.channel in MESSENGERS:
+        return Outgoing(
+            message_id=message.pk,
+            channel=message.channel,
+            to=message.to_address,
+            body=message.body,
+            window_open=message.channel == SendChannel.WHATSAPP
+            and window_open(
+                message.business_id, message.customer_id, message.channel, now, message.to_address
+            ),
+            payload=message.payload,
         )
     return Outgoing(
         message_id=message.pk, channel=message.channel, to=message.to_address, body=message.body
@@ -184,7 +199,7 @@ def message_send(
     _limiter.wait(message.business_id, row.rate_per_second)
     message.attempts += 1
     try:
-        result = channel.send(_outgoing(message, row))
+        result = channel.send(_outgoing(message, row, now))
     except Exception as error:  # a channel bug must not leave the message "sending"
         log.exception("channel %s failed on message %s", channel.name, message.pk)
         result = SendResult(
@@ -223,7 +238,40 @@ def _apply_result(message: Message, provider: str, result: SendResult, now: dt.d
         provider=provider,
     )
     _record(message, "failed", result.error, dict(result.raw), now)
+    fallback_queue(message, now=now)
     return MessageStatus.FAILED
+
+
+def fallback_queue(message: Message, *, now: dt.datetime) -> Message | None:
+    """A chat-app message that failed for good goes by SMS, once, with the SMS wording
+    composed when it was queued (the customer allowed SMS then; checked again on sending)."""
+    if message.channel not in MESSENGERS or not message.fallback_body or message.customer is None:
+        return None
+    phone = message.customer.phone
+    if not phone or Message.objects.filter(fallback_of=message).exists():
+        return None
+    body = sms.prepare_sms(message.fallback_body)
+    segments = sms.sms_info(body, normalize=False).segments
+    fallback = Message.objects.create(
+        business_id=message.business_id,
+        customer=message.customer,
+        campaign_id=message.campaign_id,
+        automation_id=message.automation_id,
+        variant_id=message.variant_id,
+        channel=SendChannel.SMS,
+        purpose=message.purpose,
+        to_address=phone,
+        language=message.language,
+        body=body,
+        segments=segments,
+        cost_minor=segments * messaging_settings(message.business_id).sms_price_minor,
+        status=MessageStatus.QUEUED,
+        link_url=message.link_url,
+        fallback_of=message,
+        created_at=now,
+    )
+    _record(message, "fallback", f"SMS {fallback.pk}", {}, now)
+    return fallback
 
 
 def due_messages(now: dt.datetime, business_id: int | None = None, limit: int = 500) -> list[int]:

@@ -163,7 +163,10 @@ class CustomerIn(StrictSchema):
     city: str = Field("", max_length=100)
     language: str = Field("", max_length=5)
     preferred_channel: str = Field(
-        "", max_length=5, description="sms or e-mail; empty: no preference"
+        "",
+        max_length=10,
+        description="sms, email, whatsapp, telegram or viber; empty: no preference. A chat "
+        "app the customer cannot be reached on falls back to the next channel they allow.",
     )
     birth_day: BirthDay | None = None
     birth_month: BirthMonth | None = None
@@ -189,7 +192,7 @@ class CustomerPatch(StrictSchema):
     email: str | None = Field(None, max_length=254, description=CLEARS)
     city: str | None = Field(None, max_length=100, description=CLEARS)
     language: str | None = Field(None, max_length=5, description=CLEARS)
-    preferred_channel: str | None = Field(None, max_length=5, description=CLEARS)
+    preferred_channel: str | None = Field(None, max_length=10, description=CLEARS)
     birth_day: BirthDay | None = Field(None, description="null clears it")
     birth_month: BirthMonth | None = Field(None, description="null clears it")
     birth_year: BirthYear | None = Field(None, description="null clears it")

@@ -39,12 +39,15 @@ from wateja.messaging.config import (
 from wateja.messaging.models import Automation, AutomationKind, Campaign, Message, Template
 from wateja.messaging.outbox import Plan, counts_as_dict, messages_queue
 from wateja.messaging.receipts import receipt_send
+from wateja.messaging.screens import chat_callbacks
 from wateja.orders.models import Order
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.scoping import get_owned
 
 router = Router(tags=["messaging"])
 CLEARS = "null or an empty string clears it"
+OWNER_CLEARS = "owner only; " + CLEARS
+MODE = "off, outbox (record only) or live; owner only; cannot be null"
 MAX_SMS_PRICE_MINOR = 10_000_000  # per segment, in minor units; the column holds 2**31 - 1
 
 
@@ -64,6 +67,12 @@ class TemplateIn(StrictSchema):
     channel: str = Field(description="sms or email")
     purpose: str = Field("marketing", description="marketing or service")
     variants: list[VariantIn]
+    whatsapp_name: str | None = Field(
+        None,
+        max_length=512,
+        description="SMS templates: the name Meta approved this wording under (lowercase "
+        "letters, digits, underscores); left out or null keeps it, an empty string clears it",
+    )
 
 
 class VariantOut(Schema):
@@ -79,6 +88,7 @@ class TemplateOut(Schema):
     name: str
     channel: str
     purpose: str
+    whatsapp_name: str
     variants: list[VariantOut]
 
 
@@ -236,10 +246,34 @@ class SettingsPatch(StrictSchema):
         description="the business's own domains messages may link to, comma separated; "
         "their subdomains too; owner only; " + CLEARS,
     )
+    whatsapp_mode: str = omittable(max_length=6, description=MODE)
+    whatsapp_phone_number_id: str | None = Field(None, max_length=40, description=OWNER_CLEARS)
+    whatsapp_number: str | None = Field(
+        None, max_length=20, description="E.164, the number customers write to; " + OWNER_CLEARS
+    )
+    whatsapp_access_token: str | None = Field(None, max_length=1000, description=OWNER_CLEARS)
+    whatsapp_app_secret: str | None = Field(None, max_length=200, description=OWNER_CLEARS)
+    whatsapp_price_minor: int = omittable(
+        ge=0, le=MAX_SMS_PRICE_MINOR, description="per template message; cannot be null"
+    )
+    telegram_mode: str = omittable(max_length=6, description=MODE)
+    telegram_bot_token: str | None = Field(None, max_length=200, description=OWNER_CLEARS)
+    telegram_bot_username: str | None = Field(
+        None, max_length=64, description="without @; " + OWNER_CLEARS
+    )
+    viber_mode: str = omittable(max_length=6, description=MODE)
+    viber_auth_token: str | None = Field(None, max_length=200, description=OWNER_CLEARS)
+    viber_bot_uri: str | None = Field(None, max_length=64, description=OWNER_CLEARS)
+    viber_bot_name: str | None = Field(None, max_length=28, description=OWNER_CLEARS)
+    viber_price_minor: int = omittable(
+        ge=0, le=MAX_SMS_PRICE_MINOR, description="per message; cannot be null"
+    )
 
     @field_validator(
         "sms_sender", "at_username", "at_api_key", "twilio_account_sid", "twilio_auth_token",
-        "email_from", "link_domains",
+        "email_from", "link_domains", "whatsapp_phone_number_id", "whatsapp_number",
+        "whatsapp_access_token", "whatsapp_app_secret", "telegram_bot_token",
+        "telegram_bot_username", "viber_auth_token", "viber_bot_uri", "viber_bot_name",
     )  # fmt: skip
     @classmethod
     def _null_clears(cls, value: str | None) -> str:
@@ -252,6 +286,7 @@ def _template_out(template: Template) -> dict[str, Any]:
         "name": template.name,
         "channel": template.channel,
         "purpose": template.purpose,
+        "whatsapp_name": template.whatsapp_name,
         "variants": list(template.variants.order_by("label")),
     }
 
@@ -278,6 +313,7 @@ def template_post(request: HttpRequest, payload: TemplateIn) -> Status[Any]:
         channel=payload.channel,
         purpose=payload.purpose,
         variants=_variants(payload),
+        whatsapp_name=payload.whatsapp_name,
     )
     return Status(201, _template_out(template))
 
@@ -299,6 +335,7 @@ def template_put(request: HttpRequest, template_id: int, payload: TemplateIn) ->
         channel=template.channel,
         purpose=payload.purpose,
         variants=_variants(payload),
+        whatsapp_name=payload.whatsapp_name,
     )
     return _template_out(template)
 
@@ -345,8 +382,9 @@ def campaign_patch(request: HttpRequest, campaign_id: int, payload: CampaignIn) 
 
 @router.post("/campaigns/{campaign_id}/preview")
 def campaign_preview_post(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
-    """Reach per channel, who is skipped and why, SMS segments and cost, and an example per
-    language — nothing is sent."""
+    """Reach and cost per channel (`channels`: customers, how many chat-app ones have SMS as
+    fallback, price and cost; labels in the caller's language), who is skipped and why, SMS
+    segments, the total `cost_minor`, and an example per language — nothing is sent."""
     return campaign_preview(_campaign(request, campaign_id))
 
 
@@ -460,6 +498,8 @@ def _settings_out(business: Any) -> dict[str, Any]:
         out[key] = value.isoformat(timespec="minutes") if hasattr(value, "isoformat") else value
     out["callbacks"] = {kind: hook_url(row, kind) for kind in
                         ("sms/inbound", "sms/delivery", "sms/optout", "ussd")}  # fmt: skip
+    out["callbacks"].update(chat_callbacks(row))
+    out["whatsapp_verify_token"] = row.whatsapp_verify_token
     return out
 
 
@@ -471,8 +511,9 @@ def settings_get(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch("/messaging/settings")
 def settings_patch(request: HttpRequest, payload: SettingsPatch) -> dict[str, Any]:
-    """Managers change quiet hours, caps and prices; the provider, its keys, the sender id
-    and the link domains need the owner (403 `owner_required`)."""
+    """Managers change quiet hours, caps and prices (SMS, WhatsApp, Viber); the providers,
+    the chat apps' modes and keys, the sender id and the link domains need the owner (403
+    `owner_required`). A chat app switched on (`live`) without its keys is 422."""
     require_role(request, Role.MANAGER)
     business = current_business(request)
     by_owner = role_at_least(request.auth.role, Role.OWNER)  # type: ignore[attr-defined]

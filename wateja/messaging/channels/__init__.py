@@ -4,7 +4,8 @@
     result = channel.send(Outgoing(message_id=7, channel="sms", to="+254711000111", body="Hi"))
 
 Providers: "outbox" (development, sends nothing), "smtp" (e-mail through Django's mail
-machinery), "africastalking" and "twilio" (SMS through their SDKs).
+machinery), "africastalking" and "twilio" (SMS through their SDKs), "whatsapp" (Cloud API),
+"telegram" (Bot API) and "viber" (REST bot API) over HTTPS.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from wateja.messaging.channels.base import (
     SendResult,
 )
 
-PROVIDERS = ("outbox", "smtp", "africastalking", "twilio")
+PROVIDERS = ("outbox", "smtp", "africastalking", "twilio", "whatsapp", "telegram", "viber")
 
 
 def _factory(provider: str) -> Callable[[ChannelConfig], Channel]:
@@ -42,6 +43,18 @@ def _factory(provider: str) -> Callable[[ChannelConfig], Channel]:
         from wateja.messaging.channels.twilio import TwilioChannel
 
         return TwilioChannel
+    if provider == "whatsapp":
+        from wateja.messaging.channels.whatsapp import WhatsAppChannel
+
+        return WhatsAppChannel
+    if provider == "telegram":
+        from wateja.messaging.channels.telegram import TelegramChannel
+
+        return TelegramChannel
+    if provider == "viber":
+        from wateja.messaging.channels.viber import ViberChannel
+
+        return ViberChannel
     raise ValueError(f"unknown messaging provider {provider!r}; expected one of {PROVIDERS}")
 
 

@@ -27,12 +27,14 @@ class ChannelConfig:
     (kept in the database, never in the repository); `api_base` points an SDK elsewhere
     (a provider's regional endpoint, or the local stub the tests start)."""
 
-    provider: str  # "outbox" | "smtp" | "africastalking" | "twilio"
-    sender: str = ""  # e-mail From, AT sender id / short code, Twilio "from" number
+    provider: str  # "outbox" | "smtp" | "africastalking" | "twilio" | "whatsapp" | …
+    # e-mail From, AT sender id / short code, Twilio "from" number, WhatsApp phone number id,
+    # Viber bot name
+    sender: str = ""
     username: str = ""  # Africa's Talking username ("sandbox" for its sandbox)
     api_key: str = ""  # Africa's Talking API key
     account_sid: str = ""  # Twilio
-    auth_token: str = ""  # Twilio
+    auth_token: str = ""  # Twilio; the WhatsApp access token, Telegram or Viber bot token
     api_base: str = ""
     callback_url: str = ""  # delivery-report URL the provider should call (Twilio per message)
     timeout_seconds: float = 15.0
@@ -41,14 +43,18 @@ class ChannelConfig:
 @dataclass(frozen=True)
 class Outgoing:
     message_id: int
-    channel: str  # "sms" | "email"
-    to: str  # E.164 phone or e-mail address
+    channel: str  # "sms" | "email" | "whatsapp" | "telegram" | "viber"
+    to: str  # E.164 phone, e-mail address, or the chat app's id (MessengerContact.external_id)
     body: str  # SMS text, or the e-mail's plain-text part
     subject: str = ""
     html: str = ""  # e-mail HTML part
     sender_name: str = ""  # e-mail display name (the business)
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. List-Unsubscribe
+    # WhatsApp: within 24 hours of the customer's last message free text may go; outside it
+    # only the approved template in `payload` ({"template", "language", "params"})
+    window_open: bool = False
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class DeliveryReport:
 
 @dataclass(frozen=True)
 class Inbound:
-    """An SMS a customer sent to the business's number or short code."""
+    """An SMS a customer sent to the business's number or short code, or a chat message to
+    its bot (`from_phone` is then the chat app's user id)."""
 
     from_phone: str
     to: str

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from wateja.customers.models import Channel
+from wateja.customers.models import PREFERRED_CHANNELS, Channel
 
 MONTHS = [
     ("", "—"),
@@ -54,7 +54,7 @@ class CustomerForm(ContactFields):
     )
     preferred_channel = forms.ChoiceField(
         label=_("Preferred channel"),
-        choices=[("", "—"), ("sms", _("SMS")), ("email", _("E-mail"))],
+        choices=[("", "—"), *PREFERRED_CHANNELS],
         required=False,
     )
     gender = forms.ChoiceField(

@@ -3,9 +3,12 @@ named "web:hook_…")."""
 
 from django.urls import path
 
-from wateja.web.hooks import views
+from wateja.web.hooks import telegram, viber, views, whatsapp
 
 urlpatterns = [
+    path("hooks/<str:token>/whatsapp/", whatsapp.webhook, name="hook_whatsapp"),
+    path("hooks/<str:token>/telegram/", telegram.webhook, name="hook_telegram"),
+    path("hooks/<str:token>/viber/", viber.webhook, name="hook_viber"),
     path("hooks/<str:token>/sms/inbound/", views.sms_inbound, name="hook_sms_inbound"),
     path("hooks/<str:token>/sms/delivery/", views.sms_delivery, name="hook_sms_delivery"),
     path("hooks/<str:token>/sms/optout/", views.sms_opt_out, name="hook_sms_optout"),

@@ -11,17 +11,20 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wateja.core.errors import DomainError
 from wateja.core.money import Money, MoneyError, format_money, parse_money
 from wateja.customers.models import Segment
-from wateja.messaging.config import OWNER_ONLY
+from wateja.messaging.config import OWNER_ONLY, SECRETS
 from wateja.messaging.models import (
+    MESSENGERS,
     Automation,
     AutomationKind,
     ChannelChoice,
     MessagingSettings,
+    MessengerMode,
     Purpose,
     SendChannel,
     Template,
@@ -44,19 +47,50 @@ def _verbose(model: Any, field: str) -> Any:
 
 
 class TemplateForm(forms.Form):
+    """A template's name, channel (SMS or e-mail: an SMS wording goes on the chat apps too)
+    and purpose; and, when the business uses WhatsApp, the name Meta approved the wording
+    under (checked by the service)."""
+
     name = forms.CharField(label=_("name"), max_length=100)
-    channel = forms.ChoiceField(label=_("channel"), choices=SendChannel.choices)
+    channel = forms.ChoiceField(
+        label=_("channel"),
+        choices=[(SendChannel.SMS.value, SendChannel.SMS.label),
+                 (SendChannel.EMAIL.value, SendChannel.EMAIL.label)],
+    )  # fmt: skip
     purpose = forms.ChoiceField(
         label=_("purpose"),
         choices=Purpose.choices,
         help_text=_("Marketing needs the customer's consent and ends with the opt-out line."),
     )
+    whatsapp_name = forms.CharField(
+        label=_verbose(Template, "whatsapp_name"),
+        max_length=512,
+        required=False,
+        help_text=Template._meta.get_field("whatsapp_name").help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
-    def __init__(self, *args: Any, template: Template | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        template: Template | None = None,
+        whatsapp: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if template is not None:  # a template keeps its channel: its variants are written for it
             self.fields["channel"].disabled = True
             self.fields["channel"].initial = template.channel
+        keeps_name = template is not None and bool(template.whatsapp_name)
+        not_sms = template is not None and template.channel != SendChannel.SMS
+        if not_sms or not (whatsapp or keeps_name):  # nothing to name on WhatsApp
+            del self.fields["whatsapp_name"]
+
+    def approved_name(self) -> str | None:
+        """The approved name as typed ("" clears it), or None when the form has no such box."""
+        if "whatsapp_name" not in self.fields:
+            return None
+        return str(self.cleaned_data.get("whatsapp_name") or "")
 
 
 def variants_from_template(template: Template | None) -> list[dict[str, Any]]:
@@ -188,6 +222,28 @@ def variant_rows(
 # Campaigns
 
 
+def channel_choices(apps_on: tuple[str, ...], keep: str = "") -> list[tuple[str, Any]]:
+    """The channel rules a sending may use: a chat app only when the business has it on (or
+    the sending uses it already, so it is not silently changed)."""
+    return [
+        (value, label)
+        for value, label in ChannelChoice.choices
+        if value not in MESSENGERS or value in apps_on or value == keep
+    ]
+
+
+PREFERRED_HELP = _(
+    "Each customer's preferred channel: the one they chose, else the next one they allow. A "
+    "chat message that cannot be delivered goes by SMS instead."
+)
+
+
+def _chat_help(apps_on: tuple[str, ...]) -> str:
+    names = ", ".join(str(SendChannel(app).label) for app in apps_on)
+    also = gettext("The SMS template's wording also goes on %(apps)s.") % {"apps": names}
+    return f"{PREFERRED_HELP} {also}"
+
+
 def _template_choices(business: Business, channel: str) -> list[tuple[str, str]]:
     rows = Template.objects.filter(business=business, channel=channel).order_by("name")
     return [("", "—"), *((str(t.pk), t.name) for t in rows)]
@@ -227,8 +283,17 @@ class CampaignForm(forms.Form):
         help_text=_("A share of the audience gets nothing, to measure what the message adds"),
     )
 
-    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        business: Business,
+        apps_on: tuple[str, ...] = (),
+        keep_channel: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channel_choices(apps_on, keep_channel)  # type: ignore[attr-defined]
+        self.fields["channel"].help_text = _chat_help(apps_on) if apps_on else PREFERRED_HELP
         segments = Segment.objects.filter(business=business).order_by("name")
         self.fields["segment_id"].choices = [  # type: ignore[attr-defined]
             ("", _("Every active customer")),
@@ -333,8 +398,18 @@ class AutomationForm(forms.Form):
         label=_("holdout group (%)"), min_value=0, required=False, initial=0
     )
 
-    def __init__(self, *args: Any, business: Business, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        business: Business,
+        kind: str,
+        apps_on: tuple[str, ...] = (),
+        keep_channel: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channel_choices(apps_on, keep_channel)  # type: ignore[attr-defined]
+        self.fields["channel"].help_text = _chat_help(apps_on) if apps_on else PREFERRED_HELP
         self.fields["sms_template_id"].choices = _template_choices(business, "sms")  # type: ignore[attr-defined]
         self.fields["email_template_id"].choices = _template_choices(business, "email")  # type: ignore[attr-defined]
         if kind in DAILY_KINDS:
@@ -377,13 +452,74 @@ class AutomationForm(forms.Form):
 # ---------------------------------------------------------------------------------------------
 # Settings
 
-SECRETS = ("at_api_key", "twilio_auth_token")
+# the saved keys each "forget" box clears
+FORGET = {
+    "forget_secrets": ("at_api_key", "twilio_auth_token"),
+    "forget_whatsapp": ("whatsapp_access_token", "whatsapp_app_secret"),
+    "forget_telegram": ("telegram_bot_token",),
+    "forget_viber": ("viber_auth_token",),
+}
+PRICES = {
+    "sms_price": "sms_price_minor",
+    "whatsapp_price": "whatsapp_price_minor",
+    "viber_price": "viber_price_minor",
+}
+CHAT_FIELDS = {
+    SendChannel.WHATSAPP: ("whatsapp_mode", "whatsapp_phone_number_id", "whatsapp_number",
+                           "whatsapp_access_token", "whatsapp_app_secret", "whatsapp_price",
+                           "forget_whatsapp"),
+    SendChannel.TELEGRAM: ("telegram_mode", "telegram_bot_token", "telegram_bot_username",
+                           "forget_telegram"),
+    SendChannel.VIBER: ("viber_mode", "viber_auth_token", "viber_bot_uri", "viber_bot_name",
+                        "viber_price", "forget_viber"),
+}  # fmt: skip
+
+
+def _secret(field: str, max_length: int = 500, help_text: Any = "") -> forms.CharField:
+    """A key box: never filled in with the saved key (a blank one keeps it)."""
+    return forms.CharField(
+        label=_verbose(MessagingSettings, field),
+        max_length=max_length,
+        required=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+def _text(field: str, help_text: Any = "") -> forms.CharField:
+    model_field: Any = MessagingSettings._meta.get_field(field)
+    return forms.CharField(
+        label=model_field.verbose_name,
+        max_length=model_field.max_length,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def _mode() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Messages on this app"),
+        choices=MessengerMode.choices,
+        required=False,  # left out of a post: stays as saved
+        help_text=_("Record only: messages are kept in the Outbox as sent; nothing leaves."),
+    )
+
+
+def _price(field: str) -> forms.CharField:
+    model_field: Any = MessagingSettings._meta.get_field(field)
+    return forms.CharField(
+        label=model_field.verbose_name,
+        max_length=20,
+        required=False,
+        help_text=model_field.help_text,
+    )
 
 
 class MessagingSettingsForm(forms.Form):
     """Saved secrets are never sent back to the browser: a blank secret keeps the saved one.
-    A manager sees what only the owner changes (the provider, its keys, the sender id, the
-    link domains: OWNER_ONLY) read-only, and a post cannot change it."""
+    A manager sees what only the owner changes (the providers and chat apps, their keys, the
+    sender id, the link domains: OWNER_ONLY) read-only, and a post cannot change it."""
 
     sms_provider = forms.ChoiceField(
         label=_verbose(MessagingSettings, "sms_provider"),
@@ -395,21 +531,11 @@ class MessagingSettingsForm(forms.Form):
     at_username = forms.CharField(
         label=_verbose(MessagingSettings, "at_username"), max_length=100, required=False
     )
-    at_api_key = forms.CharField(
-        label=_verbose(MessagingSettings, "at_api_key"),
-        max_length=200,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    at_api_key = _secret("at_api_key", 200)
     twilio_account_sid = forms.CharField(
         label=_verbose(MessagingSettings, "twilio_account_sid"), max_length=64, required=False
     )
-    twilio_auth_token = forms.CharField(
-        label=_verbose(MessagingSettings, "twilio_auth_token"),
-        max_length=64,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    twilio_auth_token = _secret("twilio_auth_token", 64)
     forget_secrets = forms.BooleanField(label=_("Forget the saved keys"), required=False)
     sms_price = forms.CharField(
         label=_verbose(MessagingSettings, "sms_price_minor"), max_length=20, required=False
@@ -441,13 +567,46 @@ class MessagingSettingsForm(forms.Form):
         required=False,
         help_text=MessagingSettings._meta.get_field("link_domains").help_text,
     )
+    # chat apps (shown in a section of their own, CHAT_FIELDS)
+    whatsapp_mode = _mode()
+    whatsapp_phone_number_id = _text(
+        "whatsapp_phone_number_id", _("Meta's WhatsApp Manager → API setup → Phone number ID.")
+    )
+    whatsapp_number = _text(
+        "whatsapp_number", _("The number customers write to, e.g. +254712000111.")
+    )
+    whatsapp_access_token = _secret(
+        "whatsapp_access_token", help_text=_("A permanent token of a system user of the app.")
+    )
+    whatsapp_app_secret = _secret(
+        "whatsapp_app_secret",
+        help_text=_("Meta app → Settings → Basic: it signs the calls WhatsApp makes to Wateja."),
+    )
+    whatsapp_price = _price("whatsapp_price_minor")
+    forget_whatsapp = forms.BooleanField(label=_("Forget the saved keys"), required=False)
+    telegram_mode = _mode()
+    telegram_bot_token = _secret("telegram_bot_token", help_text=_("From @BotFather."))
+    telegram_bot_username = _text(
+        "telegram_bot_username",
+        _("Without @, e.g. KahawaBot: the button on the customer's card opens it."),
+    )
+    forget_telegram = forms.BooleanField(label=_("Forget the saved keys"), required=False)
+    viber_mode = _mode()
+    viber_auth_token = _secret(
+        "viber_auth_token",
+        help_text=_("From the Viber admin panel: it signs every call Viber makes to Wateja."),
+    )
+    viber_bot_uri = _text("viber_bot_uri", _("The bot's URI: what follows chatURI= in its link."))
+    viber_bot_name = _text("viber_bot_name", _("Shown to customers as the sender."))
+    viber_price = _price("viber_price_minor")
+    forget_viber = forms.BooleanField(label=_("Forget the saved keys"), required=False)
 
     def __init__(self, *args: Any, business: Business, owner: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.business = business
         self.owner = owner
         if not owner:
-            for name in (*OWNER_ONLY, "forget_secrets"):
+            for name in (*OWNER_ONLY, *FORGET):
                 if name in self.fields:
                     self.fields[name].disabled = True
 
@@ -459,32 +618,65 @@ class MessagingSettingsForm(forms.Form):
             for name in MessagingSettingsForm.base_fields
             if hasattr(row, name) and name not in SECRETS
         }
-        initial["sms_price"] = format_money(
-            Money(row.sms_price_minor, business.currency), language, with_currency=False
-        )
+        for name, column in PRICES.items():
+            initial[name] = format_money(
+                Money(getattr(row, column), business.currency), language, with_currency=False
+            )
         return initial
 
-    def clean_sms_price(self) -> int | None:
-        text = (self.cleaned_data.get("sms_price") or "").strip()
+    def chat_apps(self) -> list[dict[str, Any]]:
+        """The chat apps' boxes, one group per app, for the section of their own."""
+        return [
+            {"channel": app, "label": SendChannel(app).label,
+             "fields": [self[name] for name in names]}
+            for app, names in CHAT_FIELDS.items()
+        ]  # fmt: skip
+
+    def chat_field_names(self) -> set[str]:
+        return {name for names in CHAT_FIELDS.values() for name in names}
+
+    def _clean_price(self, name: str) -> int | None:
+        text = (self.cleaned_data.get(name) or "").strip()
         if not text:
             return None
         try:
             money = parse_money(text, self.business.currency, translation.get_language() or "en")
         except MoneyError:
             raise forms.ValidationError(_("The amount is not valid.")) from None
+        if money.amount_minor < 0:
+            raise forms.ValidationError(_("The amount is not valid."))
         return money.amount_minor
+
+    def clean_sms_price(self) -> int | None:
+        return self._clean_price("sms_price")
+
+    def clean_whatsapp_price(self) -> int | None:
+        return self._clean_price("whatsapp_price")
+
+    def clean_viber_price(self) -> int | None:
+        return self._clean_price("viber_price")
+
+    def clean_telegram_bot_username(self) -> str:
+        """As the owner may paste it: "@kahawa_bot" or "https://t.me/kahawa_bot"."""
+        text = str(self.cleaned_data.get("telegram_bot_username") or "").strip()
+        return re.sub(r"^(?:https?://)?(?:t\.me/|telegram\.me/)?@?", "", text).strip("/")
 
     def changes(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        price = data.pop("sms_price")
-        if price is not None:
-            data["sms_price_minor"] = price
-        forget = data.pop("forget_secrets")
+        for names in CHAT_FIELDS.values():  # a post without the chat apps' boxes keeps them
+            for name in names:
+                if name not in self.data and not name.startswith("forget_"):
+                    data.pop(name, None)
+        for name, column in PRICES.items():
+            price = data.pop(name, None)
+            if price is not None:
+                data[column] = price
+        forget = {key for box, keys in FORGET.items() if data.pop(box, False) for key in keys}
         for key in SECRETS:
-            if forget:
+            if key in forget:
                 data[key] = ""
-            elif not data[key]:
-                data.pop(key)  # blank keeps what is saved
+            elif not data.get(key):
+                data.pop(key, None)  # blank keeps what is saved
         if not self.owner:  # read-only for a manager: what is saved stays
             for key in OWNER_ONLY:
                 data.pop(key, None)
@@ -492,8 +684,9 @@ class MessagingSettingsForm(forms.Form):
 
     def apply_error(self, error: DomainError) -> None:
         fields = error.details.get("fields", {})
+        targets = {column: name for name, column in PRICES.items()}
         for field, problems in fields.items():
-            target = "sms_price" if field == "sms_price_minor" else field
+            target = targets.get(field, field)
             for problem in problems:
                 self.add_error(target if target in self.fields else None, problem)
         if not fields:

@@ -31,4 +31,5 @@ urlpatterns = [
     ),
     path("messages/settings/", views.messaging_settings_page, name="messaging_settings"),
     path("messages/settings/hooks/rotate/", views.hooks_rotate, name="hooks_rotate"),
+    path("messages/settings/chat/<slug:app>/connect/", views.chat_connect, name="chat_connect"),
 ]

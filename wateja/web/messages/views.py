@@ -1,7 +1,8 @@
-"""Messaging screens: the overview (campaigns, automations, templates, outbox), the template
-editor with its server-side SMS counter and preview, the campaign builder with reach and cost
-before sending, automations, and the messaging settings. Views parse and render; the messaging
-services decide."""
+"""Messaging screens: the overview (campaigns, automations, templates, outbox with the latest
+chat messages), the template editor with its server-side SMS counter (and each chat app's
+length limit) and preview, the campaign builder with reach and cost per channel before
+sending, automations, and the messaging settings with the chat apps (and telling Telegram or
+Viber the bot's address). Views parse and render; the messaging services decide."""
 
 from __future__ import annotations
 
@@ -24,20 +25,27 @@ from wateja.messaging.campaigns import (
     campaign_preview,
     campaign_save,
 )
+from wateja.messaging.channels.telegram import telegram_set_webhook
+from wateja.messaging.channels.viber import viber_set_webhook
 from wateja.messaging.composing import template_save
 from wateja.messaging.config import (
+    SECRETS,
     hook_url,
     masked,
     messaging_settings,
     messaging_settings_update,
+    messengers_on,
 )
 from wateja.messaging.hook_auth import hook_rotate
 from wateja.messaging.models import (
+    MESSENGERS,
     Automation,
     AutomationKind,
     Campaign,
     CampaignStatus,
     MessageStatus,
+    MessagingSettings,
+    MessengerMode,
     SendChannel,
     SkipReason,
     SmsProvider,
@@ -58,6 +66,7 @@ from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
 from wateja.web.messages.forms import (
     BODY_FIELD,
+    PRICES,
     AutomationForm,
     CampaignForm,
     LaunchForm,
@@ -122,16 +131,26 @@ def messages_home(request: HttpRequest) -> HttpResponse:
             ],
             "can_edit": _can_edit(request),
             "recorded_sms": latest_sms(business.pk) if sending["record_only"] else [],
+            "chat_messages": screens.latest_chat_messages(business.pk)
+            if messengers_on(messaging_settings(business))
+            else [],
             **sending,
         },
     )
 
 
-def _sending_state(business: Business) -> dict[str, bool]:
-    """What the sending screens say plainly: no worker running, or SMS only recorded."""
+def _sending_state(business: Business) -> dict[str, Any]:
+    """What the sending screens say plainly: no worker running, SMS only recorded, and the
+    chat apps only recorded."""
+    row = messaging_settings(business)
     return {
         "worker_running": worker_running(),
-        "record_only": messaging_settings(business).sms_provider == SmsProvider.OUTBOX,
+        "record_only": row.sms_provider == SmsProvider.OUTBOX,
+        "chats_recorded": ", ".join(
+            str(SendChannel(app).label)
+            for app in MESSENGERS
+            if getattr(row, f"{app}_mode") == MessengerMode.OUTBOX
+        ),
     }
 
 
@@ -139,14 +158,24 @@ def _sending_state(business: Business) -> dict[str, bool]:
 # Templates
 
 
-def _counters(business: Business, variants: list[dict[str, Any]], purpose: str) -> dict[str, Any]:
+def _counters(
+    business: Business, variants: list[dict[str, Any]], purpose: str, whatsapp_name: str
+) -> dict[str, Any]:
     counters = {}
     for i, variant in enumerate(variants):
         for code, text in (variant.get("texts") or {}).items():
             counters[f"v{i}-{code}-body"] = screens.sms_counter(
-                business=business, text=str(text.get("body", "")), language=code, purpose=purpose
+                business=business,
+                text=str(text.get("body", "")),
+                language=code,
+                purpose=purpose,
+                whatsapp_name=whatsapp_name,
             )
     return counters
+
+
+def _uses_whatsapp(business: Business) -> bool:
+    return SendChannel.WHATSAPP in messengers_on(messaging_settings(business))
 
 
 def _template_page(
@@ -160,6 +189,9 @@ def _template_page(
     business = _business(request)
     channel = template.channel if template else (form["channel"].value() or SendChannel.SMS)
     purpose = str(form["purpose"].value() or "marketing")
+    whatsapp_name = ""
+    if "whatsapp_name" in form.fields:
+        whatsapp_name = str(form["whatsapp_name"].value() or "")
     return render(
         request,
         "web/messages/template_edit.html",
@@ -171,12 +203,13 @@ def _template_page(
                 variants,
                 screens.languages_for(business),
                 boxes,
-                _counters(business, variants, purpose),
+                _counters(business, variants, purpose, whatsapp_name),
             ),
             "variant_count": len(variants),
             "can_add_variant": len(variants) < 6,
             "placeholders": PLACEHOLDERS,
             "can_edit": _can_edit(request),
+            "chat_apps": _apps_on(business),
         },
         status=status,
     )
@@ -184,7 +217,7 @@ def _template_page(
 
 def _template_submit(request: HttpRequest, template: Template | None) -> HttpResponse:
     business = _business(request)
-    form = TemplateForm(request.POST, template=template)
+    form = TemplateForm(request.POST, template=template, whatsapp=_uses_whatsapp(business))
     variants = variants_from_data(request.POST)
     if "add_variant" in request.POST:
         variants.append({"label": chr(ord("A") + len(variants)), "weight": 1, "texts": {}})
@@ -192,14 +225,16 @@ def _template_submit(request: HttpRequest, template: Template | None) -> HttpRes
     if not form.is_valid():
         return _template_page(request, form, variants, template)
     saved, indexes = variants_to_save(variants)
+    channel = template.channel if template else form.cleaned_data["channel"]
     try:
         template = template_save(
             business=business,
             name=form.cleaned_data["name"],
-            channel=template.channel if template else form.cleaned_data["channel"],
+            channel=channel,
             purpose=form.cleaned_data["purpose"],
             variants=saved,
             template=template,
+            whatsapp_name=form.approved_name() if channel == SendChannel.SMS else None,
         )
     except DomainError as error:
         general, boxes = variant_errors(error.details.get("fields", {}), indexes)
@@ -222,7 +257,10 @@ def template_new(request: HttpRequest) -> HttpResponse:
         return _forbidden(request)
     if request.method == "POST":
         return _template_submit(request, None)
-    form = TemplateForm(initial={"channel": SendChannel.SMS, "purpose": "marketing"})
+    form = TemplateForm(
+        initial={"channel": SendChannel.SMS, "purpose": "marketing"},
+        whatsapp=_uses_whatsapp(_business(request)),
+    )
     return _template_page(request, form, variants_from_template(None), None)
 
 
@@ -234,8 +272,14 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
             return _forbidden(request)
         return _template_submit(request, template)
     form = TemplateForm(
-        initial={"name": template.name, "channel": template.channel, "purpose": template.purpose},
+        initial={
+            "name": template.name,
+            "channel": template.channel,
+            "purpose": template.purpose,
+            "whatsapp_name": template.whatsapp_name,
+        },
         template=template,
+        whatsapp=_uses_whatsapp(_business(request)),
     )
     return _template_page(request, form, variants_from_template(template), template)
 
@@ -243,7 +287,8 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 @staff_required()
 def sms_count(request: HttpRequest) -> HttpResponse:
     """The editor's counter for one text box: `text` and `language`, or a box's own field
-    (v0-sw-body=…) as htmx sends it; `purpose` adds the opt-out line of marketing SMS."""
+    (v0-sw-body=…) as htmx sends it; `purpose` adds the opt-out line of marketing SMS, and
+    `whatsapp_name` (an approved template) sets WhatsApp's limit."""
     params = request.GET if request.method == "GET" else request.POST
     text, language = params.get("text", ""), params.get("language", "")
     for key in params:
@@ -256,6 +301,7 @@ def sms_count(request: HttpRequest) -> HttpResponse:
         text=text,
         language=language,
         purpose=params.get("purpose", "marketing"),
+        whatsapp_name=params.get("whatsapp_name", ""),
     )
     return render(request, "web/messages/_sms_count.html", {"counter": counter})
 
@@ -286,10 +332,14 @@ def _skip_label(reason: str) -> str:
     return str(SkipReason(reason).label) if reason in SkipReason.values else reason
 
 
+def _apps_on(business: Business) -> tuple[str, ...]:
+    return messengers_on(messaging_settings(business))
+
+
 @staff_required(Role.MANAGER)
 def campaign_new(request: HttpRequest) -> HttpResponse:
     business = _business(request)
-    form = CampaignForm(request.POST or None, business=business)
+    form = CampaignForm(request.POST or None, business=business, apps_on=_apps_on(business))
     if request.method == "POST" and form.is_valid():
         try:
             campaign = campaign_save(business=business, actor=request.user, **form.values())
@@ -316,7 +366,10 @@ def _campaign_page(
     }
     if campaign.status == CampaignStatus.DRAFT:
         context["form"] = form or CampaignForm(
-            initial=CampaignForm.initial_for(campaign), business=business
+            initial=CampaignForm.initial_for(campaign),
+            business=business,
+            apps_on=_apps_on(business),
+            keep_channel=campaign.channel,
         )
         context["launch_form"] = launch_form or LaunchForm(business=business)
     else:
@@ -338,7 +391,12 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.method == "POST":
         if not _can_edit(request):
             return _forbidden(request)
-        form = CampaignForm(request.POST, business=_business(request))
+        form = CampaignForm(
+            request.POST,
+            business=_business(request),
+            apps_on=_apps_on(_business(request)),
+            keep_channel=campaign.channel,
+        )
         if form.is_valid():
             try:
                 campaign_save(business=_business(request), campaign=campaign, **form.values())
@@ -434,13 +492,17 @@ def automation_edit(request: HttpRequest, kind: str) -> HttpResponse:
     business = _business(request)
     automation_kind = _kind(kind)
     automation = Automation.objects.filter(business=business, kind=kind).first()
+    channels: dict[str, Any] = {
+        "apps_on": _apps_on(business),
+        "keep_channel": automation.channel if automation else "",
+    }
     form = AutomationForm(
-        initial=AutomationForm.initial_for(automation), business=business, kind=kind
+        initial=AutomationForm.initial_for(automation), business=business, kind=kind, **channels
     )
     if request.method == "POST":
         if not _can_edit(request):
             return _forbidden(request)
-        form = AutomationForm(request.POST, business=business, kind=kind)
+        form = AutomationForm(request.POST, business=business, kind=kind, **channels)
         if form.is_valid():
             try:
                 automation_save(business=business, kind=kind, **form.values())
@@ -548,12 +610,61 @@ def messaging_settings_page(request: HttpRequest) -> HttpResponse:
         "web/messages/settings.html",
         {
             "form": form,
-            "saved_secrets": {
-                "at_api_key": masked(row.at_api_key),
-                "twilio_auth_token": masked(row.twilio_auth_token),
-            },
+            "saved_secrets": {key: masked(getattr(row, key)) for key in SECRETS},
             "hooks": hooks,
             "hooks_in_full": is_owner,
+            "chat_apps": _chat_apps(form, row, is_owner),
+            "chat_fields": form.chat_field_names(),
+            "price_fields": PRICES,
             **_sending_state(business),
         },
     )
+
+
+def _chat_apps(
+    form: MessagingSettingsForm, row: MessagingSettings, in_full: bool
+) -> list[dict[str, Any]]:
+    """Each chat app's boxes, the address it calls back and, for WhatsApp, the verify token
+    Meta asks for when subscribing: in full for the owner, cut short for a manager."""
+    callbacks = screens.chat_callbacks(row)
+    apps = form.chat_apps()
+    for app in apps:
+        url = callbacks[app["channel"]]
+        app["callback"] = url if in_full else _masked_hook(url, row)
+        if app["channel"] == SendChannel.WHATSAPP:
+            token = row.whatsapp_verify_token
+            app["verify_token"] = token if in_full else token[:4] + "…"
+        saved_token = {
+            SendChannel.TELEGRAM: row.telegram_bot_token,
+            SendChannel.VIBER: row.viber_auth_token,
+        }.get(app["channel"], "")
+        app["can_connect"] = in_full and bool(saved_token)
+    return apps
+
+
+@require_POST
+@staff_required(Role.OWNER)
+def chat_connect(request: HttpRequest, app: str) -> HttpResponse:
+    """Tell Telegram or Viber where the bot's messages go (with the saved token); WhatsApp's
+    address is pasted into Meta's dashboard instead."""
+    connect = {SendChannel.TELEGRAM: telegram_set_webhook, SendChannel.VIBER: viber_set_webhook}
+    if app not in connect:
+        raise Http404
+    row = messaging_settings(_business(request))
+    try:
+        connect[SendChannel(app)](row)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        audit_record(
+            business=row.business,
+            action=f"messaging.{app}_connect",
+            object_type="messaging_settings",
+            object_id=row.pk,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        messages.success(
+            request,
+            _("%(app)s now sends the bot's messages to Wateja.") % {"app": SendChannel(app).label},
+        )
+    return redirect(reverse("web:messaging_settings") + "#chat-apps")

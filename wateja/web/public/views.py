@@ -19,11 +19,14 @@ from wateja.core.contacts import format_phone
 from wateja.core.errors import NotFound, ValidationFailed
 from wateja.customers.enrolment import CodeExpired, CodeWrong, code_expired, enrolment_phone
 from wateja.customers.links import card_link_open, card_page_url
-from wateja.customers.models import CardStatus, Channel
+from wateja.customers.models import Card, CardStatus, Channel
 from wateja.customers.services import consent_text
 from wateja.messaging.composing import customer_language
+from wateja.messaging.config import messaging_settings
 from wateja.messaging.inbound import feedback_give, link_click, message_by_token, unsubscribe
 from wateja.messaging.joining import join_confirm, join_submit, verification_applies
+from wateja.messaging.messengers import NAMES as CHAT_APP_NAMES
+from wateja.messaging.messengers import link_targets, linked_channels
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.web.customers.forms import EnrolForm, enrol_consents
@@ -129,9 +132,10 @@ def _join_code(request: HttpRequest, business: Business, page: dict[str, Any]) -
     return _join_page(request, page, step="done", answer=answer, card_page_url=card_url)
 
 
-def my_card(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer's own page: no login, the signed link is the key. An expired or replaced
-    link says so, in the customer's language, and shows nothing of theirs."""
+def card_page_open(request: HttpRequest, token: str) -> Card | HttpResponse:
+    """The card a card page link opens, with the customer's language active; or the page an
+    expired or replaced link gets (410), which shows nothing of theirs. 404 for a link that
+    was never ours, an erased customer or a card no longer in use."""
     link = card_link_open(token)
     if link is None:
         raise Http404
@@ -144,16 +148,36 @@ def my_card(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "web/public/link_expired.html", {"page_business": card.business}, status=410
         )
-    return render(
-        request,
-        "web/public/my_card.html",
-        {
-            "card": card,
-            "customer": customer,
-            "card_business": card.business,
-            **wallet_context(customer),
-        },
-    )
+    return card
+
+
+def my_card_context(card: Card, token: str) -> dict[str, Any]:
+    """What the card page shows: the card, the balance, and a button per chat app the
+    business offers (or "linked" for those the customer linked)."""
+    customer = card.customer
+    linked = linked_channels(customer)
+    chats = [
+        {"channel": channel, "name": CHAT_APP_NAMES.get(channel, channel),
+         "linked": channel in linked}
+        for channel in link_targets(messaging_settings(card.business))
+    ]  # fmt: skip
+    return {
+        "card": card,
+        "customer": customer,
+        "card_business": card.business,
+        "card_token": token,
+        "chats": chats,
+        **wallet_context(customer),
+    }
+
+
+def my_card(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's own page: no login, the signed link is the key. An expired or replaced
+    link says so, in the customer's language, and shows nothing of theirs."""
+    card = card_page_open(request, token)
+    if isinstance(card, HttpResponse):
+        return card
+    return render(request, "web/public/my_card.html", my_card_context(card, token))
 
 
 @csrf_exempt

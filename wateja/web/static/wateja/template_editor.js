@@ -1,6 +1,8 @@
 /* The message template editor (Messages → template): a placeholder button inserts
-   {placeholder} where the cursor was in the last text box used, and the form remembers the
-   chosen channel (the CSS shows the fields of that channel). Loaded by template_edit.html. */
+   {placeholder} where the cursor was in the last text box used, the form remembers the
+   chosen channel (the CSS shows the fields of that channel), and a change of the approved
+   WhatsApp name recounts every text (WhatsApp's limit depends on it). Loaded by
+   template_edit.html. */
 (function () {
   "use strict";
   function start() {
@@ -20,6 +22,14 @@
         box.dispatchEvent(new Event("input", { bubbles: true }));
       });
     });
+    var approved = form.querySelector("input[name=whatsapp_name]");
+    if (approved) {
+      approved.addEventListener("change", function () {
+        form.querySelectorAll("textarea").forEach(function (box) {
+          if (box.value.trim()) { box.dispatchEvent(new Event("change", { bubbles: true })); }
+        });
+      });
+    }
     var channel = form.querySelector("select[name=channel]");
     if (channel) {
       channel.addEventListener("change", function () { form.dataset.channel = channel.value; });
