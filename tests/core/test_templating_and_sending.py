@@ -129,6 +129,10 @@ def test_variant_split_follows_weights_and_skips_zero() -> None:
      ("ՉԵՂԱՐԿԵԼ", "stop"), ("չեղարկել", "stop"), ("Stop please", "stop"),
      ("SALIO", "balance"), ("balance?", "balance"), ("Баланс", "balance"),
      ("START", "start"), ("anza", "start"),
+     ("OFA", "offers"), ("offers", "offers"), ("Акции", "offers"), ("առաջարկ", "offers"),
+     ("Ակցիաներ", "offers"), ("KADI", "card"), ("Карта", "card"),
+     ("/balance", "balance"), ("/balance@kahawa_bot", "balance"), ("/offers now", "offers"),
+     ("/", "unknown"), ("/start Ab12_cd", "start"),
      ("don't stop sending offers", "unknown"), ("", "unknown"), ("Asante sana", "unknown")],
 )  # fmt: skip
 def test_inbound_keywords_in_four_languages(text: str, keyword: str) -> None:

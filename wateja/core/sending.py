@@ -31,7 +31,7 @@ BALANCE_WORDS = frozenset(
 
 OFFER_WORDS = frozenset(
     {"OFFERS", "OFFER", "DEALS", "OFA", "OFFA", "PUNGUZO", "АКЦИИ", "АКЦИЯ", "ԱԿՑԻԱ", "ԱԿՑԻԱՆԵՐ",
-     "ԶԵՂՉ", "ԶԵՂՉԵՐ"}
+     "ԶԵՂՉ", "ԶԵՂՉԵՐ", "ԱՌԱՋԱՐԿ", "ԱՌԱՋԱՐԿՆԵՐ", "ПРЕДЛОЖЕНИЯ"}
 )  # fmt: skip
 CARD_WORDS = frozenset({"CARD", "KADI", "КАРТА", "ՔԱՐՏ"})
 

@@ -16,6 +16,7 @@ The code and the card link are service messages: no marketing consent or quiet h
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from wateja.core.contacts import InvalidEmail, normalize_email
-from wateja.core.errors import ValidationFailed
+from wateja.core.errors import DomainError, ValidationFailed
 from wateja.customers.enrolment import (
     CODE_LIFETIME,
     CONSENT_CHANNELS,
@@ -39,7 +40,10 @@ from wateja.messaging.automations import welcome_now
 from wateja.messaging.config import messaging_settings
 from wateja.messaging.models import MessagingSettings, SendChannel, SmsProvider
 from wateja.messaging.outbox import direct_queue
+from wateja.promotions.services import referral_attach
 from wateja.tenants.models import Business, JoinVerify
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,12 @@ def join_submit(
     language: str,
     ip_address: str | None = None,
     user_agent: str = "",
+    referral: str = "",
     now: dt.datetime | None = None,
 ) -> JoinAnswer:
     """The enrolment form sent: start the code check, or (no check) enrol and text the card's
-    link. The consents' wording is kept as the page showed it (the active language)."""
+    link. The consents' wording is kept as the page showed it (the active language). A friend's
+    `referral` code (from a shared link) is recorded for a new member."""
     texts = {channel: consent_text(channel, business) for channel in CONSENT_CHANNELS}
     typed = str(fields.get("phone") or "").strip()
     phone = enrolment_phone(business, typed, language=language) if typed else ""
@@ -128,9 +134,23 @@ def join_submit(
         _card_link_queue(
             business, customer, phone=phone, email=_typed_email(fields), language=language, now=now
         )
+        if created:
+            _referral_take(customer, referral)
     if created:
         welcome_now(business=business, now=now)
     return JoinAnswer(step="done", created=created, sent_by="sms" if phone else "email")
+
+
+def _referral_take(customer: Customer, code: str) -> None:
+    """Record who brought the new member; an unknown code or a refused one (themselves, a
+    second referrer) leaves the enrolment as it is: it is logged, never shown."""
+    if not code:
+        return
+    try:
+        with transaction.atomic():
+            referral_attach(friend=customer, code=code)
+    except DomainError as error:
+        log.info("referral %s not recorded for customer %s: %s", code, customer.pk, error.code)
 
 
 def _typed_email(fields: dict[str, Any]) -> str:
@@ -141,14 +161,20 @@ def _typed_email(fields: dict[str, Any]) -> str:
 
 
 def join_confirm(
-    *, business: Business, pending_id: int, code: str, now: dt.datetime | None = None
+    *,
+    business: Business,
+    pending_id: int,
+    code: str,
+    referral: str = "",
+    now: dt.datetime | None = None,
 ) -> JoinAnswer:
     """The code typed: the person is enrolled (or is the member with this phone) and may
     see their card. Raises CodeWrong or CodeExpired (wateja.customers.enrolment)."""
     confirmed = pending_enrolment_confirm(
         business=business, pending_id=pending_id, code=code, now=now
-    )
+    )  # not inside a transaction of ours: a wrong code must stay counted
     if confirmed.created:
+        _referral_take(confirmed.customer, referral)
         welcome_now(business=business, now=now)
     customer = confirmed.customer
     return JoinAnswer(

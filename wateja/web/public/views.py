@@ -66,6 +66,12 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
         return too_many_response(request, error, "web/public/join_too_many.html", page)
 
 
+def _referral_code(request: HttpRequest) -> str:
+    """The friend's code in a shared link (/join/<shop>/?ref=CODE); the forms post back to
+    the same address, so it rides along to the last step."""
+    return request.GET.get("ref", "").strip()[:40]
+
+
 def _join_page(request: HttpRequest, page: dict[str, Any], **context: Any) -> HttpResponse:
     return render(request, "web/public/join.html", {**page, **context})
 
@@ -89,6 +95,7 @@ def _join_form(request: HttpRequest, business: Business, page: dict[str, Any]) -
             language=language,
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            referral=_referral_code(request),
         )
     except ValidationFailed as error:
         apply_to_form(form, error)
@@ -122,7 +129,10 @@ def _join_code(request: HttpRequest, business: Business, page: dict[str, Any]) -
         return _join_page(request, page, step="expired", error=str(code_expired().message))
     try:
         answer = join_confirm(
-            business=business, pending_id=pending_id, code=request.POST.get("code", "")
+            business=business,
+            pending_id=pending_id,
+            code=request.POST.get("code", ""),
+            referral=_referral_code(request),
         )
     except CodeWrong as error:
         return _code_page(request, page, business, pending_id, phone, str(error.message))
