@@ -5,10 +5,13 @@ changes nothing about the enrolment."""
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 
+from wateja.customers.links import card_page_url
 from wateja.customers.models import Customer
 from wateja.customers.services import customer_create
 from wateja.messaging.models import Message
@@ -64,3 +67,18 @@ def test_an_unknown_code_or_an_existing_member_changes_nothing(business) -> None
     # nor can someone refer themselves
     _join(business, code, phone="0711000999", name="Amina Wanjiru")
     assert not Referral.objects.exists() and amina.referrals_made.count() == 0
+
+
+def test_the_card_page_hands_the_member_their_link_to_share(business) -> None:
+    amina, code = _referrer(business)
+    card = amina.cards.get()
+    page = Client().get(urlsplit(card_page_url(card)).path, headers={"Accept-Language": "sw"})
+    html = page.content.decode()
+    link = re.search(r'data-testid="invite-link"><a href="([^"]+)"', html).group(1)
+    assert urlsplit(link).path == f"/join/{business.slug}/" and f"ref={code}" in link
+    share = html_unescape(re.search(r'href="(https://wa\.me/\?text=[^"]+)"', html).group(1))
+    words = parse_qs(urlsplit(share).query)["text"][0]
+    assert link in words and business.name in words
+    joined = Client().post(link, FORM)  # the friend opens it and joins
+    assert joined.status_code == 200
+    assert Referral.objects.get().referrer == amina

@@ -27,6 +27,7 @@ from wateja.messaging.inbound import feedback_give, link_click, message_by_token
 from wateja.messaging.joining import join_confirm, join_submit, verification_applies
 from wateja.messaging.messengers import NAMES as CHAT_APP_NAMES
 from wateja.messaging.messengers import link_targets, linked_channels
+from wateja.promotions.invites import invite_share
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.web.customers.forms import EnrolForm, enrol_consents
@@ -162,8 +163,8 @@ def card_page_open(request: HttpRequest, token: str) -> Card | HttpResponse:
 
 
 def my_card_context(card: Card, token: str) -> dict[str, Any]:
-    """What the card page shows: the card, the balance, and a button per chat app the
-    business offers (or "linked" for those the customer linked)."""
+    """What the card page shows: the card, the balance, a button per chat app the business
+    offers (or "linked" for those the customer linked), and their invitation for friends."""
     customer = card.customer
     linked = linked_channels(customer)
     chats = [
@@ -177,6 +178,7 @@ def my_card_context(card: Card, token: str) -> dict[str, Any]:
         "card_business": card.business,
         "card_token": token,
         "chats": chats,
+        "invite": invite_share(customer),
         **wallet_context(customer),
     }
 
