@@ -35,6 +35,7 @@ from wateja.customers.models import (
     ImportJob,
     PendingEnrolment,
 )
+from wateja.customers.privacy import NOT_PERSONAL, RANDOM
 from wateja.customers.services import (
     ConsentProof,
     consent_record,
@@ -103,10 +104,18 @@ def text_fields(model: type[models.Model]) -> list[models.Field]:
 def scan(
     exclude: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[tuple[str, str, Any, list[str]]]:
-    """Every (model, field, pk, markers) in the whole database that still holds the person."""
+    """Every (model, field, pk, markers) in the whole database that still holds the person.
+    Random codes and tokens are not looked at: they hold nothing of hers, and a fresh random
+    token may spell "zqx" by chance."""
     found = []
     for model in wateja_models():
-        fields = [f for f in text_fields(model) if (model._meta.label, f.name) not in exclude]
+        label = model._meta.label
+        randoms = {n for n, why in NOT_PERSONAL.get(label, {}).items() if why == RANDOM}
+        fields = [
+            f
+            for f in text_fields(model)
+            if (label, f.name) not in exclude and f.name not in randoms
+        ]
         if not fields:
             continue
         for row in model._default_manager.values("pk", *(f.attname for f in fields)):
