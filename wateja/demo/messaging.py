@@ -238,9 +238,13 @@ def _automation_history(business: Business, rng: random.Random) -> None:
     Automation.objects.filter(business=business).update(scanned_until=start)
     for day in range(1, 22):
         automations_run(business=business, now=start + dt.timedelta(days=day))
-    for message in Message.objects.filter(
-        business=business, automation__isnull=False, status=MessageStatus.QUEUED
-    ).iterator():
+    for message in (
+        Message.objects.filter(
+            business=business, automation__isnull=False, status=MessageStatus.QUEUED
+        )
+        .order_by("pk")
+        .iterator()
+    ):
         sent_at = max(message.created_at, message.not_before or message.created_at)
         Message.objects.filter(pk=message.pk).update(
             status=MessageStatus.DELIVERED if rng.random() < 0.95 else MessageStatus.FAILED,
@@ -309,7 +313,7 @@ def _campaigns(
 def _deliver(campaign: Campaign, rng: random.Random, sent_at: dt.datetime) -> None:
     """What the providers would have reported for a past campaign."""
     messages = Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED)
-    for message in messages.iterator():
+    for message in messages.order_by("pk").iterator():
         roll = rng.random()
         status = MessageStatus.DELIVERED if roll < 0.93 else (
             MessageStatus.FAILED if roll < 0.97 else MessageStatus.SENT
@@ -336,8 +340,9 @@ def _responses(campaign: Campaign, rng: random.Random, sent_at: dt.datetime) -> 
     delivered = Message.objects.filter(
         campaign=campaign, status=MessageStatus.DELIVERED
     ).select_related("customer")
-    for n, message in enumerate(delivered.iterator()):
-        if message.customer is None or rng.random() > 0.22:
+    for n, message in enumerate(delivered.order_by("pk").iterator()):
+        # a few always answer, so even a small demo shows a campaign that paid
+        if message.customer is None or (rng.random() > 0.22 and len(rows) >= 3):
             continue
         rows.append(
             SaleRow(
@@ -361,5 +366,6 @@ def _replies(business: Business, rng: random.Random, customers: list[Customer]) 
     words = ["STOP", "SALIO"] if business.currency == "KES" else ["ՉԵՂԱՐԿԵԼ", "БАЛАНС"]
     for customer, word in zip(rng.sample(with_phone, 4), words * 2, strict=True):
         inbound_sms(row=row, form={"from": customer.phone, "text": word, "id": f"in-{customer.pk}"})
-    for message in Message.objects.filter(business=business, automation__kind="feedback")[:10]:
+    asked = Message.objects.filter(business=business, automation__kind="feedback").order_by("pk")
+    for message in asked[:10]:
         feedback_give(token=message.token, rating=rng.choice([3, 4, 5, 5, 5]))
