@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "wateja.wallet",
     "wateja.promotions",
     "wateja.orders",
+    "wateja.events",
+    "wateja.challenges",
     "wateja.messaging",
     "wateja.payments",
     "wateja.shops",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -34,15 +34,33 @@ OFFER_WORDS = frozenset(
      "ԶԵՂՉ", "ԶԵՂՉԵՐ", "ԱՌԱՋԱՐԿ", "ԱՌԱՋԱՐԿՆԵՐ", "ПРЕДЛОЖЕНИЯ"}
 )  # fmt: skip
 CARD_WORDS = frozenset({"CARD", "KADI", "КАРТА", "ՔԱՐՏ"})
+# an answer to an invitation (events); "yes"/"no" mean nothing without one waiting
+YES_WORDS = frozenset({"YES", "Y", "NDIO", "NDIYO", "ДА", "ԱՅՈ", "ԱՅՈ՛"})
+NO_WORDS = frozenset({"NO", "N", "HAPANA", "НЕТ", "ՈՉ"})
 
-Keyword = Literal["stop", "start", "balance", "offers", "card", "unknown"]
+Keyword = Literal["stop", "start", "balance", "offers", "card", "yes", "no", "unknown"]
+# the commands a business may add its own words to (MessagingSettings.keywords)
+EXTENSIBLE: tuple[Keyword, ...] = ("balance", "offers", "card", "yes", "no")
 _WORDS: tuple[tuple[frozenset[str], Keyword], ...] = (
     (STOP_WORDS, "stop"),
     (START_WORDS, "start"),
     (BALANCE_WORDS, "balance"),
     (OFFER_WORDS, "offers"),
     (CARD_WORDS, "card"),
+    (YES_WORDS, "yes"),
+    (NO_WORDS, "no"),
 )
+
+
+def keyword_words(extra: Mapping[str, Sequence[str]] | None) -> dict[Keyword, frozenset[str]]:
+    """A business's own words per command, normalised as an incoming text is; only the
+    extensible commands (STOP and START stay the law's fixed words)."""
+    words: dict[Keyword, frozenset[str]] = {}
+    for keyword in EXTENSIBLE:
+        given = (extra or {}).get(keyword) or ()
+        normal = {_normalise(str(word)) for word in given}
+        words[keyword] = frozenset(word for word in normal if word)
+    return words
 
 
 def _normalise(text: str) -> str:
@@ -50,11 +68,12 @@ def _normalise(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-def classify_inbound(text: str) -> Keyword:
+def classify_inbound(text: str, extra: Mapping[str, Sequence[str]] | None = None) -> Keyword:
     """What an inbound SMS or chat message asks for. Only the first word (or the whole short
     message) counts, so "STOP please" stops but "don't stop sending me offers" does not. A chat
     bot's command counts as its word: "/balance" and "/balance@kahawa_bot" ask for the balance.
-    """
+    `extra` holds a business's own words per command (see keyword_words); the built-in words
+    win over them, so no business word can turn a STOP into something else."""
     normal = _normalise(text)
     if normal.startswith("/"):
         command, _space, rest = normal[1:].partition(" ")
@@ -62,8 +81,12 @@ def classify_inbound(text: str) -> Keyword:
     if not normal:
         return "unknown"
     first = normal.split(" ", 1)[0].strip(".!?,;:")
+    own = keyword_words(extra) if extra else {}
     for candidate in (normal, first):
         for words, keyword in _WORDS:
+            if candidate in words:
+                return keyword
+        for keyword, words in own.items():
             if candidate in words:
                 return keyword
     return "unknown"

@@ -51,6 +51,9 @@ class Customer(BusinessOwned):
     birth_year = models.PositiveSmallIntegerField(_("birthday: year"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     notes = models.TextField(_("service nuances"), blank=True)
+    # what the customer said they would like (the "which services" letter, a survey), as the
+    # business's own words; segments filter on them
+    interests = models.JSONField(_("interests"), default=list, blank=True)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN
     )
@@ -174,6 +177,7 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", _("Telegram")
     VIBER = "viber", _("Viber")
     PARTNER = "partner", _("Sharing with a partner")
+    PUBLIC = "public", _("My name shown in public (leaderboards, customer of the month)")
 
 
 class ConsentSource(models.TextChoices):

@@ -75,6 +75,7 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
         "email": Handling(_BLANKED, "profile.email"),
         "city": Handling(_BLANKED, "profile.city"),
         "notes": Handling(_BLANKED, "profile.notes"),
+        "interests": Handling(_BLANKED, "profile.interests"),
         "gender": Handling(_BLANKED, "profile.gender"),
         "language": Handling(_BLANKED, "profile.language"),
         "preferred_channel": Handling(_BLANKED, "profile.preferred_channel"),
@@ -319,6 +320,7 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
             "hook_secret",
             "hook_allowed_ips",
             "link_domains",
+            "keywords",
             "whatsapp_mode",
             "whatsapp_phone_number_id",
             "whatsapp_number",
@@ -533,6 +535,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
         },
         "gender": customer.gender,
         "notes": customer.notes,
+        "interests": list(customer.interests or []),
         "source": customer.source,
         "created_at": _iso(customer.created_at),
     }
@@ -709,6 +712,7 @@ def anonymous_profile(name: str) -> dict[str, Any]:
         "birth_year": None,
         "gender": "",
         "notes": "",
+        "interests": [],
         "import_row": None,
         "erased_at": timezone.now(),
     }

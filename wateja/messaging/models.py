@@ -149,6 +149,9 @@ class MessagingSettings(BusinessOwned):
             "subdomains too. Links to anywhere else are refused."
         ),
     )
+    # the business's own words per command customers text, added to the built-in ones:
+    # {"offers": ["PROMO"], "yes": ["SAWA"], ...} (wateja.core.sending.EXTENSIBLE)
+    keywords = models.JSONField(_("own keywords"), default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -283,6 +286,8 @@ class AutomationKind(models.TextChoices):
     SECOND_PURCHASE = "second_purchase", _("Offer for a second purchase")
     FEEDBACK = "feedback", _("Feedback request after a purchase")
     PREFERENCES = "preferences", _("Personal letter: which services would you like")
+    VISIT_MILESTONE = "visit_milestone", _("A milestone visit (the 10th, the 50th …)")
+    ANNIVERSARY = "anniversary", _("A year with us")
 
 
 class Automation(Sending):
@@ -417,6 +422,7 @@ class InboundAction(models.TextChoices):
     BALANCE = "balance", _("Balance asked")
     OFFERS = "offers", _("Offers asked")
     CARD = "card", _("Card asked")
+    RSVP = "rsvp", _("Answered an invitation")
     LINKED = "linked", _("Chat linked to the card")
     UNKNOWN = "unknown", _("Not understood")
 
