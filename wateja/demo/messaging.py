@@ -336,7 +336,7 @@ def _responses(campaign: Campaign, rng: random.Random, sent_at: dt.datetime) -> 
     it, so it shows the uplift); recorded as ordinary sales."""
     business = campaign.business
     cafe = business.currency == "KES"
-    rows = []
+    rows: list[SaleRow] = []
     delivered = Message.objects.filter(
         campaign=campaign, status=MessageStatus.DELIVERED
     ).select_related("customer")
