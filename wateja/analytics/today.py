@@ -89,7 +89,7 @@ def figures(business: Business, now: dt.datetime | None = None) -> dict[str, dic
         ).aggregate(
             given=Sum(
                 "amount",
-                filter=Q(code__in=("earn", "grant"), credit_account__kind="points",
+                filter=Q(code__in=("earn", "grant", "award"), credit_account__kind="points",
                          credit_account__customer__isnull=False),
             ),
             redeemed=Sum(

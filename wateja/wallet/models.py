@@ -82,6 +82,7 @@ class Account(BusinessOwned):
 TRANSFER_LABELS = {
     "earn": _("Earned on a purchase"),
     "grant": _("Given by hand"),
+    "award": _("A reward from the program (an event, a challenge, a surprise)"),
     "spend": _("Spent"),
     "adjust": _("Correction"),
     "gift": _("Gift between customers"),

@@ -819,6 +819,40 @@ def points_grant(
     return posting
 
 
+@_operation
+@transaction.atomic
+def points_award(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    reason: str,
+    reference: str,
+    kind: str = Kind.POINTS,
+    actor: User | None = None,
+    location_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Posting:
+    """Points a program's own rule gives outside a sale: coming to an event, a place in a
+    challenge, a surprise gift. A manager set the rule up (audited where it was saved); the
+    award names it in `reference` ("event:12", "challenge:3") and its key makes it once per
+    customer and rule. Posted at once, outside the daily limit of grants by hand; a refund of
+    an order never takes it back."""
+    return _earn(
+        customer=customer,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        action="award",
+        reason=reason,
+        reference=reference,
+        pending_days=0,
+        actor=actor,
+        location_id=location_id,
+        now=now,
+    )
+
+
 def _earn(
     *,
     customer: Customer,
@@ -877,7 +911,7 @@ def _earn(
         held.system(ISSUER[kind], kind),
         held.customer(customer, kind),
         amount,
-        "grant" if action == "grant" else "earn",
+        action if action in ("grant", "award") else "earn",
         pending=days > 0,
         timeout_at=now + dt.timedelta(days=days) if days > 0 else None,
         on_timeout="post",
