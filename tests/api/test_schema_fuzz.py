@@ -224,6 +224,27 @@ def world(api: ApiClient, business: Business, settings: Any, tmp_path: Any) -> W
     settings.WEBHOOKS_ALLOW_PRIVATE = True  # a receiver nobody listens on: a refused connection
     endpoint = _ok(api.post("/webhooks", {"url": "http://127.0.0.1:9/fuzz", "event_types": []}))
     delivery = _ok(api.post(f"/webhooks/{endpoint['id']}/test", {"event_type": "order.committed"}))
+    starts = (timezone.now() + dt.timedelta(days=7)).isoformat()
+    event = _ok(
+        api.post(
+            "/events", {"title": "Tasting", "starts_at": starts, "capacity": 5, "status": "open"}
+        )
+    )
+    survey = _ok(api.post("/surveys", {"title": "Fuzz", "questions": [
+        {"kind": "choice", "text": "Which?", "choices": ["Tea", "Cake"]},
+    ]}))  # fmt: skip
+    challenge = _ok(
+        api.post(
+            "/challenges",
+            {
+                "name": "Fuzz season",
+                "metric": "visits",
+                "starts_at": (timezone.now() - dt.timedelta(days=7)).isoformat(),
+                "ends_at": (timezone.now() + dt.timedelta(days=7)).isoformat(),
+                "rewards": [100],
+            },
+        )
+    )
     ids = {
         "payment_id": payment.pk,
         "endpoint_id": endpoint["id"],
@@ -246,6 +267,9 @@ def world(api: ApiClient, business: Business, settings: Any, tmp_path: Any) -> W
         "job_id": job["id"],
         "product_id": product["id"],
         "staff_id": staff["id"],
+        "challenge_id": challenge["id"],
+        "event_id": event["id"],
+        "survey_id": survey["id"],
     }
     values = {
         "order_reference": order["number"],

@@ -53,7 +53,7 @@ MAX_DEPTH = 4  # home → list → first item → what it links to (a customer �
 # file instead of showing a page, or change something by being opened.
 NOT_PAGES = re.compile(
     r"^/(logout|i18n|api|admin|static|hooks|r)/"  # sign out, language POST, JSON, redirects
-    r"|\.(pdf|csv|xlsx|json|png|svg|zip)(\?|$)"  # downloads (their own tests read them)
+    r"|\.(pdf|csv|xlsx|json|png|svg|zip|vcf)(\?|$)"  # downloads (their own tests read them)
     r"|^/reports/export/"
     r"|/chat/[a-z]+/$"  # the card's chat-app buttons: redirects to t.me, wa.me, viber://
 )

@@ -17,5 +17,11 @@ def test_starter_kit_writes_every_language_once(make_business) -> None:
     assert texts["sw"]["body"] != texts["en"]["body"]
     assert all("{card}" in t["body"] for t in texts.values())
     active = dict(Automation.objects.filter(business=business).values_list("kind", "is_active"))
-    assert active == {"welcome": True, "thank_you": False, "birthday": False}
-    assert Template.objects.filter(business=business).count() == 3
+    assert active == {
+        "welcome": True,
+        "thank_you": False,
+        "birthday": False,
+        "visit_milestone": False,
+        "anniversary": False,
+    }
+    assert Template.objects.filter(business=business).count() == 5

@@ -47,8 +47,9 @@ from wateja.messaging.campaigns import campaign_launch, campaign_save
 from wateja.messaging.config import messaging_settings, messaging_settings_update
 from wateja.messaging.inbound import feedback_give
 from wateja.messaging.messengers import chat_message, link_code_issue
-from wateja.messaging.models import Message, Template
+from wateja.messaging.models import Campaign, Message, Template
 from wateja.messaging.outbox import direct_queue
+from wateja.messaging.surveys import survey_answer, survey_save
 from wateja.messaging.worker import outbox_send_due
 from wateja.orders.refunds import order_refund
 from wateja.orders.services import order_record
@@ -293,6 +294,11 @@ def build_world(business: Business) -> World:
     world.hook("sms/inbound", **{"from": PHONE_2, "text": "zqx-inbound-2", "id": "zqx-in-2"})
     card_message = Message.objects.get(customer=person, campaign=campaign)
     feedback_give(token=card_message.token, rating=4, comment="zqx-comment")
+    survey = survey_save(
+        business=business, title="Visit", questions=[{"kind": "text", "text": "Why?"}]
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(survey=survey)  # her link opens it now
+    survey_answer(token=card_message.token, answers={"0": "zqx-survey-answer"})
 
     points_grant(customer=person, amount=10, idempotency_key="gift-1", reason="zqx-grant-reason")
     order = order_record(business=business, number="A-1", total_minor=50_000, customer=person)

@@ -25,6 +25,35 @@ def _customer(b):
     return customer_create(business=b, name="Անահիտ", phone="+37491234567")
 
 
+def _challenge(b):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wateja.challenges.services import challenge_create
+
+    now = timezone.now()
+    return challenge_create(
+        business=b,
+        name="Theirs",
+        metric="visits",
+        starts_at=now - dt.timedelta(days=2),
+        ends_at=now - dt.timedelta(days=1),
+        rewards=[10],
+    )
+
+
+def _event(b):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wateja.events.services import event_save
+
+    starts = timezone.now() + dt.timedelta(days=3)
+    return event_save(business=b, title="Theirs", starts_at=starts, capacity=5, status="open")
+
+
 def _card(b):
     return _customer(b).cards.get()
 
@@ -93,6 +122,12 @@ def _campaign(b):
     from wateja.messaging.campaigns import campaign_save
 
     return campaign_save(business=b, name="C", channel="sms", sms_template_id=_template(b).pk)
+
+
+def _survey(b):
+    from wateja.messaging.surveys import survey_save
+
+    return survey_save(business=b, title="S", questions=[{"kind": "text", "text": "Why?"}])
 
 
 def _automation(b):
@@ -239,6 +274,8 @@ ENDPOINTS = [
     ("POST", "/campaigns/{}/cancel", _campaign, "pk", None),
     ("GET", "/campaigns/{}/results", _campaign, "pk", None),
     ("PATCH", "/automations/{}", _automation, "pk", {"is_active": False}),
+    ("GET", "/surveys/{}", _survey, "pk", None),
+    ("POST", "/surveys/{}/campaign", _survey, "pk", {"name": "Hijack"}),
     ("GET", "/automations/{}/results", _automation, "pk", None),
     ("GET", "/customers/{}/messages", _customer, "pk", None),
     ("POST", "/customers/{}/messages", _customer, "pk", {"template_id": 1}),
@@ -257,6 +294,16 @@ ENDPOINTS = [
     ("POST", "/webhooks/{}/rotate-secret", _endpoint, "pk", None),
     ("POST", "/webhooks/{}/test", _endpoint, "pk", {"event_type": "order.committed"}),
     ("POST", "/webhook-deliveries/{}/replay", _delivery, "pk", None),
+    ("GET", "/events/{}", _event, "pk", None),
+    ("PATCH", "/events/{}", _event, "pk", {"title": "Hijack"}),
+    ("GET", "/events/{}/stats", _event, "pk", None),
+    ("GET", "/events/{}/registrations", _event, "pk", None),
+    ("POST", "/events/{}/rsvp", _event, "pk", {"customer_id": 1}),
+    ("POST", "/events/{}/check-in", _event, "pk", {"query": "0712345678"}),
+    ("GET", "/challenges/{}", _challenge, "pk", None),
+    ("GET", "/challenges/{}/leaderboard", _challenge, "pk", None),
+    ("POST", "/challenges/{}/finish", _challenge, "pk", None),
+    ("POST", "/challenges/{}/cancel", _challenge, "pk", None),
 ]
 # paths with a value that names no row of the caller's business: a sender's signature, not a
 # key, proves who calls (tests/payments/test_signed_webhook.py covers them)

@@ -12,8 +12,11 @@ from wateja.api.routers import (
     analytics,
     business,
     catalog,
+    challenges,
     checkout,
     customers,
+    events,
+    feedback,
     imports,
     messaging,
     payments,
@@ -65,8 +68,11 @@ api.add_router("", customers.router)
 api.add_router("", wallet.router)
 api.add_router("", catalog.router)
 api.add_router("", checkout.router)
+api.add_router("", challenges.router)
+api.add_router("", events.router)
 api.add_router("", imports.router)
 api.add_router("", messaging.router)
+api.add_router("", feedback.router)
 api.add_router("", payments.router)
 api.add_router("", webhooks.router)
 api.add_router("", analytics.router)

@@ -171,6 +171,12 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
     "messaging.Feedback": {
         "comment": Handling(_BLANKED + " (the rating stays)", "feedback.comment"),
     },
+    "messaging.SurveyAnswer": {
+        "answers": Handling(
+            "emptied (what she wrote or picked; the answer's date stays counted)",
+            "survey_answers.answers",
+        ),
+    },
     "wallet.Operation": {
         "reason": Handling(_BLANKED + " (amounts stay)", "wallet.history.reason"),
     },
@@ -300,6 +306,16 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "promotions.Tier": {"name": CONTENT, "basis": CODE},
     "promotions.ReferralCode": {"code": RANDOM},
     "promotions.Referral": {"status": CODE},
+    "promotions.ReferralRefusal": {"code": RANDOM, "reason": CODE, "source": CODE},
+    "challenges.Challenge": {
+        "name": CONTENT,
+        "metric": CODE,
+        "rewards": CONTENT,
+        "status": CODE,
+        "public_slug": RANDOM,
+    },
+    "challenges.SurpriseRule": {"name": CONTENT, "item": CONTENT},
+    "challenges.SurpriseGift": {"item": CONTENT},
     "orders.Order": {"number": SALE, "currency": SALE, "status": CODE, "channel": CODE},
     "orders.OrderLine": {"sku": SALE, "name": SALE, "category": SALE},
     "orders.OrderRefund": {"key": CODE, "kind": CODE, "lines": SALE},
@@ -338,9 +354,14 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
             "viber_bot_uri",
             "viber_bot_name",
             "viber_api_base",
+            "feedback_scale",
+            "feedback_alert",
+            "feedback_alert_to",
         ],
         SHOP,
     ),
+    "messaging.Feedback": {"scale": CODE},
+    "messaging.Survey": {"title": CONTENT, "questions": CONTENT},
     "messaging.Template": {
         "name": CONTENT,
         "channel": CODE,
@@ -424,6 +445,14 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "analytics.CustomerRfm": {"segment": AGGREGATE},
     "analytics.RollupMonth": {"fingerprint": TECHNICAL},
     "analytics.ClvFit": {"note": AGGREGATE},
+    "events.Event": {
+        "kind": CODE,
+        "status": CODE,
+        "title": CONTENT,
+        "description": CONTENT,
+        "place": SHOP,
+    },
+    "events.Registration": {"status": CODE, "source": CODE},
 }
 
 

@@ -14,6 +14,8 @@ Filter keys (all optional, combined with AND):
   birthday_month                          1–12, or "this" for the current month
   consent_sms, consent_email              true/false: current marketing consent for the channel
   created_after, created_before           ISO dates
+  interests                               any of these interests (comma separated, or a
+                                          list), whatever the letter case
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ DATE_KEYS = (
 )
 BOOL_KEYS = ("consent_sms", "consent_email")
 TEXT_KEYS = ("city", "tag", "language", "source", "tier", "rfm")
-ALL_KEYS = (*INT_KEYS, *DATE_KEYS, *BOOL_KEYS, *TEXT_KEYS, "birthday_month")
+ALL_KEYS = (*INT_KEYS, *DATE_KEYS, *BOOL_KEYS, *TEXT_KEYS, "birthday_month", "interests")
 
 
 def _invalid(errors: dict[str, Any]) -> ValidationFailed:
@@ -92,6 +94,11 @@ def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = _("Enter true or false.")
             else:
                 cleaned[key] = flag
+        elif key == "interests":
+            items = value if isinstance(value, list) else str(value).split(",")
+            names = list(dict.fromkeys(str(i).strip()[:64] for i in items if str(i).strip()))
+            if names:
+                cleaned[key] = ", ".join(names)  # kept as text: shown as typed
         elif key == "birthday_month":
             if str(value) == "this":
                 cleaned[key] = "this"
@@ -169,6 +176,17 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         if month == "this":
             month = local_today(business.timezone).month
         qs = qs.filter(birth_month=month)
+    if "interests" in f:  # a JSON list: matched here, the same on SQLite and PostgreSQL
+        wanted = {i.strip().casefold() for i in f["interests"].split(",")}
+        rows = active_customers(business).values_list("pk", "interests").order_by("pk")
+        qs = qs.filter(
+            pk__in=[
+                pk
+                for pk, interests in rows.iterator()
+                if isinstance(interests, list)
+                and any(str(i).casefold() in wanted for i in interests)
+            ]
+        )
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:
             qs = qs.annotate(**{f"_{key}": _consent_subquery(channel)})

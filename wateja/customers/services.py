@@ -316,6 +316,11 @@ def consent_text(channel: str, business: Business) -> str:
             "Send me offers, rewards and news from %(business)s by e-mail. "
             "Every e-mail has a link to stop them."
         ) % {"business": business.name}
+    if channel == Channel.PUBLIC:
+        return _(
+            "Show my name on %(business)s's public pages, such as the leaderboard of a "
+            "challenge or the customer of the month."
+        ) % {"business": business.name}
     return _("Share my name and contacts with %(business)s's partner for their offers.") % {
         "business": business.name
     }

@@ -136,4 +136,23 @@ def seed(
         progress(f"{business.name}: chat apps, linked chats and chat messages")
         people = list(Customer.objects.filter(business=business).order_by("pk"))
         counts[business.slug]["chats"] = seed_chats(business, rng, people)
+    from wateja.demo.handover import seed_handover
+
+    for business in (cafe, flowers):
+        counts[business.slug]["handover"] = seed_handover(business)
+    from wateja.demo.events import seed_events
+
+    for business in (cafe, flowers):
+        progress(f"{business.name}: a past tasting and next week's workshop")
+        counts[business.slug]["events"] = seed_events(business, rng)
+    from wateja.demo.feedback import seed_feedback
+
+    for business in (cafe, flowers):
+        progress(f"{business.name}: ratings acted on, a survey and interests")
+        counts[business.slug]["feedback"] = seed_feedback(business, rng)
+    from wateja.demo.challenges import seed_challenges
+
+    for business in (cafe, flowers):
+        progress(f"{business.name}: a running challenge and a surprise for regulars")
+        counts[business.slug]["challenges"] = seed_challenges(business, rng)
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

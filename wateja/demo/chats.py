@@ -97,6 +97,8 @@ def seed_chats(business: Business, rng: random.Random, customers: list[Customer]
             counts["linked"] += 1
         # the first writes in their own language: Swahili on WhatsApp, Armenian on Viber
         chats.sort(key=lambda chat: (chat[0].language or business.default_language) != languages[0])
+        if chats and (chats[0][0].language or business.default_language) != languages[0]:
+            customer_update(customer=chats[0][0], language=languages[0])  # whoever the draw gave
         for (_customer, external_id), text in zip(chats, texts, strict=False):
             chat_message(
                 business=business,

@@ -17,3 +17,4 @@ class MessagingConfig(AppConfig):
         hooks.register(export=privacy.inbound_export)
         hooks.register(export=privacy.chats_export)
         hooks.register(export=privacy.feedback_export)
+        hooks.register(export=privacy.survey_answers_export)

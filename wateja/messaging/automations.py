@@ -9,21 +9,23 @@ occasion. New automations start from the moment they are created: no blast of ol
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import ValidationFailed
-from wateja.core.localtime import local_today
+from wateja.core.localtime import local_start, local_today
 from wateja.customers.models import Customer
 from wateja.customers.selectors import active_customers
 from wateja.messaging.config import link_check
+from wateja.messaging.event_messages import event_messages_run, events_messages_run
 from wateja.messaging.models import (
     Automation,
     AutomationKind,
@@ -32,7 +34,7 @@ from wateja.messaging.models import (
     Template,
 )
 from wateja.messaging.outbox import Plan, messages_queue, with_chat_apps
-from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine
+from wateja.orders.models import Checkout, CheckoutStatus, Order, OrderLine, OrderStatus
 from wateja.tenants.models import Business
 from wateja.wallet.models import Kind, Lot
 
@@ -45,7 +47,10 @@ EVENT_KINDS = {
     AutomationKind.CART_1,
     AutomationKind.CART_2,
     AutomationKind.PREFERENCES,
+    AutomationKind.VISIT_MILESTONE,
 }
+# the visits that make a milestone (VISIT_MILESTONE): the 10th, 25th, 50th, 100th …, each once
+VISIT_MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
 DEFAULT_DAYS = {AutomationKind.EXPIRING: 14, AutomationKind.WIN_BACK: 60,
                 AutomationKind.PREFERENCES: 30}  # fmt: skip
 DEFAULT_DELAY_HOURS = {AutomationKind.THANK_YOU: 2, AutomationKind.FEEDBACK: 24,
@@ -134,6 +139,7 @@ def _plan(automation: Automation, **extra: Any) -> Plan:
         base_values={"offer": automation.offer, "code": automation.code},
         link_url=automation.link_url,
         link_is_feedback=automation.kind == AutomationKind.FEEDBACK,
+        link_is_survey=automation.kind == AutomationKind.PREFERENCES,
         automation=automation,
         record_skips=True,
         **extra,
@@ -229,7 +235,58 @@ def _run_event(automation: Automation, now: dt.datetime) -> Counter[str]:
         return counts
     if kind in (AutomationKind.CART_1, AutomationKind.CART_2):
         return _run_cart(automation, start, end, now)
+    if kind == AutomationKind.VISIT_MILESTONE:
+        return _run_milestones(automation, start, end, now)
     return Counter()
+
+
+def _run_milestones(
+    automation: Automation, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> Counter[str]:
+    """An order that is the customer's 10th, 25th, 50th … visit (orders not voided, counted
+    up to this one): one message per milestone, keyed by it, so it is never sent twice."""
+    visits_so_far = (
+        Order.objects.filter(
+            business=automation.business,
+            customer=OuterRef("customer"),
+            placed_at__lte=OuterRef("placed_at"),
+        )
+        .exclude(status=OrderStatus.VOIDED)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    orders = (
+        _orders_in(automation, start, end)
+        .exclude(status=OrderStatus.VOIDED)
+        .annotate(visit=Subquery(visits_so_far))
+        .filter(visit__in=VISIT_MILESTONES)
+        .order_by("placed_at", "pk")
+    )
+    counts: Counter[str] = Counter()
+    for order in orders:
+        assert order.customer is not None
+        counts.update(_send(automation, [order.customer], f"v{order.visit}", now))
+    return counts
+
+
+def _anniversaries(business: Business, today: dt.date, years: int = 30) -> Q:
+    """Customers who joined on this day (local time) one, two … `years` years ago (those
+    who joined on 29 February celebrate on the 28th in other years)."""
+    when = Q(pk__in=[])
+    leap_today = calendar.isleap(today.year)
+    for n in range(1, years + 1):
+        year = today.year - n
+        if (today.month, today.day) == (2, 29) and not calendar.isleap(year):
+            continue  # nobody joined on a 29 February that did not exist
+        days = [today.replace(year=year)]
+        if (today.month, today.day) == (2, 28) and not leap_today and calendar.isleap(year):
+            days.append(dt.date(year, 2, 29))  # they celebrate on the 28th this year
+        for joined in days:
+            start = local_start(business.timezone, joined)
+            when |= Q(created_at__gte=start, created_at__lt=start + dt.timedelta(days=1))
+    return when
 
 
 def _run_cart(
@@ -270,6 +327,9 @@ def _run_daily(automation: Automation, now: dt.datetime) -> Counter[str]:
     if kind == AutomationKind.BIRTHDAY:
         people = people.filter(birth_day=today.day, birth_month=today.month)
         return _send(automation, people.iterator(), f"y{today.year}", now)
+    if kind == AutomationKind.ANNIVERSARY:
+        people = people.filter(_anniversaries(business, today)).order_by("pk")
+        return _send(automation, people.iterator(), f"j{today.year}", now)
     if kind == AutomationKind.EXPIRING:
         horizon = now + dt.timedelta(days=automation.days or 14)
         soon = Lot.objects.filter(
@@ -324,6 +384,11 @@ def automations_run(
     total: Counter[str] = Counter()
     for automation in qs.order_by("business_id", "id"):
         total.update(automation_run(automation=automation, now=now))
+    # events: "a place is yours" and the reminder the day before (event_messages)
+    if business is not None:
+        total.update(event_messages_run(business=business, now=now))
+    else:
+        total.update(events_messages_run(now=now))
     return total
 
 

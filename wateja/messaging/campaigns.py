@@ -35,6 +35,7 @@ from wateja.messaging.models import (
     MessengerContact,
     Purpose,
     SendChannel,
+    Survey,
     Template,
 )
 from wateja.messaging.outbox import (
@@ -48,7 +49,7 @@ from wateja.messaging.outbox import (
 from wateja.tenants.models import Business
 
 FIELDS = ("name", "segment_id", "channel", "sms_template_id", "email_template_id", "offer",
-          "code", "link_url", "holdout_percent")  # fmt: skip
+          "code", "link_url", "holdout_percent", "survey_id")  # fmt: skip
 
 
 def _invalid(errors: dict[str, Any]) -> ValidationFailed:
@@ -72,6 +73,11 @@ def _clean(business: Business, values: dict[str, Any]) -> dict[str, Any]:
             errors["segment_id"] = _("Choose one of your segments.")
     elif "segment_id" in cleaned:  # null or empty: no segment, every active customer
         cleaned["segment_id"] = None
+    if cleaned.get("survey_id"):  # its {link} opens the survey page
+        if not Survey.objects.filter(business=business, pk=cleaned["survey_id"]).exists():
+            errors["survey_id"] = _("Choose one of your surveys.")
+    elif "survey_id" in cleaned:
+        cleaned["survey_id"] = None
     for key, channel in (("sms_template_id", "sms"), ("email_template_id", "email")):
         if cleaned.get(key):
             template = Template.objects.filter(business=business, pk=cleaned[key]).first()
@@ -178,6 +184,7 @@ def _plan(campaign: Campaign) -> Plan:
         holdout_percent=campaign.holdout_percent,
         base_values={"offer": campaign.offer, "code": campaign.code},
         link_url=campaign.link_url,
+        link_is_survey=campaign.survey_id is not None,
         campaign=campaign,
     )
 

@@ -22,9 +22,10 @@ from wateja.customers.services import consent_record
 from wateja.messaging.channels.base import DeliveryReport, MalformedCallback
 from wateja.messaging.composing import customer_language
 from wateja.messaging.config import channel_of
+from wateja.messaging.event_messages import event_sms_answer, upcoming_text
+from wateja.messaging.feedback import feedback_give as feedback_give  # its home now
 from wateja.messaging.models import (
     Delivery,
-    Feedback,
     InboundAction,
     InboundMessage,
     Message,
@@ -172,6 +173,8 @@ def keyword_reply(
             return card_text(customer, business)
         if action == "offers":
             return offers_text(business, now)
+        if action in ("yes", "no") and customer is not None:
+            return event_sms_answer(business, customer, action == "yes", now, channel=channel)
     return ""
 
 
@@ -208,7 +211,7 @@ def inbound_sms(
         log.warning("malformed inbound SMS for business %s: %s", business.pk, error)
         raise BadCallback(_("The message could not be read.")) from None
     customer = customer_by_phone(business, inbound.from_phone)
-    action = classify_inbound(inbound.text)
+    action = classify_inbound(inbound.text, row.keywords)
     reply = keyword_reply(business, customer, action, inbound.text, now, channel=SendChannel.SMS)
     message = None
     if reply and not may_reply(business, customer, inbound.from_phone, now):
@@ -223,7 +226,9 @@ def inbound_sms(
         customer=customer,
         from_phone=inbound.from_phone[:32],
         text=inbound.text[:1000],
-        action=action if action in InboundAction.values else InboundAction.UNKNOWN,
+        action=InboundAction.RSVP
+        if action in ("yes", "no")
+        else (action if action in InboundAction.values else InboundAction.UNKNOWN),
         provider_id=inbound.provider_id[:100],
         reply=message,
         received_at=now,
@@ -341,43 +346,6 @@ def link_click(*, token: str, now: dt.datetime | None = None) -> str:
     return message.link_url
 
 
-@transaction.atomic
-def feedback_give(
-    *, token: str, rating: int, comment: str = "", now: dt.datetime | None = None
-) -> Feedback:
-    from wateja.core.errors import ValidationFailed
-    from wateja.customers.models import InteractionKind
-    from wateja.customers.services import interaction_add
-
-    now = now or timezone.now()
-    message = message_by_token(token)
-    if not 1 <= rating <= 5:
-        raise ValidationFailed.fields(
-            _("Some fields are not valid."), {"rating": _("Choose 1 to 5 stars.")}
-        )
-    Message.objects.filter(pk=message.pk, clicked_at__isnull=True).update(clicked_at=now)
-    feedback, created = Feedback.objects.update_or_create(
-        message=message,
-        defaults={
-            "business_id": message.business_id,
-            "customer": message.customer,
-            "rating": rating,
-            "comment": comment.strip()[:1000],
-            "at": now,
-        },
-    )
-    if created and message.customer is not None:
-        interaction_add(
-            customer=message.customer,
-            kind=InteractionKind.NOTE,
-            event="rated",
-            data={"stars": rating},
-            body=comment.strip()[:1000],
-            occurred_at=now,
-        )
-    return feedback
-
-
 def latest_offer(business: Business, now: dt.datetime) -> str:
     promotion = (
         Promotion.objects.filter(business=business, status="active")
@@ -414,6 +382,7 @@ def ussd_reply(
                     "2. " + _("Expiring points"),
                     "3. " + _("Latest offer"),
                     "4. " + _("My card number"),
+                    "5. " + _("Upcoming events"),
                 ]
             )
         choice = choices[-1]
@@ -441,4 +410,6 @@ def ussd_reply(
                 if card
                 else _("No card yet.")
             )
+        if choice == "5":
+            return "END " + upcoming_text(business, now)
         return "END " + _("Unknown choice.")

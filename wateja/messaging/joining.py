@@ -40,7 +40,11 @@ from wateja.messaging.automations import welcome_now
 from wateja.messaging.config import messaging_settings
 from wateja.messaging.models import MessagingSettings, SendChannel, SmsProvider
 from wateja.messaging.outbox import direct_queue
-from wateja.promotions.services import referral_attach
+from wateja.promotions.services import (
+    ReferralRefused,
+    referral_attach,
+    referral_refusal_record,
+)
 from wateja.tenants.models import Business, JoinVerify
 
 log = logging.getLogger(__name__)
@@ -149,6 +153,9 @@ def _referral_take(customer: Customer, code: str) -> None:
     try:
         with transaction.atomic():
             referral_attach(friend=customer, code=code)
+    except ReferralRefused as error:
+        referral_refusal_record(friend=customer, error=error, typed=code, source="join")
+        log.info("referral %s refused for customer %s: %s", code, customer.pk, error.code)
     except DomainError as error:
         log.info("referral %s not recorded for customer %s: %s", code, customer.pk, error.code)
 

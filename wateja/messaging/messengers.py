@@ -28,6 +28,7 @@ from wateja.customers.selectors import active_customers
 from wateja.messaging.composing import customer_language
 from wateja.messaging.config import messengers_on
 from wateja.messaging.inbound import balance_text, keyword_reply, set_channel_consent
+from wateja.messaging.keywords import own_keywords
 from wateja.messaging.models import (
     InboundAction,
     InboundMessage,
@@ -267,7 +268,7 @@ def chat_message(
             return seen
     match = _LINK_WORDS.match(text or "")
     contact = None
-    action: str = classify_inbound(text)
+    action: str = classify_inbound(text, own_keywords(business))
     reply = ""
     if match:
         contact = contact_link(

@@ -56,6 +56,17 @@ class MessengerMode(models.TextChoices):
     LIVE = "live", _("On")
 
 
+class FeedbackScale(models.TextChoices):
+    STARS = "stars", _("1 to 5 stars")
+    NPS = "nps", _("0 to 10 (would you recommend us?)")
+
+
+class FeedbackAlert(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    NONE = "none", _("No alert (the to-do list only)")
+
+
 class MessagingSettings(BusinessOwned):
     """How one business sends: providers and their credentials (kept here, never in the
     repository), prices, quiet hours, frequency cap and the attribution window."""
@@ -152,6 +163,46 @@ class MessagingSettings(BusinessOwned):
     # the business's own words per command customers text, added to the built-in ones:
     # {"offers": ["PROMO"], "yes": ["SAWA"], ...} (wateja.core.sending.EXTENSIBLE)
     keywords = models.JSONField(_("own keywords"), default=dict, blank=True)
+    # feedback after a purchase: the scale customers rate on, what counts as a low rating
+    # (it opens a complaint for someone to call back), who owns it, by when, and the alert
+    feedback_scale = models.CharField(
+        _("feedback scale"),
+        max_length=5,
+        choices=FeedbackScale.choices,
+        default=FeedbackScale.STARS,
+    )
+    feedback_low_at = models.PositiveSmallIntegerField(
+        _("a rating at or below this opens a complaint"),
+        default=2,
+        help_text=_("Stars: 1 to 5; NPS: 0 to 10 (6 or below are detractors)."),
+    )
+    feedback_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("complaint owner"),
+        help_text=_("Empty: the manager of the location where the sale was made."),
+    )
+    feedback_due_hours = models.PositiveSmallIntegerField(
+        _("call the customer back within (hours)"), default=24
+    )
+    feedback_alert = models.CharField(
+        _("alert the manager by"),
+        max_length=5,
+        choices=FeedbackAlert.choices,
+        default=FeedbackAlert.SMS,
+    )
+    feedback_alert_to = models.CharField(
+        _("send the alert to"),
+        max_length=254,
+        blank=True,
+        help_text=_(
+            "A phone number for SMS or an e-mail address. Empty: the location's phone, or "
+            "the complaint owner's e-mail."
+        ),
+    )
 
     class Meta:
         constraints = [
@@ -248,8 +299,43 @@ class Sending(BusinessOwned):
         abstract = True
 
 
+class QuestionKind(models.TextChoices):
+    STARS = "stars", _("1 to 5 stars")
+    CHOICE = "choice", _("Choice")
+    TEXT = "text", _("Free text")
+
+
+MAX_QUESTIONS = 5
+
+
+class Survey(BusinessOwned):
+    """A short survey (up to MAX_QUESTIONS questions) a campaign sends: its link opens the
+    survey page. `questions` is a list of {"kind": stars|choice|text, "text": …,
+    "choices": […], "interests": bool}; a choice question marked "interests" adds the
+    customer's choices to their interests."""
+
+    title = models.CharField(_("title"), max_length=150)
+    questions = models.JSONField(_("questions"), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Campaign(Sending):
     name = models.CharField(_("name"), max_length=150)
+    survey = models.ForeignKey(
+        Survey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("survey"),
+    )
     segment = models.ForeignKey(
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -496,12 +582,53 @@ class Conversion(BusinessOwned):
 
 
 class Feedback(BusinessOwned):
-    """A one-question rating (1–5) a customer gave through a feedback link."""
+    """A one-question rating a customer gave through a feedback link: 1–5 stars or 0–10 (NPS),
+    on the scale the business had set when it was asked; tied to the sale the request
+    followed (where, who served). A low rating opens a complaint (`complaint`)."""
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    rating = models.PositiveSmallIntegerField()
+    scale = models.CharField(max_length=5, choices=FeedbackScale.choices, default="stars")
+    rating = models.PositiveSmallIntegerField()  # the score on `scale`
     comment = models.CharField(max_length=1000, blank=True)
     at = models.DateTimeField()
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        "tenants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    staff = models.ForeignKey(  # the cashier of the sale
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    complaint = models.ForeignKey(
+        "customers.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["business", "at"], name="feedback_at")]
+
+    @property
+    def top(self) -> int:
+        """The scale's best score: 5 stars, or 10."""
+        return 10 if self.scale == FeedbackScale.NPS else 5
+
+
+class SurveyAnswer(BusinessOwned):
+    """One customer's answers to a survey, through their message's link (once per message;
+    answering again replaces them). `answers` maps the question's position ("0"…"4") to a
+    number (stars), a list of choices, or text."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="survey_answer")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answers = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]

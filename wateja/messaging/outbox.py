@@ -89,6 +89,7 @@ class Plan:
     base_values: dict[str, object] = field(default_factory=dict)
     link_url: str = ""
     link_is_feedback: bool = False
+    link_is_survey: bool = False  # {link} opens /s/<token>/: the survey, or the interests page
     campaign: Campaign | None = None
     automation: Automation | None = None
     immediate: bool = False  # a reply the customer asked for: ignores quiet hours
@@ -357,6 +358,9 @@ def _message(
     personal = dict(values)
     if plan.link_is_feedback:
         personal["link"] = public_url(f"/f/{token}/")
+        target = ""
+    elif plan.link_is_survey:
+        personal["link"] = public_url(f"/s/{token}/")
         target = ""
     elif target:
         personal["link"] = public_url(f"/r/{token}/")

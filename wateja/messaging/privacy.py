@@ -24,6 +24,7 @@ from wateja.messaging.models import (
     Message,
     MessengerContact,
     MessengerLinkCode,
+    SurveyAnswer,
 )
 
 
@@ -145,6 +146,35 @@ def feedback_export(customer: Customer) -> tuple[str, Any]:
     return "feedback", rows
 
 
+def _survey_answers(customer: Customer, messages: QuerySet[Message], ids: list[int]) -> Any:
+    return SurveyAnswer.objects.filter(business_id=customer.business_id).filter(
+        Q(customer_id__in=ids) | Q(message__in=messages)
+    )
+
+
+def survey_answers_export(customer: Customer) -> tuple[str, Any]:
+    """The person's answers to surveys, with the questions they answered."""
+    reach = customer_reach(customer)
+    answers = _survey_answers(customer, _messages(customer, reach), list(reach.ids))
+    rows = []
+    for a in answers.select_related("survey").order_by("at", "id"):
+        questions = a.survey.questions
+        rows.append(
+            {
+                "at": _iso(a.at),
+                "survey": a.survey.title,
+                "answers": [
+                    {
+                        "question": questions[int(n)]["text"] if int(n) < len(questions) else "",
+                        "answer": value,
+                    }
+                    for n, value in sorted(a.answers.items(), key=lambda kv: int(kv[0]))
+                ],
+            }
+        )
+    return "survey_answers", rows
+
+
 def messaging_erase(customer: Customer) -> None:
     """Called for the erased record and each record merged into it, before their contacts
     are taken away (inside the erasure's transaction)."""
@@ -153,6 +183,7 @@ def messaging_erase(customer: Customer) -> None:
     ids = list(messages.values_list("pk", flat=True))
     Delivery.objects.filter(message_id__in=ids).update(detail="", raw={})
     _feedback(customer, Message.objects.filter(pk__in=ids), [customer.pk]).update(comment="")
+    _survey_answers(customer, Message.objects.filter(pk__in=ids), [customer.pk]).update(answers={})
     _inbound(customer, reach, own_only=True).update(from_phone="", text="", provider_id="")
     Message.objects.filter(pk__in=ids).update(
         to_address="", subject="", body="", last_error="", provider_id="", link_url="",

@@ -1,6 +1,7 @@
 """What a new business gets to start with: a welcome SMS with the card number (service), a
 thank-you and a birthday SMS (marketing), written in every language the product speaks, and
-the welcome automation switched on — so the card number reaches a customer who just joined
+the welcome automation switched on (the others, and the milestone-visit and one-year
+messages, ready but off) — so the card number reaches a customer who just joined
 without anyone setting up messaging first. Everything can be edited or switched off."""
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from wateja.tenants.models import Business
 WELCOME = gettext_noop("Welcome to {shop}, {name}! Your card number: {card}")
 THANKS = gettext_noop("Thank you {name}! You have {balance} points at {shop}.")
 BIRTHDAY = gettext_noop("Happy birthday {name}! A treat waits for you at {shop}.")
+MILESTONE = gettext_noop(
+    "{name}, you have come to {shop} so many times! Thank you for being a regular. "
+    "You have {balance} points."
+)
+ANNIVERSARY = gettext_noop(
+    "{name}, it is a year since you joined {shop}. Thank you for staying with us!"
+)
 
 
 def _texts(message: str) -> dict[str, dict[str, str]]:
@@ -63,4 +71,22 @@ def _create(business: Business) -> list[Template]:
     automation_save(
         business=business, kind="birthday", sms_template_id=birthday.pk, is_active=False
     )
-    return [welcome, thanks, birthday]
+    milestone = template_save(
+        business=business,
+        name=_("A milestone visit"),
+        channel="sms",
+        variants=[{"texts": _texts(MILESTONE)}],
+    )
+    anniversary = template_save(
+        business=business,
+        name=_("A year with us"),
+        channel="sms",
+        variants=[{"texts": _texts(ANNIVERSARY)}],
+    )
+    automation_save(
+        business=business, kind="visit_milestone", sms_template_id=milestone.pk, is_active=False
+    )
+    automation_save(
+        business=business, kind="anniversary", sms_template_id=anniversary.pk, is_active=False
+    )
+    return [welcome, thanks, birthday, milestone, anniversary]

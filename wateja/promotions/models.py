@@ -220,3 +220,21 @@ class Referral(BusinessOwned):
     )
     qualifies_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReferralRefusal(BusinessOwned):
+    """A referral the program refused (the fraud checks of `referral_attach`): who tried to be
+    brought, by whom (when the code was known), the code typed and why. Written by the callers
+    after the refused attempt rolled back, so the report can show refusals."""
+
+    friend = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    referrer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    code = models.CharField(max_length=40)
+    reason = models.CharField(max_length=30)
+    source = models.CharField(max_length=10, default="till")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]

@@ -29,6 +29,7 @@ from wateja.promotions.models import (
     PromotionStatus,
     Referral,
     ReferralCode,
+    ReferralRefusal,
     ReferralStatus,
     Tier,
     TierBasis,
@@ -308,13 +309,40 @@ def referral_attach(*, friend: Customer, code: str) -> Referral:
         for f in ("phone", "email")
     )
     shared_card = referrer.cards.filter(number__in=friend.cards.values("number")).exists()
+    who = {"referrer_id": referrer.pk, "code": link.code}
     if same_person or shared_card:
-        raise ReferralRefused(_("A customer cannot refer themselves."), code="self_referral")
+        raise ReferralRefused(
+            _("A customer cannot refer themselves."), code="self_referral", details=who
+        )
     if friend.purchase_count > 0:
-        raise ReferralRefused(_("Only new customers can be referred."), code="not_a_new_customer")
+        raise ReferralRefused(
+            _("Only new customers can be referred."), code="not_a_new_customer", details=who
+        )
     if Referral.objects.filter(friend=friend).exists():
-        raise ReferralRefused(_("This customer was already referred."), code="already_referred")
+        raise ReferralRefused(
+            _("This customer was already referred."), code="already_referred", details=who
+        )
     return Referral.objects.create(business_id=friend.business_id, referrer=referrer, friend=friend)
+
+
+def referral_refusal_record(
+    *, friend: Customer, error: ReferralRefused, typed: str = "", source: str = "till"
+) -> ReferralRefusal:
+    """Keep a refused referral for the referral report. Called by whoever caught the refusal,
+    after `referral_attach`'s transaction rolled back (so the record is not rolled back)."""
+    referrer_id = error.details.get("referrer_id")
+    known = isinstance(referrer_id, int) and (
+        Customer.objects.filter(pk=referrer_id, business_id=friend.business_id).exists()
+    )
+    return ReferralRefusal.objects.create(
+        business_id=friend.business_id,
+        friend=friend,
+        referrer_id=referrer_id if known else None,
+        code=str(error.details.get("code") or typed)[:40],
+        reason=error.code[:30],
+        source=source[:10],
+        at=timezone.now(),
+    )
 
 
 def referrer_attach(*, friend: Customer, referrer: str) -> Referral:

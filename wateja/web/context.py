@@ -23,6 +23,8 @@ NAVIGATION: list[tuple[str, Promise]] = [
     ("web:products", _("Products")),
     ("web:rewards", _("Rewards")),
     ("web:messages", _("Messages")),
+    ("web:feedback_ratings", _("Feedback")),
+    ("web:events", _("Events")),
     ("web:payments", _("Payments")),
     ("web:reports", _("Reports")),
     ("web:settings", _("Settings")),

@@ -7,6 +7,7 @@ No `from __future__ import annotations` here: Ninja reads the Header[...] annota
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -15,6 +16,7 @@ from wateja.analytics.services import promotion_uplift_get
 from wateja.api.auth import current_business, require_role
 from wateja.api.idempotency import IdempotencyKey, required_key
 from wateja.api.schemas import StrictSchema
+from wateja.challenges.surprises import surprise_after_sale, surprise_text
 from wateja.core.errors import DomainError
 from wateja.customers.links import public_url
 from wateja.customers.models import Customer
@@ -32,11 +34,13 @@ from wateja.orders.simulation import simulation_now, simulation_stored
 from wateja.promotions.models import Promotion, PromotionStatus, Tier
 from wateja.promotions.reports import code_usage_report
 from wateja.promotions.services import (
+    ReferralRefused,
     codes_issue,
     promotion_save,
     promotion_set_status,
     referral_attach,
     referral_code_for,
+    referral_refusal_record,
 )
 from wateja.tenants.models import Location
 from wateja.tenants.roles import Role
@@ -380,7 +384,12 @@ def referral_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 def referral_post(request: HttpRequest, customer_id: int, payload: ReferralIn) -> Status[Any]:
     require_role(request, Role.CASHIER)
     friend = get_owned(Customer, current_business(request), pk=customer_id)
-    referral = referral_attach(friend=friend, code=payload.code)
+    try:
+        with transaction.atomic():
+            referral = referral_attach(friend=friend, code=payload.code)
+    except ReferralRefused as error:
+        referral_refusal_record(friend=friend, error=error, typed=payload.code, source="api")
+        raise
     return Status(
         201, {"id": referral.pk, "referrer_id": referral.referrer_id, "status": referral.status}
     )
@@ -429,7 +438,12 @@ def sale_commit(request: HttpRequest, key: str) -> dict[str, Any]:
         key=key,
         api_key=request.auth,  # type: ignore[attr-defined]
     )
-    return _order_out(order)
+    gift = surprise_after_sale(order=order)  # a regular's surprise, once per order
+    out = _order_out(order)
+    out["surprise"] = (
+        {"points": gift.points, "item": gift.item, "text": surprise_text(gift)} if gift else None
+    )
+    return out
 
 
 @router.post("/checkout/{key}/release")

@@ -26,6 +26,7 @@ from wateja.customers.access import (
     full_view,
     phone_masked,
 )
+from wateja.customers.links import card_page_url as pocket_card_url
 from wateja.customers.merging import (
     customer_merge_record,
     customer_merge_undo,
@@ -123,6 +124,16 @@ class CustomerOut(Schema):
     currency: str
     erased: bool
     merged_into: int | None
+    card_page_url: str | None = Field(
+        None, description="The customer's pocket card link, to send them (valid for some days)"
+    )
+
+    @staticmethod
+    def resolve_card_page_url(obj: Customer) -> str | None:
+        cards = [c for c in obj.cards.all() if c.status == CardStatus.ACTIVE]
+        if not cards or not obj.is_active:
+            return None
+        return pocket_card_url(cards[0])
 
     @staticmethod
     def resolve_birthday(obj: Customer) -> dict[str, int | None]:

@@ -136,3 +136,6 @@ class SegmentForm(forms.Form):
     )
     consent_sms = forms.NullBooleanField(label=_("Agreed to SMS"), required=False)
     consent_email = forms.NullBooleanField(label=_("Agreed to e-mail"), required=False)
+    interests = forms.CharField(
+        label=_("Interested in (any of, comma separated)"), required=False, max_length=300
+    )

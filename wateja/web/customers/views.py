@@ -192,7 +192,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "tags": customer_tags(customer),
             "consents": [
                 (channel, state.get((channel.value, "marketing")))
-                for channel in (Channel.SMS, Channel.EMAIL)
+                for channel in (Channel.SMS, Channel.EMAIL, Channel.PUBLIC)
             ],
             "timeline": timeline(customer),
             "interaction_form": InteractionForm(),
@@ -360,7 +360,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
 def _segment_filters(form: SegmentForm, business: Business) -> dict[str, Any]:
     data = form.cleaned_data
     filters: dict[str, Any] = {}
-    for key in ("city", "tag", "birthday_month", "no_purchase_days"):
+    for key in ("city", "tag", "birthday_month", "no_purchase_days", "interests"):
         if data.get(key):
             filters[key] = data[key]
     for key in ("last_purchase_after", "last_purchase_before"):

@@ -367,7 +367,12 @@ class LaunchForm(forms.Form):
 # ---------------------------------------------------------------------------------------------
 # Automations
 
-DAILY_KINDS = {AutomationKind.BIRTHDAY, AutomationKind.EXPIRING, AutomationKind.WIN_BACK}
+DAILY_KINDS = {
+    AutomationKind.BIRTHDAY,
+    AutomationKind.EXPIRING,
+    AutomationKind.WIN_BACK,
+    AutomationKind.ANNIVERSARY,
+}
 DAYS_KINDS = {AutomationKind.EXPIRING, AutomationKind.WIN_BACK, AutomationKind.PREFERENCES}
 DAYS_HELP = {
     AutomationKind.EXPIRING: _("Remind this many days before the points expire"),

@@ -18,21 +18,22 @@ from django.views.decorators.http import require_http_methods
 from wateja.core.contacts import format_phone
 from wateja.core.errors import NotFound, ValidationFailed
 from wateja.customers.enrolment import CodeExpired, CodeWrong, code_expired, enrolment_phone
-from wateja.customers.links import card_link_open, card_page_url
-from wateja.customers.models import Card, CardStatus, Channel
+from wateja.customers.links import card_page_url
+from wateja.customers.models import Channel
 from wateja.customers.services import consent_text
 from wateja.messaging.composing import customer_language
-from wateja.messaging.config import messaging_settings
-from wateja.messaging.inbound import feedback_give, link_click, message_by_token, unsubscribe
+from wateja.messaging.feedback import feedback_give, feedback_scale_for, scale_range
+from wateja.messaging.inbound import link_click, message_by_token, unsubscribe
 from wateja.messaging.joining import join_confirm, join_submit, verification_applies
-from wateja.messaging.messengers import NAMES as CHAT_APP_NAMES
-from wateja.messaging.messengers import link_targets, linked_channels
-from wateja.promotions.invites import invite_share
 from wateja.tenants.language import activate_for_request
 from wateja.tenants.models import Business
 from wateja.web.customers.forms import EnrolForm, enrol_consents
-from wateja.web.customers.wallet_views import wallet_context
 from wateja.web.errors import apply_to_form
+
+# the card page lives in card_views; these names stay importable from here (chats.py uses them)
+from wateja.web.public.card_views import card_page_open as card_page_open
+from wateja.web.public.card_views import my_card as my_card
+from wateja.web.public.card_views import my_card_context as my_card_context
 from wateja.web.ratelimit import Limit, RateLimited, client_ip, limit_hit, too_many_response
 
 JOIN_PER_IP = Limit("join-ip", 10, 10 * 60)  # every POST: the form and the code
@@ -143,55 +144,6 @@ def _join_code(request: HttpRequest, business: Business, page: dict[str, Any]) -
     return _join_page(request, page, step="done", answer=answer, card_page_url=card_url)
 
 
-def card_page_open(request: HttpRequest, token: str) -> Card | HttpResponse:
-    """The card a card page link opens, with the customer's language active; or the page an
-    expired or replaced link gets (410), which shows nothing of theirs. 404 for a link that
-    was never ours, an erased customer or a card no longer in use."""
-    link = card_link_open(token)
-    if link is None:
-        raise Http404
-    card = link.card
-    customer = card.customer
-    activate_for_request(request, customer.language or card.business.default_language)
-    if customer.erased_at is not None or card.status != CardStatus.ACTIVE:
-        raise Http404
-    if not link.works:
-        return render(
-            request, "web/public/link_expired.html", {"page_business": card.business}, status=410
-        )
-    return card
-
-
-def my_card_context(card: Card, token: str) -> dict[str, Any]:
-    """What the card page shows: the card, the balance, a button per chat app the business
-    offers (or "linked" for those the customer linked), and their invitation for friends."""
-    customer = card.customer
-    linked = linked_channels(customer)
-    chats = [
-        {"channel": channel, "name": CHAT_APP_NAMES.get(channel, channel),
-         "linked": channel in linked}
-        for channel in link_targets(messaging_settings(card.business))
-    ]  # fmt: skip
-    return {
-        "card": card,
-        "customer": customer,
-        "card_business": card.business,
-        "card_token": token,
-        "chats": chats,
-        "invite": invite_share(customer),
-        **wallet_context(customer),
-    }
-
-
-def my_card(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer's own page: no login, the signed link is the key. An expired or replaced
-    link says so, in the customer's language, and shows nothing of theirs."""
-    card = card_page_open(request, token)
-    if isinstance(card, HttpResponse):
-        return card
-    return render(request, "web/public/my_card.html", my_card_context(card, token))
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -234,6 +186,7 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
     activate_for_request(request, customer_language(message.customer, message.business))
     error = ""
     done = False
+    scale = feedback_scale_for(message)
     if request.method == "POST":
         try:
             feedback_give(
@@ -252,6 +205,7 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
             "page_business": message.business,
             "done": done,
             "error": error,
-            "stars": range(1, 6),
+            "scale": scale,
+            "scores": list(scale_range(scale)),
         },
     )

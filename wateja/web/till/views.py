@@ -4,6 +4,7 @@ complete, and print the receipt. Keyboard first; the same services as the API.""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from wateja.catalog.models import Product
 from wateja.catalog.services import favourites, product_find, product_search
+from wateja.challenges.surprises import surprise_after_sale, surprise_for_order, surprise_text
 from wateja.core.errors import DomainError
 from wateja.core.money import MoneyError, parse_money
 from wateja.customers.access import contact_masked
@@ -32,7 +34,11 @@ from wateja.orders.models import Order
 from wateja.promotions.messages import flag_label
 from wateja.promotions.recipes import base_programme
 from wateja.promotions.selectors import cashier_flags
-from wateja.promotions.services import referrer_attach
+from wateja.promotions.services import (
+    ReferralRefused,
+    referral_refusal_record,
+    referrer_attach,
+)
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
@@ -189,7 +195,12 @@ def _enrol(request: HttpRequest, till: Till) -> None:
             )
             referrer = post.get("new_referrer", "").strip()
             if referrer:
-                referrer_attach(friend=customer, referrer=referrer)
+                try:
+                    with transaction.atomic():
+                        referrer_attach(friend=customer, referrer=referrer)
+                except ReferralRefused as refused:  # the member joins; the refusal is kept
+                    referral_refusal_record(friend=customer, error=refused, typed=referrer)
+                    till.problems += error_lines(refused)
     except DuplicateCustomer as duplicate:
         till.customer = duplicate.existing
         till.problems.append(_("Already a member: their card is on this sale."))
@@ -322,10 +333,18 @@ def pos_complete(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             till.problems += error_lines(error)
         else:
+            # a surprise for a regular, shown on the receipt; the sale stands without it
+            with contextlib.suppress(DomainError):
+                surprise_after_sale(order=order, actor=request.user)  # type: ignore[arg-type]
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(reverse("web:receipt", args=[order.pk]))
             return redirect("web:receipt", order_id=order.pk)
     return render(request, "web/till/_till.html", _till_context(request, till))
+
+
+def _surprise_line(order: Order) -> str:
+    gift = surprise_for_order(order)
+    return surprise_text(gift) if gift is not None else ""
 
 
 @staff_required()
@@ -344,6 +363,7 @@ def receipt(request: HttpRequest, order_id: int) -> HttpResponse:
             "rows": selectors.line_rows(order),
             # the balance as the wallet recorded it with this sale: a reprint never changes
             "points_after": selectors.points_after_sale(order),
+            "surprise": _surprise_line(order),
             "paper": order_views.paper_of(request),
             "paper_links": order_views.paper_links(request),
             "sms": order_views.message_status_context(order, "sms"),
