@@ -78,6 +78,8 @@ SHOPS_OWN_WORDS = (
     "Thank you for bringing friends",  # the referral offer
     "Bring your own cup: KES 20 off",  # offers of the café, named by its owner in English
     "Coupon for the next visit on orders from KES 1,500",  # (listed on every offer's estimate)
+    "Most visits this month",  # the café's challenge
+    "Surprise for regulars",  # the café's surprise gift
 )
 
 # Problems the crawl finds in screens owned by other work in progress. Each entry:
@@ -262,7 +264,11 @@ class Crawl:
                 self.failed_responses.append(f"csp {message.text[:200]}")
 
         page.on("response", on_response)
-        page.on("requestfailed", lambda r: self.failed_responses.append(f"failed {r.url}"))
+        def on_failed(request: Any) -> None:  # not one the crawl's next page cut short
+            if "ERR_ABORTED" not in (request.failure or ""):
+                self.failed_responses.append(f"failed {request.url}")
+
+        page.on("requestfailed", on_failed)
         page.on("console", on_console)
 
     def visit(self, page: Any, path: str, where: str, language: str) -> None:

@@ -316,6 +316,7 @@ def test_each_navigation_entry_is_a_staff_screen_with_a_role():
         "web:products": Role.CASHIER,
         "web:rewards": Role.VIEWER,
         "web:messages": Role.VIEWER,
+        "web:events": Role.CASHIER,
         "web:feedback_ratings": Role.MANAGER,
         "web:payments": Role.MANAGER,
         "web:reports": Role.MANAGER,

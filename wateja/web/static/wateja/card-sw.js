@@ -26,7 +26,9 @@ function keepable(request) {
   if (request.method !== "GET") { return false; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return false; }
-  return url.pathname.indexOf("/my/") === 0 || url.pathname.indexOf("/static/") === 0;
+  if (url.pathname.indexOf("/static/") === 0) { return true; }
+  // the card and its manifest; not the chat-app buttons, which leave for the app
+  return url.pathname.indexOf("/my/") === 0 && url.pathname.indexOf("/chat/") < 0;
 }
 
 self.addEventListener("fetch", function (event) {
