@@ -264,6 +264,7 @@ class Crawl:
                 self.failed_responses.append(f"csp {message.text[:200]}")
 
         page.on("response", on_response)
+
         def on_failed(request: Any) -> None:  # not one the crawl's next page cut short
             if "ERR_ABORTED" not in (request.failure or ""):
                 self.failed_responses.append(f"failed {request.url}")
