@@ -69,10 +69,10 @@ class SurpriseRuleIn(StrictSchema):
     name: str = Field(min_length=1, max_length=120)
     every_nth: int = Field(ge=1, le=1000)
     min_purchases: int = Field(0, ge=0, le=10_000)
-    points: int = Field(ge=0, description="gift points; 0 with an item")
+    points: int = Field(ge=0, le=1_000_000_000, description="gift points; 0 with an item")
     item: str = Field("", max_length=120)
-    monthly_points: int | None = Field(None, ge=0)
-    monthly_count: int | None = Field(None, ge=0)
+    monthly_points: int | None = Field(None, ge=0, le=1_000_000_000)
+    monthly_count: int | None = Field(None, ge=0, le=1_000_000_000)
     active: bool = True
 
 
