@@ -49,6 +49,7 @@ from wateja.customers.printing import (
     _new_canvas,
     _sheet_positions,
     _zone,
+    monogram_draw,
     register_fonts,
 )
 from wateja.customers.selectors import has_consent
@@ -125,12 +126,7 @@ def _draw_business_card(canvas: Canvas, x: float, y: float, business: Business, 
     canvas.rect(x, y + h - band, w, band, stroke=0, fill=1)
     radius = 4.2 * mm
     cx, cy = x + pad + radius, y + h - band / 2
-    canvas.setFillColor(colors.white)
-    canvas.circle(cx, cy, radius, stroke=0, fill=1)
-    initials, size = _fit(_monogram(business.name), SANS_BOLD, 9.5, 1.6 * radius, 6)
-    canvas.setFillColor(BRAND)
-    canvas.setFont(SANS_BOLD, size)
-    canvas.drawCentredString(cx, cy - size * 0.36, initials)
+    monogram_draw(canvas, cx, cy, radius, business.name, 9.5)
     text_x = cx + radius + 2.5 * mm
     name, size = _fit(business.name, SANS_BOLD, 12, x + w - pad - text_x, 7)
     canvas.setFillColor(colors.white)

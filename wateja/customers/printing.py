@@ -243,6 +243,18 @@ def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> li
     return [_fit(line, font, size, width, size)[0] for line in lines]
 
 
+def monogram_draw(
+    canvas: Canvas, cx: float, cy: float, radius: float, name: str, size: float
+) -> None:
+    """The business's initials in a white disc on the brand band (cards, business cards)."""
+    canvas.setFillColor(colors.white)
+    canvas.circle(cx, cy, radius, stroke=0, fill=1)
+    initials, fitted = _fit(_monogram(name), SANS_BOLD, size, 1.6 * radius, 6)
+    canvas.setFillColor(BRAND)
+    canvas.setFont(SANS_BOLD, fitted)
+    canvas.drawCentredString(cx, cy - fitted * 0.36, initials)
+
+
 def _monogram(name: str) -> str:
     words = [word for word in name.split() if word[:1].isalnum()]
     return "".join(word[0] for word in words[:2]).upper() or "•"
@@ -411,12 +423,7 @@ def _draw_card(canvas: Canvas, x: float, y: float, face: _CardFace, *, outline: 
     canvas.rect(x, y + h - band - 0.8 * mm, w, 0.8 * mm, stroke=0, fill=1)
     radius = 4.6 * mm
     cx, cy = x + pad + radius, y + h - band / 2
-    canvas.setFillColor(colors.white)
-    canvas.circle(cx, cy, radius, stroke=0, fill=1)
-    initials, size = _fit(_monogram(face.business_name), SANS_BOLD, 10, 1.6 * radius, 6)
-    canvas.setFillColor(BRAND)
-    canvas.setFont(SANS_BOLD, size)
-    canvas.drawCentredString(cx, cy - size * 0.36, initials)
+    monogram_draw(canvas, cx, cy, radius, face.business_name, 10)
     text_x = cx + radius + 2.5 * mm
     name, size = _fit(face.business_name, SANS_BOLD, 11.5, x + w - pad - text_x, 7.5)
     canvas.setFillColor(colors.white)
