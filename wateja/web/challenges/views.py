@@ -4,10 +4,9 @@ leaderboard, finishing it (the places paid through the ledger), and the surprise
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,13 +28,10 @@ from wateja.core.localtime import local_start
 from wateja.customers.links import public_url
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
-from wateja.tenants.scoping import BusinessOwned, get_owned
 from wateja.web.challenges.forms import ChallengeForm, SurpriseRuleForm
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
-from wateja.web.permissions import staff_required
-
-M = TypeVar("M", bound=BusinessOwned)
+from wateja.web.permissions import owned_or_404, staff_required
 
 
 def _business(request: HttpRequest) -> Business:
@@ -94,16 +90,9 @@ def challenge_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/challenges/new.html", {"form": form})
 
 
-def _owned(model: type[M], request: HttpRequest, pk: int) -> M:
-    try:
-        return get_owned(model, _business(request), pk=pk)
-    except DomainError:
-        raise Http404 from None
-
-
 @staff_required()
 def challenge_detail(request: HttpRequest, challenge_id: int) -> HttpResponse:
-    challenge = _owned(Challenge, request, challenge_id)
+    challenge = owned_or_404(Challenge, request, pk=challenge_id)
     first, last = challenge_days(challenge)
     state = challenge_state(challenge)
     return render(
@@ -126,7 +115,7 @@ def challenge_detail(request: HttpRequest, challenge_id: int) -> HttpResponse:
 @require_POST
 @staff_required(Role.MANAGER)
 def challenge_finish_view(request: HttpRequest, challenge_id: int) -> HttpResponse:
-    challenge = _owned(Challenge, request, challenge_id)
+    challenge = owned_or_404(Challenge, request, pk=challenge_id)
     detail = reverse("web:challenge_detail", args=[challenge.pk])
     asked = confirm_first(
         request,
@@ -153,7 +142,7 @@ def challenge_finish_view(request: HttpRequest, challenge_id: int) -> HttpRespon
 @require_POST
 @staff_required(Role.MANAGER)
 def challenge_cancel_view(request: HttpRequest, challenge_id: int) -> HttpResponse:
-    challenge = _owned(Challenge, request, challenge_id)
+    challenge = owned_or_404(Challenge, request, pk=challenge_id)
     detail = reverse("web:challenge_detail", args=[challenge.pk])
     asked = confirm_first(
         request,
@@ -178,7 +167,7 @@ def surprise_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.MANAGER)
 def surprise_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
-    rule = _owned(SurpriseRule, request, rule_id)
+    rule = owned_or_404(SurpriseRule, request, pk=rule_id)
     return _surprise_form(request, rule)
 
 

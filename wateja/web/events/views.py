@@ -10,7 +10,7 @@ import zoneinfo
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,11 +34,10 @@ from wateja.events.services import (
 from wateja.messaging.event_messages import event_invite, event_messages_run
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
-from wateja.tenants.scoping import get_owned
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
 from wateja.web.events.forms import EventForm, GuestForm
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 
 
 def _business(request: HttpRequest) -> Business:
@@ -46,10 +45,7 @@ def _business(request: HttpRequest) -> Business:
 
 
 def _event(request: HttpRequest, event_id: int) -> Event:
-    try:
-        return get_owned(Event, _business(request), pk=event_id)
-    except DomainError:
-        raise Http404 from None
+    return owned_or_404(Event, request, pk=event_id)
 
 
 def _can_manage(request: HttpRequest) -> bool:
@@ -246,10 +242,7 @@ def event_guest_add(request: HttpRequest, event_id: int) -> HttpResponse:
 def event_guest_cancel(request: HttpRequest, event_id: int, registration_id: int) -> HttpResponse:
     """Give a guest's place back: the first on the waiting list moves up and is told."""
     event = _event(request, event_id)
-    try:
-        registration = get_owned(Registration, event.business, pk=registration_id, event=event)
-    except DomainError:
-        raise Http404 from None
+    registration = owned_or_404(Registration, request, pk=registration_id, event=event)
     asked = confirm_first(
         request,
         question=_("Give %(name)s's place back?") % {"name": registration.customer.name},

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,10 +31,9 @@ from wateja.messaging.surveys import survey_results, survey_save
 from wateja.orders.models import OrderLine
 from wateja.tenants.models import Business, Location, Staff
 from wateja.tenants.roles import Role
-from wateja.tenants.scoping import get_owned
 from wateja.web.errors import apply_to_form
 from wateja.web.feedback.forms import FeedbackSettingsForm, SurveyForm, SurveySendForm
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 
 LIST_LIMIT = 200
 
@@ -218,11 +217,7 @@ def _send_form(
 
 
 def _survey(request: HttpRequest, survey_id: int) -> Survey:
-    try:
-        found: Survey = get_owned(Survey, _business(request), pk=survey_id)
-    except DomainError:
-        raise Http404 from None
-    return found
+    return owned_or_404(Survey, request, pk=survey_id)
 
 
 @staff_required(Role.MANAGER)

@@ -60,7 +60,6 @@ from wateja.messaging.selectors import (
 from wateja.messaging.worker import worker_running
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
-from wateja.tenants.scoping import get_owned
 from wateja.tenants.services import audit_record
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
@@ -78,7 +77,7 @@ from wateja.web.messages.forms import (
     variants_from_template,
     variants_to_save,
 )
-from wateja.web.permissions import staff_required
+from wateja.web.permissions import owned_or_404, staff_required
 
 HOOK_KINDS = ("sms/inbound", "sms/delivery", "sms/optout", "ussd")
 
@@ -99,13 +98,6 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
         {"reason": _("This page needs the %(role)s role.") % {"role": Role.MANAGER.label}},
         status=403,
     )
-
-
-def _owned(model: Any, request: HttpRequest, pk: int) -> Any:
-    try:
-        return get_owned(model, _business(request), pk=pk)
-    except DomainError:
-        raise Http404 from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +258,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
-    template = _owned(Template, request, template_id)
+    template = owned_or_404(Template, request, pk=template_id)
     if request.method == "POST":
         if not _can_edit(request):
             return _forbidden(request)
@@ -387,7 +379,7 @@ def _campaign_page(
 
 @staff_required()
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _owned(Campaign, request, campaign_id)
+    campaign = owned_or_404(Campaign, request, pk=campaign_id)
     if request.method == "POST":
         if not _can_edit(request):
             return _forbidden(request)
@@ -415,7 +407,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @staff_required()
 def campaign_preview_part(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _owned(Campaign, request, campaign_id)
+    campaign = owned_or_404(Campaign, request, pk=campaign_id)
     preview = campaign_preview(campaign)
     preview["skipped_rows"] = [(_skip_label(k), v) for k, v in preview["skipped"].items()]
     return render(
@@ -426,7 +418,7 @@ def campaign_preview_part(request: HttpRequest, campaign_id: int) -> HttpRespons
 @require_POST
 @staff_required(Role.MANAGER)
 def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _owned(Campaign, request, campaign_id)
+    campaign = owned_or_404(Campaign, request, pk=campaign_id)
     form = LaunchForm(request.POST, business=_business(request))
     if not form.is_valid():
         return _campaign_page(request, campaign, launch_form=form)
@@ -458,7 +450,7 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @staff_required(Role.MANAGER)
 def campaign_stop(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _owned(Campaign, request, campaign_id)
+    campaign = owned_or_404(Campaign, request, pk=campaign_id)
     asking = confirm_first(
         request,
         question=_("Cancel “%(name)s”?") % {"name": campaign.name},
