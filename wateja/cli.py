@@ -385,6 +385,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wateja.analytics.reports import report_text
     from wateja.analytics.services import as_dict, filters_parse, period_parse, report_get
     from wateja.core.errors import DomainError
+    from wateja.dbrouting import reporting_reads
     from wateja.tenants.models import Business, Location
 
     business = Business.objects.filter(slug=args.business).first()
@@ -406,7 +407,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             period = period_parse(business=business, start=args.start, end=args.end)
             filters = filters_parse(business=business, location=location.pk if location else None)
-            report = report_get(business=business, period=period, filters=filters)
+            with reporting_reads():  # from the read replica when there is one
+                report = report_get(business=business, period=period, filters=filters)
         except DomainError as error:
             _print_error(error)
             return 2

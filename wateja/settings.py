@@ -2,6 +2,12 @@
 
 WATEJA_DATA_DIR     where the SQLite database, Huey queue, secret key and static files live (./var)
 DATABASE_URL        e.g. postgres://user@host:5432/wateja; SQLite in the data dir when unset
+DATABASE_POOL       "transaction" when DATABASE_URL is a pooler in transaction mode (PgBouncer):
+                    no server-side cursors, WATEJA_PG_PREPARE off unless set to 1
+DATABASE_REPLICA_URL a streaming replica of DATABASE_URL that reports and exports read from
+                    (wateja/dbrouting.py); unset: everything reads from DATABASE_URL
+WATEJA_PG_PREPARE   "0" stops the ledger preparing its statements on PostgreSQL (default "1",
+                    "0" with DATABASE_POOL=transaction)
 REDIS_URL           e.g. redis://127.0.0.1:6379/0; Huey and the cache use it when set
 WATEJA_SECRET_KEY   Django secret key; generated once into the data dir when unset
 WATEJA_DEBUG        "1" to turn on debug pages (never in production)
@@ -36,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from wateja.core.files import PRIVATE_FOLDER, write_private
@@ -181,10 +188,34 @@ else:
     # created empty and 0600 before SQLite opens it: its -wal and -shm files take its mode
     write_private(DATA_DIR / "wateja.sqlite3", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica (a streaming standby of the database above): the analytics dashboard, its
+# exports and the customer export read from it, everything else and every write from the
+# primary (wateja/dbrouting.py). Tests mirror it onto the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["wateja.dbrouting.ReplicaRouter"]
+
+# DATABASE_POOL=transaction: the PostgreSQL address is a pooler in transaction mode
+# (PgBouncer), which hands the server connection to another client after each transaction.
+# Nothing may then outlive a transaction: no server-side cursors (.iterator() would keep one
+# open), and no prepared statements unless the pooler keeps them (below).
+DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
+if DATABASE_POOL not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOL is empty, session or transaction")
+if DATABASE_POOL == "transaction":
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 # The ledger's posting path prepares its statements on PostgreSQL (wallet/statements.py).
-# Set WATEJA_PG_PREPARE=0 behind a pooler that cannot keep prepared statements (PgBouncer in
-# transaction mode before 1.21, or without max_prepared_statements).
-PG_PREPARE = os.environ.get("WATEJA_PG_PREPARE", "1") != "0"
+# WATEJA_PG_PREPARE=0 turns that off; it is off by default behind a transaction pooler, as
+# PgBouncer before 1.21 (Debian 12 ships 1.18), or without max_prepared_statements, loses
+# them. WATEJA_PG_PREPARE=1 turns it back on behind PgBouncer 1.21+ with that setting.
+PG_PREPARE = (
+    os.environ.get("WATEJA_PG_PREPARE", "0" if DATABASE_POOL == "transaction" else "1") != "0"
+)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

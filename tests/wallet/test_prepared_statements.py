@@ -33,7 +33,9 @@ def earn_and_spend(customer, key) -> None:
 
 
 @pytest.mark.django_db
-def test_the_posting_path_prepares_its_statements(customer, key):
+def test_the_posting_path_prepares_its_statements(customer, key, settings):
+    if not settings.PG_PREPARE:  # off by default behind PgBouncer (DATABASE_POOL=transaction)
+        pytest.skip("preparing is off (WATEJA_PG_PREPARE=0 or DATABASE_POOL=transaction)")
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     earn_and_spend(customer, key)

@@ -29,6 +29,7 @@ from django.db.models.functions import TruncDate
 from wateja.analytics.models import CustomerRfm
 from wateja.core.metrics import RFM_BANDS, RFM_GRID
 from wateja.customers.models import Customer
+from wateja.dbrouting import reads_connection
 from wateja.orders.models import Order
 from wateja.promotions.models import CustomerTier, PromoCode, Redemption, RedemptionStatus
 from wateja.wallet.models import Account, Lot, LotUse, SystemAccount, Transfer, TransferStatus
@@ -79,7 +80,8 @@ class Scope:
 
 
 def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    # the read replica inside a report (wateja/dbrouting.py), else the primary
+    with reads_connection().cursor() as cursor:
         cursor.execute(sql, list(params))
         return list(cursor.fetchall())
 

@@ -34,6 +34,7 @@ from wateja.customers.importing import (
 )
 from wateja.customers.models import ImportJob
 from wateja.customers.partners import partner_share_export
+from wateja.dbrouting import reporting_chunks, reporting_reads
 from wateja.tenants.models import ApiKey
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
@@ -313,14 +314,15 @@ def import_undo_post(request: HttpRequest, job_id: int) -> dict[str, Any]:
 def _export(request: HttpRequest, fmt: str, filters: ExportFilters) -> StreamingHttpResponse:
     require_role(request, Role.MANAGER)
     key: ApiKey = request.auth  # type: ignore[attr-defined]
-    return _download(
-        customers_export(
+    with reporting_reads():  # the rows come from the read replica when there is one
+        export = customers_export(
             business=current_business(request),
             fmt=fmt,
             filters=filters.dict(exclude_none=True),
             api_key=key,
         )
-    )
+    export.chunks = reporting_chunks(export.chunks)
+    return _download(export)
 
 
 @router.get("/exports/customers.csv")

@@ -4,7 +4,9 @@ report. Owners and managers only: the figures show the business's revenue and ma
 
 Views parse the query (period, location, saved segment, customer group), call
 `wateja.analytics.services` through `dashboard_export`, and render; a bad period or another
-business's id comes back as the page with a plain message (422 / 404), never a 500.
+business's id comes back as the page with a plain message (422 / 404), never a 500. They read
+from the read replica when one is configured (wateja/dbrouting.py); their writes (the audit
+log) still go to the primary.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from wateja.core.metrics import RFM_SEGMENTS
 from wateja.core.money import currency_exponent
 from wateja.customers.exporting import FORMATS
 from wateja.customers.models import Segment
+from wateja.dbrouting import reporting, reporting_chunks
 from wateja.tenants.models import Business, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.services import audit_record
@@ -449,6 +452,7 @@ def _export_query(period: analytics.Period, filters: analytics.Filters) -> str:
 
 @require_GET
 @staff_required(Role.MANAGER)
+@reporting  # reads from the read replica when there is one
 def dashboard(request: HttpRequest) -> HttpResponse:
     business = _business(request)
     query = _query(request)
@@ -487,6 +491,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required(Role.MANAGER)
+@reporting  # reads from the read replica when there is one
 def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     """One table (or `all`: every table, XLSX only) for the same period and filters as the
     dashboard; like every export, written to the audit log."""
@@ -511,7 +516,9 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     audit_record(business=business, action="report.export", object_type="report",
                  object_id=table, actor=request.user,  # type: ignore[arg-type]
                  details={"format": fmt, "file": download.filename})  # fmt: skip
-    response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
+    response = StreamingHttpResponse(
+        reporting_chunks(download.chunks), content_type=download.content_type
+    )
     response["Content-Disposition"] = content_disposition_header(True, download.filename)
     response["Cache-Control"] = "private, no-store"
     # streamed, not buffered: staff_required's View type only names HttpResponse
@@ -520,6 +527,7 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 
 @require_GET
 @staff_required(Role.MANAGER)
+@reporting  # reads from the read replica when there is one
 def monthly_pdf(request: HttpRequest) -> HttpResponse:
     """The monthly report as PDF: ?month=YYYY-MM (default the last full month) and the
     dashboard's location / segment / customer group filters, in the reader's language."""
