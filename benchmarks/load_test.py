@@ -294,7 +294,7 @@ def _start(port: int, workers: int, log: Path, env: dict[str, str]) -> Any:
         server = subprocess.Popen(
             command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # it migrates and collects the static files first
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
@@ -307,7 +307,10 @@ def _start(port: int, workers: int, log: Path, env: dict[str, str]) -> Any:
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"the server did not answer {HEALTH} in 120 s")
+    from benchmarks.checkout_http import stop_server
+
+    stop_server(server)
+    raise SystemExit(f"the server did not answer {HEALTH} in 600 s:\n{log.read_text()[-3000:]}")
 
 
 def _report(samples: list[tuple[str, float, int]], ran: float, percentile: Any) -> bool:

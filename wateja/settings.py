@@ -192,6 +192,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A read replica (a streaming standby of the database above): the analytics dashboard, its
 # exports and the customer export read from it, everything else and every write from the
 # primary (wateja/dbrouting.py). Tests mirror it onto the test database.
+DATABASE_ROUTERS: list[str] = []
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=60

@@ -97,6 +97,6 @@ def test_a_transaction_pool_turns_off_server_side_cursors_and_preparing(settings
     assert pooled["PG_PREPARE"] is False
     # PgBouncer 1.21+ with max_prepared_statements keeps them: the owner may turn them back on
     assert prepared["PG_PREPARE"] is True
-    assert "DISABLE_SERVER_SIDE_CURSORS" not in direct["DATABASES"]["default"]
+    assert direct["DATABASES"]["default"]["DISABLE_SERVER_SIDE_CURSORS"] is False
     assert direct["PG_PREPARE"] is True
     assert wrong["error"].startswith("ImproperlyConfigured")
