@@ -59,6 +59,21 @@ def reporting(view: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+def reporting_gets(view: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`reporting_reads()` around a view's GET requests only (a router of reports whose few
+    other methods change settings: they read, then write, on the primary)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        request = args[0] if args else kwargs.get("request")
+        if getattr(request, "method", None) != "GET":
+            return view(*args, **kwargs)
+        with reporting_reads():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
 def reporting_chunks(chunks: Iterable[_T]) -> Iterator[_T]:
     """A streamed export's chunks, each one made inside `reporting_reads()`: the rows of a
     streamed response are read after its view returned. The flag is set only while a chunk is
@@ -69,7 +84,7 @@ def reporting_chunks(chunks: Iterable[_T]) -> Iterator[_T]:
             chunk = next(source, _END)
         if chunk is _END:
             return
-        yield chunk  # type: ignore[misc]
+        yield chunk
 
 
 _END: Any = object()

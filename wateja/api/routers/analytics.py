@@ -22,10 +22,12 @@ from wateja.analytics.value import clv_summary
 from wateja.api.auth import current_business, require_role
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.customers.access import customers_listed_record
+from wateja.dbrouting import reporting_gets
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 
 router = Router(tags=["analytics"])
+router.add_decorator(reporting_gets)  # reads from the read replica when there is one
 
 
 class PeriodQuery(RequestSchema):
