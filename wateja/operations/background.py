@@ -169,8 +169,10 @@ def job_run(job_id: int) -> BackgroundJob | None:
             log.exception("background job %s (%s) failed", job.pk, job.kind)
             return _fail(
                 job,
-                _("Something went wrong while doing this. Please try again; if it happens "
-                  "again, tell whoever looks after Wateja."),  # fmt: skip
+                _(
+                    "Something went wrong while doing this. Please try again; if it happens "
+                    "again, tell whoever looks after Wateja."
+                ),
                 "job_failed",
             )
     progress.set(progress.count, force=True)
@@ -223,7 +225,9 @@ def result_file(job: BackgroundJob, *, name: str, content_type: str) -> Iterator
     )
 
 
-def result_write(job: BackgroundJob, *, name: str, content_type: str, chunks: Iterable[bytes]) -> None:
+def result_write(
+    job: BackgroundJob, *, name: str, content_type: str, chunks: Iterable[bytes]
+) -> None:
     """Stream `chunks` into the job's result file."""
     with result_file(job, name=name, content_type=content_type) as handle:
         for chunk in chunks:

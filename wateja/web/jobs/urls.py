@@ -9,4 +9,5 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/result/", views.job_result, name="job_result"),
+    path("jobs/export/customers/", views.export_start, name="jobs_export"),
 ]

@@ -13,13 +13,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from wateja.core.errors import NotFound
+from wateja.core.errors import DomainError, NotFound
+from wateja.customers.exporting import customers_for_export
 from wateja.customers.models import ImportJob, ImportStatus
 from wateja.messaging.worker import worker_running
 from wateja.operations.background import (
@@ -27,6 +28,7 @@ from wateja.operations.background import (
     job_get,
     job_kind_label,
     job_stalled,
+    job_start,
     jobs_list,
     result_path,
 )
@@ -240,3 +242,35 @@ def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"  # personal data
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@staff_required(Role.MANAGER)
+def export_start(request: HttpRequest) -> HttpResponse:
+    """The customer export (CSV or XLSX) as a background job: the file is written as the rows
+    are read, however large the base; the job's page shows the progress, then the file."""
+    from wateja.web.customers.import_views import ExportForm, PartnerForm
+
+    business = _business(request)
+    form = ExportForm(request.POST, business=business)
+    if form.is_valid():
+        filters = form.filters()
+        try:
+            customers_for_export(business, filters)  # a bad filter is said here
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            job = job_start(
+                business=business,
+                kind="customers.export",
+                actor=request.user,  # type: ignore[arg-type]
+                params={"format": form.cleaned_data["format"], "filters": filters},
+                subject=", ".join(str(v) for v in filters.values() if v is not True),
+            )
+            return redirect("web:job_detail", job_id=job.pk)
+    return render(
+        request,
+        "web/customers/imports/export.html",
+        {"form": form, "partner_form": PartnerForm()},
+        status=422,
+    )

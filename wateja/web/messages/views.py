@@ -22,7 +22,6 @@ from wateja.messaging.automations import automation_save
 from wateja.messaging.campaigns import (
     campaign_cancel,
     campaign_launch,
-    campaign_preview,
     campaign_save,
 )
 from wateja.messaging.channels.telegram import telegram_set_webhook
