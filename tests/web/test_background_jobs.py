@@ -247,3 +247,40 @@ def test_job_times_are_stored_in_utc(business, staff_client):
     job = BackgroundJob.objects.get(business=business)
     assert job.finished_at is not None and job.finished_at <= timezone.now()
     assert job.finished_at.utcoffset() == dt.timedelta(0)
+
+
+def test_a_segment_dashboard_is_computed_by_a_job_and_shown_with_its_time(
+    business, other_business, staff_client
+):
+    from wateja.customers.segments import segment_save
+
+    _customers(business, "Amina Wanjiru")
+    everyone = segment_save(business=business, name="Everyone", filters={})
+    client = staff_client(business, Role.MANAGER)
+    page = client.get("/reports/", {"segment": everyone.pk}, headers=EN).content.decode()
+    job = BackgroundJob.objects.get(business=business, kind="reports.dashboard")
+    assert job.status == JobStatus.DONE and job.subject == "Segment: Everyone"
+    assert 'data-testid="dash-computed-at"' in page and 'data-testid="headline"' in page
+    assert 'data-testid="section-revenue"' in page
+    client.get("/reports/", {"segment": everyone.pk}, headers=EN)
+    assert BackgroundJob.objects.filter(kind="reports.dashboard").count() == 1  # reused
+    client.get("/reports/", {"segment": everyone.pk, "recompute": "1"}, headers=EN)
+    assert BackgroundJob.objects.filter(kind="reports.dashboard").count() == 2
+    # the unfiltered dashboard stays immediate: no job
+    page = client.get("/reports/", headers=EN).content.decode()
+    assert 'data-testid="dash-computed-at"' not in page and 'data-testid="headline"' in page
+    assert BackgroundJob.objects.filter(kind="reports.dashboard").count() == 2
+
+    # while a job runs, the figures part polls it
+    waiting = BackgroundJob.objects.filter(kind="reports.dashboard").order_by("-id").first()
+    BackgroundJob.objects.filter(pk=waiting.pk).update(status=JobStatus.QUEUED)
+    page = client.get("/reports/", {"segment": everyone.pk}, headers=EN).content.decode()
+    assert 'data-testid="dash-computing"' in page and 'hx-trigger="every 2s"' in page
+    assert f"job={waiting.pk}" in page
+    background_job_run.call_local(waiting.pk)
+    query = {**waiting.params["query"], "job": waiting.pk}
+    partial = client.get("/reports/figures/", query, headers=HTMX).content.decode()
+    assert 'data-testid="dash-computed-at"' in partial and "hx-trigger" not in partial
+    # another business's staff cannot read it
+    stranger = staff_client(other_business, Role.OWNER)
+    assert stranger.get("/reports/figures/", query).status_code == 404

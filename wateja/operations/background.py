@@ -92,8 +92,9 @@ def job_start(
     actor: User | None,
     params: dict[str, Any] | None = None,
     subject: str = "",
+    run_now: bool = False,
 ) -> BackgroundJob:
-    """Record a job and queue it (or run it now when no worker entry is registered)."""
+    """Record a job and queue it (or run it now: asked, or no worker entry registered)."""
     if kind not in _kinds:
         raise NotFound(_("This kind of work is unknown."), code="job_kind_unknown")
     job = BackgroundJob.objects.create(
@@ -105,7 +106,7 @@ def job_start(
         language=translation.get_language() or business.default_language,
         created_by=actor,
     )
-    if _runner is None:
+    if run_now or _runner is None:
         job_run(job.pk)
     else:
         _runner(job.pk)
@@ -155,7 +156,9 @@ def job_run(job_id: int) -> BackgroundJob | None:
     )
     if not claimed:
         return None
-    job = BackgroundJob.objects.select_related("business", "created_by").get(pk=job_id)
+    job: BackgroundJob = BackgroundJob.objects.select_related("business", "created_by").get(
+        pk=job_id
+    )
     found = _kinds.get(job.kind)
     progress = Progress(job)
     with translation.override(job.language), timezone.override(job.business.timezone):

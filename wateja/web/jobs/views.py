@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wateja.core.errors import DomainError, NotFound
@@ -110,9 +112,9 @@ def _who(user: Any) -> str:
 
 def _job_rows(request: HttpRequest) -> list[Row]:
     rows = []
-    for job in jobs_list(business=_business(request), user=request.user, role=_role(request))[
-        :LIST_SIZE
-    ]:
+    user: User = request.user  # type: ignore[assignment]  # signed in: staff_required
+    jobs = jobs_list(business=_business(request), user=user, role=_role(request))
+    for job in jobs[:LIST_SIZE]:
         has_file = bool(job.result_file) and job.status == JobStatus.DONE
         rows.append(
             Row(
@@ -152,7 +154,7 @@ def _import_rows(request: HttpRequest) -> list[Row]:
         link = reverse("web:import_detail", args=[job.pk])
         rows.append(
             Row(
-                what=str(ImportJob._meta.verbose_name).capitalize(),
+                what=_("Customer import"),
                 subject=job.file_name,
                 who=_who(job.created_by),
                 started=job.created_at,
@@ -184,7 +186,7 @@ def _simulation_rows(request: HttpRequest) -> list[Row]:
         link = reverse("web:offer_detail", args=[simulation.promotion_id])
         rows.append(
             Row(
-                what=str(OfferSimulation._meta.verbose_name).capitalize(),
+                what=_("Offer estimate"),
                 subject=simulation.promotion.name,
                 who="",
                 started=simulation.requested_at,
@@ -241,7 +243,8 @@ def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(not inline, job.result_name) or ""
     response["Cache-Control"] = "private, no-store"  # personal data
     response["X-Content-Type-Options"] = "nosniff"
-    return response
+    # streamed from the file: staff_required's View type only names HttpResponse
+    return response  # type: ignore[return-value]
 
 
 @require_POST

@@ -503,8 +503,10 @@ def dashboard_figures(request: HttpRequest) -> HttpResponse:
     if not filters.by_customers:
         raise Http404
     context = jobs.figures_state(request, business, period, filters, job_id=request.GET.get("job"))
-    template = "web/reports/_computing.html" if context.get("computing") else (
-        "web/reports/_computed.html"
+    template = (
+        "web/reports/_computing.html"
+        if context.get("computing")
+        else ("web/reports/_computed.html")
     )
     return render(request, template, context)
 
