@@ -284,3 +284,16 @@ def test_a_segment_dashboard_is_computed_by_a_job_and_shown_with_its_time(
     # another business's staff cannot read it
     stranger = staff_client(other_business, Role.OWNER)
     assert stranger.get("/reports/figures/", query).status_code == 404
+
+
+def test_erasing_a_customer_deletes_kept_results_that_may_show_them(business, staff_client):
+    from wateja.customers.models import Customer
+    from wateja.customers.privacy import customer_erase
+
+    _customers(business, "Amina Wanjiru")
+    _start_export(staff_client(business, Role.MANAGER))
+    job = BackgroundJob.objects.get(business=business)
+    path = result_path(job)
+    assert path is not None
+    customer_erase(customer=Customer.objects.get(business=business))
+    assert not path.exists() and not BackgroundJob.objects.filter(pk=job.pk).exists()

@@ -314,3 +314,16 @@ def jobs_cleanup(*, now: dt.datetime | None = None) -> int:
         job.delete()
         removed += 1
     return removed
+
+
+PERSONAL_KINDS = ("customers.export", "customers.print_list", "campaign.preview")
+
+
+def jobs_erase(customer: Any) -> None:
+    """A customer is erased (customers.hooks): every kept result that may show customers —
+    exports, printed lists, campaign previews with rendered samples — of that business goes
+    at once, files and rows (the staff can run them again)."""
+    jobs = BackgroundJob.objects.filter(business_id=customer.business_id, kind__in=PERSONAL_KINDS)
+    for job in jobs.only("pk", "business_id", "result_file").iterator(chunk_size=500):
+        _remove_file(job)
+    jobs.delete()
