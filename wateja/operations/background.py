@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from wateja.tenants.scoping import get_owned
 
 log = logging.getLogger(__name__)
 
-RESULT_DAYS = int(getattr(settings, "WATEJA_JOB_RESULT_DAYS", 7))
+RESULT_DAYS = int(os.environ.get("WATEJA_JOB_RESULT_DAYS", "7"))  # then deleted, nightly
 STALE_AFTER = dt.timedelta(minutes=10)  # a running job silent this long is shown as stalled
 PROGRESS_EVERY = dt.timedelta(seconds=1)  # progress written at most once a second
 
