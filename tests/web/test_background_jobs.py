@@ -220,6 +220,10 @@ def test_the_campaign_preview_partial_polls_its_job_until_counted(business, staf
     url = f"/messages/campaigns/{campaign.pk}/preview/?job={job.pk}"
     partial = client.get(url, headers=HTMX).content.decode()
     assert 'data-testid="preview-job"' in partial and 'hx-trigger="every 2s"' in partial
+    # opening the page again while it counts follows the same job
+    again = client.get(f"/messages/campaigns/{campaign.pk}/preview/", headers=HTMX)
+    assert f"?job={job.pk}" in again.content.decode()
+    assert BackgroundJob.objects.filter(kind="campaign.preview").count() == 1
     background_job_run.call_local(job.pk)
     partial = client.get(url, headers=HTMX).content.decode()
     assert 'data-testid="preview-audience">1<' in partial and "hx-trigger" not in partial

@@ -6,12 +6,14 @@ Viber the bot's address). Views parse and render; the messaging services decide.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -427,6 +429,14 @@ def _preview_job(request: HttpRequest, campaign: Campaign) -> BackgroundJob:
         if job.kind != "campaign.preview" or job.params.get("campaign_id") != campaign.pk:
             raise Http404
         return job
+    running = latest_job(
+        business=_business(request),
+        kind="campaign.preview",
+        params={"campaign_id": campaign.pk},
+        since=timezone.now() - dt.timedelta(minutes=10),
+    )
+    if running is not None and not running.finished:
+        return running  # still counting: no second count of the same audience
     return job_start(
         business=_business(request),
         kind="campaign.preview",
