@@ -26,6 +26,9 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
+# read on the primary even inside reports: a report page starts a background job and polls
+# it at once, before a lagging replica would have the row
+PRIMARY_ONLY = frozenset({"operations.backgroundjob"})
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -108,6 +111,8 @@ class ReplicaRouter:
     """Django database router (settings.DATABASE_ROUTERS when a replica is configured)."""
 
     def db_for_read(self, model: Any, **hints: Any) -> str:
+        if model._meta.label_lower in PRIMARY_ONLY:
+            return DEFAULT_DB_ALIAS
         return read_alias()
 
     def db_for_write(self, model: Any, **hints: Any) -> str:

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "wateja.shops",
     "wateja.webhooks",
     "wateja.analytics",
+    "wateja.operations",
     "wateja.api",
     "wateja.web",
     "wateja.jobs",

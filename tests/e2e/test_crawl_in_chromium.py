@@ -55,6 +55,7 @@ NOT_PAGES = re.compile(
     r"^/(logout|i18n|api|admin|static|hooks|r)/"  # sign out, language POST, JSON, redirects
     r"|\.(pdf|csv|xlsx|json|png|svg|zip|vcf)(\?|$)"  # downloads (their own tests read them)
     r"|^/reports/export/"
+    r"|^/jobs/\d+/result/"  # a background job's file (tests/web/test_background_jobs.py)
     r"|/chat/[a-z]+/$"  # the card's chat-app buttons: redirects to t.me, wa.me, viber://
 )
 

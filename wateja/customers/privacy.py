@@ -257,6 +257,22 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "customers.Consent": {"channel": CODE, "purpose": CODE, "source": CODE},
     "customers.Interaction": {"kind": CODE, "status": CODE, "event": CODE},
     "customers.Segment": {"name": CONTENT, "filters": CONTENT + " (a saved filter)"},
+    "operations.BackgroundJob": {
+        "kind": CODE,
+        "params": CODE + " (the filters or the campaign a job was started with)",
+        "subject": "what the job is about as staff named it (a campaign, a filter)",
+        "status": CODE,
+        "role": CODE,
+        "language": CODE,
+        "result_name": "the result file's name, made by the program",
+        "result_file": TECHNICAL,
+        "result_type": CODE,
+        "result_data": "a job's result (counts; a campaign preview's rendered samples): "
+        "deleted with the job after its keeping days, and at once, with every result file "
+        "of the business, when a customer is erased (operations.background)",
+        "error": "a sentence of the program's",
+        "error_code": CODE,
+    },
     "customers.ImportJob": {
         "file_name": "the spreadsheet's name as the business saved it",
         "file_path": TECHNICAL,

@@ -155,4 +155,8 @@ def seed(
     for business in (cafe, flowers):
         progress(f"{business.name}: a running challenge and a surprise for regulars")
         counts[business.slug]["challenges"] = seed_challenges(business, rng)
+    from wateja.demo.jobs import seed_jobs
+
+    progress(f"{cafe.name}: a finished customer export in the owner's jobs")
+    seed_jobs(cafe, get_user_model().objects.get(username=DEMO_USERNAME))
     return {"businesses": [cafe.name, flowers.name], "api_key": token, "counts": counts}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -189,7 +189,12 @@ def _plan(campaign: Campaign) -> Plan:
     )
 
 
-def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str, Any]:
+def campaign_preview(
+    campaign: Campaign,
+    *,
+    sample_size: int = 200,
+    progress: Callable[[int], object] | None = None,
+) -> dict[str, Any]:
     """Reach and cost before sending: audience, who can be reached on which channel (consent,
     contact and linked chats counted on the whole audience in the database, with the same
     `decide` as the send), SMS segments and cost from a sample of real customers rendered in
@@ -223,6 +228,8 @@ def campaign_preview(campaign: Campaign, *, sample_size: int = 200) -> dict[str,
                 if channel == SendChannel.WHATSAPP:
                     on_whatsapp.append(decision.customer.pk)
         in_window += _wrote_within_window(campaign.business, on_whatsapp, now)
+        if progress is not None:  # a background job shows how far it got
+            progress(total)
     examples, segments_per_sms = _examples(campaign, plan, sample_size, row.sms_price_minor)
     sms_count = reach.get(SendChannel.SMS, 0)
     segments = round(sms_count * segments_per_sms)
@@ -376,9 +383,15 @@ def _examples(
 
 @transaction.atomic
 def campaign_launch(
-    *, campaign: Campaign, at: dt.datetime | None = None, now: dt.datetime | None = None
+    *,
+    campaign: Campaign,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    enqueue: bool = True,
 ) -> Campaign:
-    """Send now (at=None or in the past) or schedule. Only drafts can be launched."""
+    """Send now (at=None or in the past) or schedule. Only drafts can be launched. With
+    enqueue=False a campaign sent now is only marked sending: the caller (a background job)
+    runs `campaign_enqueue` next."""
     now = now or timezone.now()
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
@@ -390,12 +403,20 @@ def campaign_launch(
         return campaign
     campaign.status, campaign.scheduled_at = CampaignStatus.SENDING, now
     campaign.save(update_fields=["status", "scheduled_at"])
+    if not enqueue:
+        return campaign
     return campaign_enqueue(campaign=campaign, now=now)
 
 
-def campaign_enqueue(*, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
+def campaign_enqueue(
+    *,
+    campaign: Campaign,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> Campaign:
     """Write the campaign's messages into the outbox (streamed, in batches); re-running after
-    an interruption adds only what is missing (dedupe key per customer and channel)."""
+    an interruption adds only what is missing (dedupe key per customer and channel).
+    `progress` is told how many customers were read so far."""
     now = now or timezone.now()
     plan = _plan(campaign)
     audience = 0
@@ -404,6 +425,8 @@ def campaign_enqueue(*, campaign: Campaign, now: dt.datetime | None = None) -> C
         nonlocal audience
         for customer in campaign_audience(campaign).iterator(chunk_size=2000):
             audience += 1
+            if progress is not None and audience % 500 == 0:
+                progress(audience)
             yield customer
 
     counts = messages_queue(

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("wateja.web.messages.urls")),
     path("", include("wateja.web.feedback.urls")),
     path("", include("wateja.web.reports.urls")),
+    path("", include("wateja.web.jobs.urls")),
     path("", include("wateja.web.payments.urls")),
     path("", include("wateja.web.webhooks.urls")),
     path("", include("wateja.web.shops.urls")),

@@ -1,5 +1,6 @@
-"""Printable PDFs of the customer base: a card, sheets of cards, the customer list, the
-enrolment poster and a customer's data export. Thin views over customers.printing.
+"""Printable PDFs of the customer base: a card, sheets of cards, the customer list (made by a
+background job), the enrolment poster and a customer's data export. Thin views over
+customers.printing.
 
 Everything but one customer's own card prints many customers (or one customer's whole data)
 and is a manager's, written to the audit log like the spreadsheet exports."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from wateja.customers.models import Card, CardStatus, Customer
 from wateja.customers.privacy import customer_data_export
 from wateja.customers.segments import segment_customers
 from wateja.customers.selectors import active_customers
+from wateja.operations.background import job_start
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
 from wateja.tenants.services import audit_record
@@ -120,25 +122,30 @@ def cards_sheet(request: HttpRequest) -> HttpResponse:
     return _pdf(content, "loyalty-cards.pdf")
 
 
-@require_GET
 @staff_required(Role.MANAGER)
 def customer_list(request: HttpRequest) -> HttpResponse:
-    """The customer base as a printed list, by name; optional ?city= and ?tag= filters."""
+    """The customer base as a printed list, by name; optional city and tag filters. The PDF
+    is made in the background (a list of any length): GET shows the form, POST starts the
+    job and opens its page, which shows the progress and then the file."""
     business = request.business  # type: ignore[attr-defined]
+    source = request.POST if request.method == "POST" else request.GET
     filters: dict[str, Any] = {
-        key: request.GET[key].strip()
-        for key in LIST_FILTER_KEYS
-        if request.GET.get(key, "").strip()
+        key: source[key].strip() for key in LIST_FILTER_KEYS if source.get(key, "").strip()
     }
-    try:
-        customers = segment_customers(business, filters).order_by("name", "pk")
-    except DomainError as error:
-        return _problem(request, error.message, 400)
-    content = printing.customer_list_pdf(business, customers, filters=filters)
-    audit_record(business=business, action="print.customer_list", object_type="business",
-                 object_id=business.pk, actor=request.user,  # type: ignore[arg-type]
-                 details={"filters": filters, "rows": customers.count()})  # fmt: skip
-    return _pdf(content, f"customers-{business.slug}.pdf")
+    if request.method == "POST":
+        try:
+            segment_customers(business, filters)  # a bad filter is said here, not in the job
+        except DomainError as error:
+            return _problem(request, error.message, 400)
+        job = job_start(
+            business=business,
+            kind="customers.print_list",
+            actor=request.user,  # type: ignore[arg-type]
+            params={"filters": filters},
+            subject=", ".join(filters.values()),
+        )
+        return redirect("web:job_detail", job_id=job.pk)
+    return render(request, "web/jobs/print_list.html", {"filters": filters})
 
 
 @require_GET

@@ -6,23 +6,24 @@ Viber the bot's address). Views parse and render; the messaging services decide.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wateja.core.errors import DomainError
+from wateja.core.errors import DomainError, NotFound
 from wateja.core.templating import PLACEHOLDERS
 from wateja.messaging import screens
 from wateja.messaging.automations import automation_save
 from wateja.messaging.campaigns import (
     campaign_cancel,
     campaign_launch,
-    campaign_preview,
     campaign_save,
 )
 from wateja.messaging.channels.telegram import telegram_set_webhook
@@ -58,11 +59,14 @@ from wateja.messaging.selectors import (
     outbox_summary,
 )
 from wateja.messaging.worker import worker_running
+from wateja.operations.background import job_get, job_start, latest_job
+from wateja.operations.models import BackgroundJob, JobStatus
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role, role_at_least
 from wateja.tenants.services import audit_record
 from wateja.web.confirm import confirm_first
 from wateja.web.errors import apply_to_form
+from wateja.web.jobs.views import status_context
 from wateja.web.messages.forms import (
     BODY_FIELD,
     PRICES,
@@ -84,6 +88,10 @@ HOOK_KINDS = ("sms/inbound", "sms/delivery", "sms/optout", "ussd")
 
 def _business(request: HttpRequest) -> Business:
     return request.business  # type: ignore[attr-defined,no-any-return]
+
+
+def _role(request: HttpRequest) -> str:
+    return str(request.staff.role)  # type: ignore[attr-defined]
 
 
 def _can_edit(request: HttpRequest) -> bool:
@@ -365,6 +373,11 @@ def _campaign_page(
         )
         context["launch_form"] = launch_form or LaunchForm(business=business)
     else:
+        sending = latest_job(
+            business=business, kind="campaign.send", params={"campaign_id": campaign.pk}
+        )
+        if sending is not None and sending.status != JobStatus.DONE:
+            context["sending"] = status_context(sending)  # progress, or why it failed
         results = campaign_results(campaign)
         counts = dict(results.get("counts") or {})
         context["results"] = results
@@ -405,13 +418,52 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return _campaign_page(request, campaign)
 
 
+def _preview_job(request: HttpRequest, campaign: Campaign) -> BackgroundJob:
+    """The preview job the partial asks about (?job=…), or a new one counting now."""
+    job_id = request.GET.get("job", "")
+    if job_id:
+        try:
+            job = job_get(business=_business(request), job_id=int(job_id), role=_role(request))
+        except (NotFound, ValueError):
+            raise Http404 from None
+        if job.kind != "campaign.preview" or job.params.get("campaign_id") != campaign.pk:
+            raise Http404
+        return job
+    running = latest_job(
+        business=_business(request),
+        kind="campaign.preview",
+        params={"campaign_id": campaign.pk},
+        since=timezone.now() - dt.timedelta(minutes=10),
+    )
+    if running is not None and not running.finished:
+        return running  # still counting: no second count of the same audience
+    return job_start(
+        business=_business(request),
+        kind="campaign.preview",
+        actor=request.user,  # type: ignore[arg-type]
+        params={"campaign_id": campaign.pk},
+        subject=campaign.name,
+    )
+
+
 @staff_required()
 def campaign_preview_part(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Reach and cost: counted by a background job (the audience can be large); the partial
+    polls the job until it is done, then shows its result."""
     campaign = owned_or_404(Campaign, request, pk=campaign_id)
-    preview = campaign_preview(campaign)
+    job = _preview_job(request, campaign)
+    if job.status != JobStatus.DONE:
+        return render(
+            request,
+            "web/messages/_campaign_preview_job.html",
+            {"campaign": campaign, **status_context(job)},
+        )
+    preview = dict(job.result_data)
     preview["skipped_rows"] = [(_skip_label(k), v) for k, v in preview["skipped"].items()]
     return render(
-        request, "web/messages/_campaign_preview.html", {"preview": preview, "campaign": campaign}
+        request,
+        "web/messages/_campaign_preview.html",
+        {"preview": preview, "campaign": campaign, "counted_at": job.finished_at},
     )
 
 
@@ -422,7 +474,8 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = LaunchForm(request.POST, business=_business(request))
     if not form.is_valid():
         return _campaign_page(request, campaign, launch_form=form)
-    if form.cleaned_data["at_utc"] is None:  # "Send now": asked on a page, not a JS dialog
+    send_now = form.cleaned_data["at_utc"] is None
+    if send_now:  # "Send now": asked on a page, not a JS dialog
         asking = confirm_first(
             request,
             question=_("Send “%(name)s” now?") % {"name": campaign.name},
@@ -436,14 +489,30 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
         if asking is not None:
             return asking
     try:
-        campaign = campaign_launch(campaign=campaign, at=form.cleaned_data["at_utc"])
+        # sending now: marked sending here, its messages written by a background job
+        campaign = campaign_launch(
+            campaign=campaign, at=form.cleaned_data["at_utc"], enqueue=not send_now
+        )
     except DomainError as error:
         messages.error(request, str(error.message))
-    else:
-        if campaign.status == CampaignStatus.SCHEDULED:
-            messages.success(request, _("Campaign scheduled."))
-        else:
+        return redirect("web:campaign_detail", campaign_id=campaign.pk)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        messages.success(request, _("Campaign scheduled."))
+    elif campaign.status == CampaignStatus.SENDING:
+        job_start(
+            business=_business(request),
+            kind="campaign.send",
+            actor=request.user,  # type: ignore[arg-type]
+            params={"campaign_id": campaign.pk},
+            subject=campaign.name,
+        )
+        campaign.refresh_from_db()
+        if campaign.status == CampaignStatus.SENT:
             messages.success(request, _("Campaign sent to the outbox."))
+        else:
+            messages.success(request, _("The campaign's messages are being written to the outbox."))
+    else:
+        messages.success(request, _("Campaign sent to the outbox."))
     return redirect("web:campaign_detail", campaign_id=campaign.pk)
 
 

@@ -39,6 +39,7 @@ from wateja.tenants.models import Business, Location
 from wateja.tenants.roles import Role
 from wateja.tenants.services import audit_record
 from wateja.web.permissions import staff_required
+from wateja.web.reports import background as jobs
 from wateja.web.reports import charts
 from wateja.web.reports import dashboard_export as board
 from wateja.web.reports.dashboard_export import COUNT, PERCENT, Cell, Overview, Table, show
@@ -460,17 +461,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         period, filters = _parse(business, query)
     except DomainError as error:
         return _problem_page(request, business, query, error)
-    overview = board.overview_get(business=business, period=period, filters=filters)
-    tables = board.overview_tables(overview)
     context = _base_context(business, query)
     context.update(
         {
             "period": period,
-            "previous_period": overview.dashboard.previous_period,
-            "window_days": overview.dashboard.window_days,
             "filters_text": _filters_text(filters, context),
-            "tiles": _tiles(overview),
-            "sections": _sections(overview, tables),
             "export_query": _export_query(period, filters),
             "filter_values": {
                 "location": filters.location_id or "",
@@ -478,7 +473,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "rfm": filters.rfm or "",
             },
             "month": period.end.strftime("%Y-%m"),
-            "bucket": _bucket_name(overview.buckets.kind),
             "formats": FORMATS,
             "clv": clv_summary(business=business, limit=5),
             "headline": headline_get(
@@ -486,7 +480,54 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ),
         }
     )
+    if filters.by_customers:
+        # a saved segment or customer group reads raw orders: computed by a background
+        # job, the page shows its last result (with its time) or its progress
+        context.update(
+            jobs.figures_state(
+                request, business, period, filters, recompute=bool(request.GET.get("recompute"))
+            )
+        )
+    else:
+        overview = board.overview_get(business=business, period=period, filters=filters)
+        context.update(figures_context(overview, period, filters))
     return render(request, TEMPLATE, context)
+
+
+@require_GET
+@staff_required(Role.MANAGER)
+def dashboard_figures(request: HttpRequest) -> HttpResponse:
+    """The figures part of a segment-filtered dashboard, polled while its job runs."""
+    business = _business(request)
+    query = _query(request)
+    try:
+        period, filters = _parse(business, query)
+    except DomainError as error:
+        return _problem_page(request, business, query, error)
+    if not filters.by_customers:
+        raise Http404
+    context = jobs.figures_state(request, business, period, filters, job_id=request.GET.get("job"))
+    template = (
+        "web/reports/_computing.html"
+        if context.get("computing")
+        else ("web/reports/_computed.html")
+    )
+    return render(request, template, context)
+
+
+def figures_context(
+    overview: Overview, period: analytics.Period, filters: analytics.Filters
+) -> dict[str, Any]:
+    """What web/reports/_figures.html shows: tiles, charts and tables."""
+    tables = board.overview_tables(overview)
+    return {
+        "previous_period": overview.dashboard.previous_period,
+        "window_days": overview.dashboard.window_days,
+        "tiles": _tiles(overview),
+        "sections": _sections(overview, tables),
+        "export_query": _export_query(period, filters),
+        "bucket": _bucket_name(overview.buckets.kind),
+    }
 
 
 @require_GET

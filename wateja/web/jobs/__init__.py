@@ -1,0 +1,1 @@
+"""The "Your jobs" screens: long work started in the background, its progress and results."""
