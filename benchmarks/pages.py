@@ -271,7 +271,14 @@ def derived(business: Any) -> None:
         from wateja.customers.segments import segment_counts_refresh
     except ImportError:  # timing the code from before they existed
         return
-    if not DuplicateKey.objects.filter(business=business).exists():
+    from wateja.customers.selectors import active_customers
+
+    unkeyed = (
+        active_customers(business)
+        .exclude(name_key="")
+        .exclude(pk__in=DuplicateKey.objects.filter(business=business).values("customer_id"))
+    )
+    if unkeyed.exists():  # customers written by COPY: no keys yet
         found = timed(
             "stored duplicates (duplicates_rebuild)", lambda: duplicates_rebuild(business)
         )

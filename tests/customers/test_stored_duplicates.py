@@ -108,7 +108,9 @@ def _base(business, size: int = 60) -> list[Customer]:
 
 
 def test_the_rebuild_and_the_bulk_refresh_find_what_writing_one_by_one_finds(business, monkeypatch):
-    monkeypatch.setattr(duplicates, "WINDOW", 100)  # wider than any block: no window effect
+    # wider than any block, and no name common: nothing depends on the order of writing
+    monkeypatch.setattr(duplicates, "WINDOW", 100)
+    monkeypatch.setattr(duplicates, "NAMESAKES", 1000)
     made = _base(business)
     for customer in made:  # one by one, as the services do
         duplicates_refresh(customer)
@@ -154,3 +156,12 @@ def test_another_business_never_sees_the_pairs(business, other_business):
     customer_create(business=other_business, name="Zawadi Chebet", phone="+254712000009")
     assert len(duplicate_candidates(business)) == 1
     assert duplicate_candidates(other_business) == []
+
+
+def test_namesakes_of_a_common_name_with_other_phones_are_not_offered(business, monkeypatch):
+    monkeypatch.setattr(duplicates, "NAMESAKES", 2)
+    for n in range(3):
+        customer_create(business=business, name="Mary Wanjiru", phone=f"+25471200010{n}")
+    assert _pairs(business) == set()  # three Mary Wanjirus with their own phones
+    lone = customer_create(business=business, name="Mary Wanjiru", email="mary@example.com")
+    assert {b for _a, b, reason in _pairs(business) if reason == SIMILAR_NAME} == {lone.pk}

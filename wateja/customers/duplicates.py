@@ -7,8 +7,10 @@ they have (its last 9 digits, so +254 712… and +255 712… meet) and their nam
 Writing a customer replaces their keys and compares them with the customers sharing a key:
 the same national number is a certain pair; a similar name (`name_similarity` ≥ 0.85) among
 the WINDOW nearest name keys of the block is likely, or only possible when the two have other
-phones or e-mails. The pairs found are stored as `DuplicateCandidate` rows that the duplicates
-list reads with keyset pagination.
+phones or e-mails (and not even that for a common name: more than NAMESAKES customers of the
+city hold it, and a million-customer base would otherwise list millions of namesakes). The
+pairs found are stored as `DuplicateCandidate` rows that the duplicates list reads with keyset
+pagination.
 
 Services that write customers call `duplicates_refresh` (create, update, merge and its undo,
 erasure); an import calls `duplicates_refresh_many` for the customers it wrote (one sweep
@@ -17,11 +19,12 @@ over the blocks they touch); `wateja manage duplicates_rebuild` recomputes a who
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from wateja.core.contacts import name_similarity
@@ -40,6 +43,7 @@ T = TypeVar("T")
 THRESHOLD = 0.85  # the least name similarity offered
 UNSURE = 0.5  # the score of a pair whose contacts disagree
 WINDOW = 8  # name keys compared on each side of a customer's own, in its block
+NAMESAKES = 3  # a name held by more customers of a city says nothing when contacts differ
 PHONE_DIGITS = 9  # the national number: the last digits of an E.164 number
 BATCH = 2000
 SAME_PHONE = "same_phone"
@@ -71,15 +75,21 @@ def keys_of(row: dict[str, Any], extra_phones: Iterable[str] = ()) -> list[tuple
     return keys
 
 
-def name_pair(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, float] | None:
-    """The reason and score of two similar names, or None below THRESHOLD."""
+def name_pair(
+    a: dict[str, Any], b: dict[str, Any], *, common: bool = False
+) -> tuple[str, float] | None:
+    """The reason and score of two similar names, or None below THRESHOLD. `common`: one of
+    the two names is held by more than NAMESAKES customers of the city."""
     score = name_similarity(a["name"], b["name"])
     if score < THRESHOLD:
         return None
     for field in ("phone", "email"):
         if a[field] and b[field] and a[field] != b[field]:
             # two people can share a name in a city: with different phones or e-mails the
-            # pair is only a guess, never offered as certain
+            # pair is only a guess, never offered as certain; and for a common name (many
+            # namesakes in the city) not even that
+            if common:
+                return None
             return SIMILAR_NAME_OTHER_CONTACT, min(round(score, 2), UNSURE)
     return SIMILAR_NAME, round(score, 2)
 
@@ -192,11 +202,27 @@ def duplicates_refresh(customer: Customer | int, *, business_id: int | None = No
             *after.values_list("customer_id", flat=True)[:WINDOW],
             *before.values_list("customer_id", flat=True)[:WINDOW],
         ]
-        for other in _active(business_id).filter(pk__in=near).values(*ROW_FIELDS):
-            found = name_pair(row, other)
+        neighbours = list(_active(business_id).filter(pk__in=near).values(*ROW_FIELDS))
+        held = _holders(business_id, key.block, {key.value, *(o["name_key"] for o in neighbours)})
+        for other in neighbours:
+            common = max(held.get(key.value, 0), held.get(other["name_key"], 0)) > NAMESAKES
+            found = name_pair(row, other, common=common)
             if found:
                 _add(pairs, customer_id, other["id"], *found)
     return _store(business_id, pairs)
+
+
+def _holders(business_id: int, block: str, values: set[str]) -> dict[str, int]:
+    """How many customers hold each of these name keys in the block."""
+    rows = (
+        DuplicateKey.objects.filter(
+            business_id=business_id, kind=DuplicateKeyKind.NAME, block=block, value__in=values
+        )
+        .values("value")
+        .annotate(n=Count("id"))
+        .values_list("value", "n")
+    )
+    return dict(rows)
 
 
 def _chunks(ids: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -279,21 +305,22 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
                 if wanted(a, b):
                     _add(pairs, a, b, SAME_PHONE, 1.0)
     for group in blocks(DuplicateKeyKind.NAME):
-        compare: list[tuple[int, int]] = []
-        for i, (_b, _v, a) in enumerate(group):
-            for _b2, _v2, b in group[i + 1 : i + 1 + WINDOW]:
+        held = Counter(value for _b, value, _c in group)
+        compare: list[tuple[int, int, bool]] = []
+        for i, (_b, value_a, a) in enumerate(group):
+            for _b2, value_b, b in group[i + 1 : i + 1 + WINDOW]:
                 if wanted(a, b):
-                    compare.append((a, b))
+                    compare.append((a, b, max(held[value_a], held[value_b]) > NAMESAKES))
         if not compare:
             continue
-        ids = sorted({x for pair in compare for x in pair})
+        ids = sorted({x for a, b, _c in compare for x in (a, b)})
         rows = {}
         for chunk in _chunks(ids, BATCH):
             for row in _active(business_id).filter(pk__in=chunk).values(*ROW_FIELDS):
                 rows[row["id"]] = row
-        for a, b in compare:
+        for a, b, common in compare:
             if a in rows and b in rows:
-                found = name_pair(rows[a], rows[b])
+                found = name_pair(rows[a], rows[b], common=common)
                 if found:
                     _add(pairs, a, b, *found)
     return _store(business_id, pairs)
