@@ -128,7 +128,7 @@ def seed_customers(business_id: int, location_ids: list[int], count: int) -> Non
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for n in range(count):
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-                national = 700_000_000 + n * 3
+                national = 600_000_000 + n * 3  # 06xx: no demo customer has one
                 # a few people enrolled again under a Tanzanian code: the same national number
                 country = "255" if n % 500 == 499 else "254"
                 row = row_defaults()
@@ -233,13 +233,15 @@ def seed(args: argparse.Namespace) -> None:
     from wateja.tenants.services import location_create
 
     started = time.perf_counter()
-    timed("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
-    timed(
-        "demo (two businesses, staff, segments, campaigns, offers)",
-        lambda: demo_seed(scale=args.demo_scale),
-    )
+    if not Business.objects.filter(slug="kahawa-corner").exists():  # else: a seed cut short
+        timed("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
+        timed(
+            "demo (two businesses, staff, segments, campaigns, offers)",
+            lambda: demo_seed(scale=args.demo_scale),
+        )
     business = Business.objects.get(slug="kahawa-corner")
-    location_create(business=business, name="Kisumu Mall", city="Kisumu")
+    if not Location.objects.filter(business=business, name="Kisumu Mall").exists():
+        location_create(business=business, name="Kisumu Mall", city="Kisumu")
     locations = list(Location.objects.filter(business=business).values_list("pk", flat=True))
     last_demo = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     timed(f"{args.customers:,} customers (COPY)",
@@ -258,11 +260,12 @@ def seed(args: argparse.Namespace) -> None:
     timed("customers' purchase figures", lambda: seed_stats(business.pk, first_id))
     with connection.cursor() as cursor:
         timed("VACUUM ANALYZE", lambda: cursor.execute("VACUUM ANALYZE"))
-    timed("nightly analytics", lambda: analytics_nightly(business=business))
+    if not args.no_nightly:
+        timed("nightly analytics", lambda: analytics_nightly(business=business))
     print(f"  seeding took {time.perf_counter() - started:,.0f} s in all", flush=True)
 
 
-def derived(business: Any) -> None:
+def derived(business: Any, rebuild: bool = True) -> None:
     """What the services keep beside the customers: stored duplicates and segment counts
     (a no-op where they are there already)."""
     try:
@@ -278,7 +281,7 @@ def derived(business: Any) -> None:
         .exclude(name_key="")
         .exclude(pk__in=DuplicateKey.objects.filter(business=business).values("customer_id"))
     )
-    if unkeyed.exists():  # customers written by COPY: no keys yet
+    if rebuild and unkeyed.exists():  # customers written by COPY: no keys yet
         found = timed(
             "stored duplicates (duplicates_rebuild)", lambda: duplicates_rebuild(business)
         )
@@ -365,17 +368,28 @@ def api_lists() -> list[str]:
     return sorted(found)
 
 
+class _Counter:
+    """An execute wrapper noting each query (CaptureQueriesContext loses them when a request
+    starts: Django clears the debug query log then)."""
+
+    def __init__(self, queries: list[str]) -> None:
+        self.queries = queries
+
+    def __call__(self, execute: Any, sql: str, *rest: Any) -> Any:
+        self.queries.append(sql)
+        return execute(sql, *rest)
+
+
 def measure(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from wateja.tenants.models import Business
     from wateja.tenants.roles import Role
     from wateja.tenants.services import apikey_create, staff_add
 
     business = Business.objects.get(slug="kahawa-corner")
-    derived(business)
+    derived(business, rebuild=not args.no_rebuild)
     staff = staff_add(business=business, username=f"bench{os.getpid()}", role=Role.OWNER,
                       password="bench-owner-Pa55")  # fmt: skip
     _key, token = apikey_create(business=business, name=f"bench {os.getpid()}", role=Role.OWNER)
@@ -398,7 +412,9 @@ def measure(args: argparse.Namespace) -> None:
 
     rows = []
     for url, client in targets:
-        with CaptureQueriesContext(connection) as queries:
+        queries: list[str] = []
+
+        with connection.execute_wrapper(_Counter(queries)):
             _t, status = once(client, url)
         if status != 200:
             print(f"  {url}: {status}, left out", flush=True)
@@ -430,6 +446,13 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--reuse", metavar="NAME", help="time an already seeded database")
     parser.add_argument("--seed-only", action="store_true", help="seed (and keep), time nothing")
+    parser.add_argument(
+        "--continue-seed", action="store_true", help="with --reuse: seed a database cut short"
+    )
+    parser.add_argument("--no-nightly", action="store_true", help="skip the nightly analytics")
+    parser.add_argument(
+        "--no-rebuild", action="store_true", help="store no duplicates for the COPY customers"
+    )
     parser.add_argument("--only", nargs="*", help="only the pages whose URL contains one of these")
     args = parser.parse_args()
     import psycopg
@@ -451,7 +474,7 @@ def main() -> int:
     django.setup()
     keep = args.keep or args.reuse or args.seed_only
     try:
-        if args.reuse:
+        if args.reuse and not args.continue_seed:
             from django.core.management import call_command
 
             timed("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
