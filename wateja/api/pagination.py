@@ -36,6 +36,24 @@ def decode_cursor(cursor: str) -> int:
         raise DomainError(_("The cursor is not valid."), code="invalid_cursor") from None
 
 
+def encode_keyset(kind: str, values: tuple[Any, ...]) -> str:
+    """A cursor for a list ordered by something other than the id: its kind and the sort
+    key of the last row (e.g. the duplicates' (score, a, b))."""
+    text = ":".join([kind, *(str(v) for v in values)])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_keyset(cursor: str, kind: str, types: tuple[type, ...]) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        found, *values = raw.split(":")
+        if found != kind or len(values) != len(types):
+            raise ValueError(found)
+        return tuple(cast(value) for cast, value in zip(types, values, strict=True))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise DomainError(_("The cursor is not valid."), code="invalid_cursor") from None
+
+
 class CursorPagination(PaginationBase):
     items_attribute = "items"
 

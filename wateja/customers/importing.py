@@ -73,6 +73,7 @@ from wateja.core.spreadsheet import (
     workbook_sheets,
 )
 from wateja.customers import hooks
+from wateja.customers.duplicates import duplicates_refresh_many
 from wateja.customers.exporting import ExportFile, check_format, header_synonyms, table_file
 from wateja.customers.models import (
     Card,
@@ -1473,6 +1474,14 @@ def import_run(*, job: ImportJob, batch_size: int = 1000, actor: User | None = N
         job.save(update_fields=["status", "report"])
         raise
     job.refresh_from_db()
+    # the customers written with COPY get their duplicate keys and pairs in one sweep
+    duplicates_refresh_many(
+        job.business_id,
+        Customer.objects.filter(business_id=job.business_id, import_job=job)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(),
+    )
     job.status = ImportStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "finished_at"])
@@ -1810,6 +1819,9 @@ def _close(ids: list[int]) -> None:
     )
     for model in (Card, CustomerTag, Consent, Interaction):
         model.objects.filter(customer_id__in=ids).delete()
+    if ids:
+        business_id = Customer.objects.values_list("business_id", flat=True).get(pk=ids[0])
+        duplicates_refresh_many(business_id, ids)  # out of the duplicates list
 
 
 # --------------------------------------------------------------------------------------------

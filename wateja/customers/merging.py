@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, DomainError
 from wateja.customers import hooks
+from wateja.customers.duplicates import duplicates_refresh
 from wateja.customers.events import Event
 from wateja.customers.models import (
     Card,
@@ -353,6 +354,8 @@ def customer_merge_record(
         **moved,
     }
     record.save(update_fields=["snapshot"])
+    duplicates_refresh(drop)  # merged: out of the duplicates list
+    duplicates_refresh(keep)  # with the contacts it kept
     interaction_add(
         customer=keep,
         kind=InteractionKind.NOTE,
@@ -429,6 +432,8 @@ def customer_merge_undo(
     keep.refresh_from_db()  # the steps changed purchase figures: save no stale copy
     drop.refresh_from_db()
     _restore_customers(keep, drop, part, now)
+    duplicates_refresh(keep)
+    duplicates_refresh(drop)  # back in the list, likely beside keep again
     record.undone_at = now
     record.undone_by = actor if actor is not None and actor.is_authenticated else None
     record.save(update_fields=["undone_at", "undone_by"])

@@ -330,6 +330,10 @@ class Segment(BusinessOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # how many customers matched when last counted (customers.segments.segment_count_refresh:
+    # on save and by the worker), so the segments page never counts on each view
+    counted = models.PositiveIntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("segment")
@@ -457,3 +461,62 @@ class CustomerMerge(BusinessOwned):
         verbose_name = _("merge")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["business", "created_at"], name="customer_merges")]
+
+
+class DuplicateKeyKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    NAME = "name", _("Name")
+
+
+class DuplicateKey(BusinessOwned):
+    """A blocking key of an active customer (customers.duplicates): the national number of a
+    phone they have (`block` = its last 9 digits), or their name (`block` = the casefolded
+    city and the first letter of the name key, `value` = the name key). Customers sharing a
+    block are compared when one of them is written, so finding duplicates never reads the
+    whole base."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=5, choices=DuplicateKeyKind.choices)
+    block = models.CharField(max_length=120)
+    value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["business", "kind", "block", "value"], name="duplicate_key"),
+            models.Index(fields=["customer"], name="duplicate_key_customer"),
+        ]
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Not the same person")
+
+
+class DuplicateCandidate(BusinessOwned):
+    """Two active customers who are likely the same person, found when either was written and
+    stored (customers.duplicates), so the duplicates list is a read of an index. `customer_a`
+    has the lower id. `score` is 1 for the same phone, the name similarity otherwise."""
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=30)
+    score = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    found_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-score", "customer_a", "customer_b"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "customer_a", "customer_b"], name="duplicate_pair_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["business", "status", "-score", "customer_a", "customer_b"],
+                name="duplicate_list",
+            ),
+            models.Index(fields=["customer_b"], name="duplicate_candidate_b"),
+        ]

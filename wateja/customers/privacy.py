@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wateja.customers import hooks
+from wateja.customers.duplicates import duplicates_refresh_many
 from wateja.customers.events import Event, summary_in
 from wateja.customers.models import (
     Card,
@@ -887,6 +888,7 @@ def customer_erase(
             )
     CustomerTag.objects.filter(customer_id__in=reach.ids).delete()
     CustomerContact.objects.filter(customer_id__in=reach.ids).delete()
+    duplicates_refresh_many(customer.business_id, reach.ids)  # out of the duplicates list
     Card.objects.filter(customer_id__in=reach.ids).update(status=CardStatus.BLOCKED)
     Consent.objects.filter(customer_id__in=reach.ids).update(
         text="", ip_address=None, user_agent="", language="", verification={}

@@ -21,10 +21,12 @@ Filter keys (all optional, combined with AND):
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wateja.core.errors import Conflict, ValidationFailed
@@ -33,6 +35,8 @@ from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
 from wateja.tenants.models import Business
+
+logger = logging.getLogger(__name__)
 
 INT_KEYS = ("spent_min", "spent_max", "purchases_min", "no_purchase_days")
 INT_LIMIT = 10**15  # above any amount or count a business holds; keeps the SQL in range
@@ -203,7 +207,7 @@ def segment_save(
     cleaned = clean_filters(filters)
     try:
         with transaction.atomic():
-            return Segment.objects.create(
+            segment = Segment.objects.create(
                 business=business,
                 name=name,
                 filters=cleaned,
@@ -213,3 +217,40 @@ def segment_save(
         raise Conflict(
             _("A segment with this name already exists."), code="segment_exists"
         ) from None
+    segment_count_refresh(segment)
+    return segment
+
+
+def segment_count_refresh(segment: Segment) -> int:
+    """Count the segment's customers now and keep the count with its time on the segment
+    (the segments page shows it, so no page counts every segment on each view)."""
+    count = segment_customers(segment.business, segment.filters).count()
+    segment.counted, segment.counted_at = count, timezone.now()
+    Segment.objects.filter(pk=segment.pk).update(
+        counted=segment.counted, counted_at=segment.counted_at
+    )
+    return count
+
+
+def segment_counts_refresh(*, older_than: dt.timedelta = dt.timedelta(0)) -> int:
+    """Recount every business's segments last counted longer than `older_than` ago (the
+    worker's periodic run); one that fails is skipped until the next run. Returns how many
+    were counted."""
+    since = timezone.now() - older_than
+    due = Segment.objects.filter(Q(counted_at__isnull=True) | Q(counted_at__lte=since))
+    done = 0
+    for segment in due.select_related("business").order_by("pk").iterator():
+        try:
+            segment_count_refresh(segment)
+        except (ValidationFailed, DatabaseError):  # a filter no longer valid, a busy base
+            logger.warning("segment %s: not counted", segment.pk, exc_info=True)
+            continue
+        done += 1
+    return done
+
+
+def segment_size(segment: Segment) -> int:
+    """The stored count, counting once if the segment was never counted."""
+    if segment.counted is None:
+        return segment_count_refresh(segment)
+    return segment.counted

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from wateja.core.cards import luhn_valid, normalize_card_number
-from wateja.core.contacts import name_similarity, phone_digits
+from wateja.core.contacts import phone_digits
+from wateja.customers.duplicates import duplicate_candidates as duplicate_candidates
 from wateja.customers.models import (
     Card,
     Consent,
@@ -26,6 +28,33 @@ def active_customers(business: Business) -> QuerySet[Customer]:
     return Customer.objects.for_business(business).filter(
         erased_at__isnull=True, merged_into__isnull=True
     )
+
+
+#: the most rows a list counts exactly; beyond it says "about N" (PostgreSQL's estimate)
+COUNT_CAP = 10_000
+
+
+def count_capped(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows, counting at most `cap` (COUNT_CAP) + 1 of them: (count, more than
+    `cap`). The database stops after cap + 1 index entries, whatever the size of the base."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def count_estimate(queryset: QuerySet[Any]) -> int | None:
+    """PostgreSQL's planner estimate of the rows of `queryset` (from the table statistics
+    ANALYZE keeps; no row is read), or None on another database."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _with_contact(business: Business, kind: str, **lookup: str) -> Q:
@@ -117,71 +146,6 @@ def open_tasks(business: Business, owner_id: int | None = None) -> QuerySet[Inte
     if owner_id is not None:
         tasks = tasks.filter(owner_id=owner_id)
     return tasks.order_by("due_at", "occurred_at")
-
-
-UNSURE = 0.5  # the score of a pair whose contacts disagree
-
-
-def _differ(a: dict[str, Any], b: dict[str, Any], field: str) -> bool:
-    return bool(a[field] and b[field] and a[field] != b[field])
-
-
-def duplicate_candidates(
-    business: Business, *, threshold: float = 0.85, limit: int = 100
-) -> list[dict[str, Any]]:
-    """Likely duplicates: the same national phone number under another country code, and
-    similar names in the same city (compared in blocks of one city and the first letter of
-    the name key, so it stays near-linear)."""
-    pairs: list[dict[str, Any]] = []
-    seen: set[tuple[int, int]] = set()
-
-    def add(a: dict[str, Any], b: dict[str, Any], reason: str, score: float) -> None:
-        key = (min(a["id"], b["id"]), max(a["id"], b["id"]))
-        if key not in seen:
-            seen.add(key)
-            pairs.append({"a": key[0], "b": key[1], "reason": reason, "score": round(score, 2)})
-
-    rows: list[dict[str, Any]] = [
-        dict(row)
-        for row in active_customers(business).values(
-            "id", "name", "name_key", "city", "phone", "email"
-        )
-    ]
-    by_phone_tail: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    by_block: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    by_id = {row["id"]: row for row in rows}
-    extra_phones = CustomerContact.objects.for_business(business).filter(
-        kind=ContactKind.PHONE, removed_at__isnull=True
-    )
-    for customer_id, value in extra_phones.values_list("customer_id", "value"):
-        if customer_id in by_id:
-            by_phone_tail[value[-9:]].append(by_id[customer_id])
-    for row in rows:
-        if row["phone"]:
-            by_phone_tail[row["phone"][-9:]].append(row)
-        if row["name_key"]:
-            by_block[(row["city"].casefold(), row["name_key"][:1])].append(row)
-    for group in by_phone_tail.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if a["id"] != b["id"]:
-                    add(a, b, "same_phone", 1.0)
-    for group in by_block.values():
-        group.sort(key=lambda r: r["name_key"])
-        for i, a in enumerate(group):
-            for b in group[i + 1 : i + 30]:
-                score = name_similarity(a["name"], b["name"])
-                if score >= threshold:
-                    if _differ(a, b, "phone") or _differ(a, b, "email"):
-                        # two people can share a name in a city: with different phones or
-                        # e-mails the pair is only a guess, never offered as certain
-                        add(a, b, "similar_name_other_contact", min(score, UNSURE))
-                    else:
-                        add(a, b, "similar_name_same_city", score)
-        if len(pairs) >= limit * 4:
-            break
-    pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))
-    return pairs[:limit]
 
 
 def customer_identify(

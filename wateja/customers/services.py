@@ -24,6 +24,7 @@ from wateja.core.contacts import (
     normalize_phone,
 )
 from wateja.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from wateja.customers.duplicates import duplicates_refresh
 from wateja.customers.events import TEXTS as EVENT_TEXTS
 from wateja.customers.events import Event, summary_in
 from wateja.customers.models import (
@@ -286,6 +287,7 @@ def customer_create(
     if tags:
         tags_set(customer=customer, tags=tags)
     card = card_issue(customer=customer) if issue_card else None
+    duplicates_refresh(customer)
     event_emit(
         business_id=business.pk,
         event_type="customer.created",
@@ -393,6 +395,8 @@ def customer_update(*, customer: Customer, actor: User | None = None, **changes:
         changed.append("name_key")
     if changed:
         customer.save(update_fields=[*changed, "updated_at"])
+        if set(changed) & {"name", "city", "phone", "email"}:
+            duplicates_refresh(customer)
         interaction_add(
             customer=customer,
             kind=InteractionKind.PROFILE,

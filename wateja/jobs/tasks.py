@@ -71,5 +71,6 @@ from wateja.jobs.backup_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
 from wateja.jobs.payment_tasks import *  # noqa: E402, F403
 from wateja.jobs.privacy_tasks import *  # noqa: E402, F403
+from wateja.jobs.segment_tasks import *  # noqa: E402, F403
 from wateja.jobs.simulation_tasks import *  # noqa: E402, F403
 from wateja.jobs.webhook_tasks import *  # noqa: E402, F403

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
 from wateja.api.auth import current_business, require_role
-from wateja.api.pagination import CursorPagination
+from wateja.api.pagination import CursorPagination, decode_keyset, encode_keyset
 from wateja.api.schemas import Id, RequestSchema, StrictSchema, omittable
 from wateja.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from wateja.customers.access import (
@@ -49,7 +49,12 @@ from wateja.customers.models import (
     TaskStatus,
 )
 from wateja.customers.privacy import customer_data_export, customer_erase
-from wateja.customers.segments import segment_customers, segment_save
+from wateja.customers.segments import (
+    segment_count_refresh,
+    segment_customers,
+    segment_save,
+    segment_size,
+)
 from wateja.customers.selectors import (
     active_customers,
     card_lookup,
@@ -361,11 +366,12 @@ class SegmentOut(Schema):
     id: int
     name: str
     filters: dict[str, Any]
-    size: int
+    size: int = Field(description="how many customers matched when last counted (`counted_at`)")
+    counted_at: datetime | None
 
     @staticmethod
     def resolve_size(obj: Segment) -> int:
-        return segment_customers(obj.business, obj.filters).count()
+        return segment_size(obj)
 
 
 class SegmentIn(StrictSchema):
@@ -511,9 +517,24 @@ def customer_post(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
 
 
 @router.get("/customers/duplicates")
-def customer_duplicates(request: HttpRequest) -> dict[str, Any]:
+def customer_duplicates(
+    request: HttpRequest, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    """Likely duplicates as stored when customers were written, surest first: `pairs` (a < b,
+    reason, score) and `next_cursor` for the next page (null on the last)."""
     require_role(request, Role.MANAGER)
-    return {"pairs": duplicate_candidates(current_business(request))}
+    limit = min(max(limit, 1), 500)
+    after = decode_keyset(cursor, "dup", (float, int, int)) if cursor else None
+    pairs = duplicate_candidates(current_business(request), limit=limit + 1, after=after)
+    more = len(pairs) > limit
+    pairs = pairs[:limit]
+    last = pairs[-1] if more else None
+    return {
+        "pairs": pairs,
+        "next_cursor": encode_keyset("dup", (last["score"], last["a"], last["b"]))
+        if last
+        else None,
+    }
 
 
 @router.get("/customers/merges", response=list[MergeOut])
@@ -727,4 +748,7 @@ def segment_post(request: HttpRequest, payload: SegmentIn) -> Status[Any]:
 
 @router.get("/segments/{segment_id}", response=SegmentOut)
 def segment_get(request: HttpRequest, segment_id: int) -> Segment:
-    return get_owned(Segment, current_business(request), pk=segment_id)
+    """One segment, counted now (the list shows the counts kept from the last count)."""
+    segment = get_owned(Segment, current_business(request), pk=segment_id)
+    segment_count_refresh(segment)
+    return segment

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wateja.core.errors import DomainError
+from wateja.customers.duplicates import duplicate_pairs
 from wateja.customers.merging import (
     customer_merge_record,
     customer_merge_undo,
@@ -25,7 +26,6 @@ from wateja.customers.merging import (
     merges_recent,
 )
 from wateja.customers.models import Customer, CustomerMerge, Gender
-from wateja.customers.selectors import duplicate_candidates
 from wateja.tenants.models import Business
 from wateja.tenants.roles import Role
 from wateja.tenants.scoping import get_owned
@@ -33,6 +33,8 @@ from wateja.wallet.models import MONEY_KINDS, Kind
 from wateja.wallet.services import wallet_merge_preview
 from wateja.web.confirm import confirm_first
 from wateja.web.permissions import staff_required
+
+PAGE_SIZE = 50
 
 # how sure a pair is, in words a shop owner reads (never the score itself)
 CERTAIN, LIKELY, POSSIBLE = "certain", "likely", "possible"
@@ -73,23 +75,35 @@ def likelihood(pair: dict[str, Any]) -> str:
     return LIKELY
 
 
+def _after(value: str) -> tuple[float, int, int] | None:
+    """The (score, a, b) of `?after=score:a:b`, the last pair of the page before."""
+    try:
+        score, a, b = value.split(":")
+        return float(score), int(a), int(b)
+    except ValueError:
+        return None
+
+
 @staff_required(Role.MANAGER)
 def duplicates(request: HttpRequest) -> HttpResponse:
+    """The stored likely duplicates (customers.duplicates), surest first, PAGE_SIZE a page
+    (keyset: `?after=` names the last pair shown)."""
     business = _business(request)
-    pairs = duplicate_candidates(business, limit=50)
-    ids = {p["a"] for p in pairs} | {p["b"] for p in pairs}
-    by_id = {c.pk: c for c in Customer.objects.for_business(business).filter(pk__in=ids)}
+    after = _after(request.GET.get("after", ""))
+    pairs = duplicate_pairs(business, limit=PAGE_SIZE + 1, after=after)
+    more = len(pairs) > PAGE_SIZE
+    pairs = pairs[:PAGE_SIZE]
     rows = [
         {
-            "a": by_id[p["a"]],
-            "b": by_id[p["b"]],
-            "likelihood": likelihood(p),
-            "likelihood_label": LIKELIHOOD_LABELS[likelihood(p)],
-            "reason": REASON_LABELS.get(p["reason"], ""),
+            "a": p.customer_a,
+            "b": p.customer_b,
+            "likelihood": likelihood({"reason": p.reason}),
+            "likelihood_label": LIKELIHOOD_LABELS[likelihood({"reason": p.reason})],
+            "reason": REASON_LABELS.get(p.reason, ""),
         }
         for p in pairs
-        if p["a"] in by_id and p["b"] in by_id
     ]
+    last = pairs[-1] if more else None
     merges = [
         {"merge": m, "can_undo": merge_can_undo(m), "until": merge_undo_until(m)}
         for m in merges_recent(business)
@@ -97,7 +111,13 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/customers/duplicates.html",
-        {"rows": rows, "merges": merges, "undo_days": merge_undo_days()},
+        {
+            "rows": rows,
+            "merges": merges,
+            "undo_days": merge_undo_days(),
+            "next_after": f"{last.score}:{last.customer_a_id}:{last.customer_b_id}" if last else "",
+            "paged": after is not None,
+        },
     )
 
 

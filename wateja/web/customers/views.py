@@ -29,10 +29,12 @@ from wateja.customers.access import (
 from wateja.customers.links import card_page_url
 from wateja.customers.models import Channel, ConsentSource, Customer, Interaction, Segment, Source
 from wateja.customers.privacy import customer_data_export, customer_erase
-from wateja.customers.segments import segment_customers, segment_save
+from wateja.customers.segments import segment_customers, segment_save, segment_size
 from wateja.customers.selectors import (
     active_customers,
     consent_state,
+    count_capped,
+    count_estimate,
     customer_search,
     open_tasks,
     timeline,
@@ -124,7 +126,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": customers,
         "query": query,
         "next_before": customers[-1].pk if more else None,
-        "total": scope.count(),
+        **_total(scope),
         "task_count": open_tasks(business).count(),
         "masked": not full,
         "newest_only": not full and not query,
@@ -132,6 +134,18 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/customers/_results.html", context)
     return render(request, "web/customers/list.html", context)
+
+
+def _total(scope: Any) -> dict[str, Any]:
+    """The size of the list without counting a big base on each view: exact up to COUNT_CAP,
+    then PostgreSQL's estimate ("about N") or "more than COUNT_CAP"."""
+    total, more = count_capped(scope)
+    estimate = count_estimate(scope) if more else None
+    return {
+        "total": total,
+        "total_more": more,
+        "total_estimate": estimate if estimate is not None and estimate > total else None,
+    }
 
 
 @staff_required(Role.CASHIER)
@@ -406,10 +420,9 @@ def segments(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, _("Segment saved."))
                     return redirect("web:segment_detail", segment_id=segment.pk)
-    saved = [
-        (s, segment_customers(business, s.filters).count())
-        for s in Segment.objects.for_business(business)
-    ]
+    # the counts kept on the segments (refreshed by the worker and on save): never one COUNT
+    # per segment on each view
+    saved = list(Segment.objects.for_business(business))
     return render(request, "web/customers/segments.html", {"form": form, "segments": saved})
 
 
@@ -436,7 +449,7 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         {
             "segment": segment,
             "customers": shown,
-            "count": customers.count(),
+            "count": segment_size(segment),
             "masked": not full_view(request.staff.role),  # type: ignore[attr-defined]
         },
     )
