@@ -51,7 +51,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
-from wateja.core.cards import new_card_number
+from wateja.core.cards import new_card_numbers
 from wateja.core.contacts import name_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.files import open_private, private_folder
@@ -1013,34 +1013,41 @@ class _RowChecker:
         return keys
 
 
+def _existing(
+    model: type[models.Model], business: Business, column: str, values: list[str], result: str
+) -> dict[str, int]:
+    """{value: `result` column} of the business's rows whose `column` is one of `values`.
+    The query repeats the partial unique indexes' condition (column <> ''), so PostgreSQL uses
+    them for any number of values; there the values go as one array (no IN list to build)."""
+    if not values:
+        return {}
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        col, table = quote(column), quote(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {col}, {quote(result)} FROM {table} "  # noqa: S608 - names quoted
+                f"WHERE business_id = %s AND {col} = ANY(%s) AND {col} <> ''",
+                [business.pk, values],
+            )
+            return dict(cursor.fetchall())
+    rows = (
+        model._default_manager.filter(business_id=business.pk, **{f"{column}__in": values})
+        .exclude(**{column: ""})
+        .values_list(column, result)
+    )
+    return dict(rows)
+
+
 def _in_base(business: Business, candidates: Sequence[Candidate]) -> dict[int, Issue]:
     """The candidates whose phone or e-mail is already a customer's, or whose card number is
     already a card's: {row: issue}. Every row of the table counts, as the unique keys do."""
     phones = [c.values["phone"] for c in candidates if c.values.get("phone")]
     emails = [c.values["email"] for c in candidates if c.values.get("email")]
     cards = [c.card_number for c in candidates if c.card_number]
-    customers = Customer.objects.for_business(business)
-    # exclude("") repeats the partial unique indexes' condition, so PostgreSQL can use them
-    # for any number of values (it proves the condition from an IN list of at most 100)
-    by_phone = (
-        dict(customers.filter(phone__in=phones).exclude(phone="").values_list("phone", "id"))
-        if phones
-        else {}
-    )
-    by_email = (
-        dict(customers.filter(email__in=emails).exclude(email="").values_list("email", "id"))
-        if emails
-        else {}
-    )
-    by_card = (
-        dict(
-            Card.objects.for_business(business)
-            .filter(number__in=cards)
-            .values_list("number", "customer_id")
-        )
-        if cards
-        else {}
-    )
+    by_phone = _existing(Customer, business, "phone", phones, "id")
+    by_email = _existing(Customer, business, "email", emails, "id")
+    by_card = _existing(Card, business, "number", cards, "customer_id")
     found: dict[int, Issue] = {}
     for c in candidates:
         for name, table in (("phone", by_phone), ("email", by_email)):
@@ -1400,12 +1407,8 @@ def _free_card_numbers(business: Business, wanted: int, taken: set[str]) -> list
     """`wanted` new card numbers, unique in the batch and in the business."""
     numbers: list[str] = []
     while len(numbers) < wanted:
-        fresh = {new_card_number() for _ in range(wanted - len(numbers))} - taken
-        fresh -= set(
-            Card.objects.for_business(business)
-            .filter(number__in=fresh)
-            .values_list("number", flat=True)
-        )
+        fresh = set(new_card_numbers(wanted - len(numbers))) - taken
+        fresh -= set(_existing(Card, business, "number", sorted(fresh), "number"))
         taken |= fresh
         numbers.extend(fresh)
     return numbers[:wanted]
@@ -1424,18 +1427,21 @@ class _Writer:
             return 0
         now = timezone.now()
         job = self.job
+        # plain values, looked up once: this runs for every row of a big file
+        business_id, job_id, actor = self.business.pk, job.pk, job.created_by_id
+        own_source, partner_source = str(self.source), str(Source.PARTNER.value)
         customers = [
             {
                 **BLANK_PROFILE,
                 **c.values,
-                "business_id": self.business.pk,
+                "business_id": business_id,
                 # a row carrying a partner's consent reference came from that partner
-                "source": Source.PARTNER if c.partner else self.source,
-                "created_by_id": job.created_by_id,
+                "source": partner_source if c.partner else own_source,
+                "created_by_id": actor,
                 "name_key": c.name_key or name_key(c.values["name"]),
                 "created_at": now,
                 "updated_at": now,
-                "import_job_id": job.pk,
+                "import_job_id": job_id,
                 "import_row": c.row,
                 "stamps_carried": c.opening.get("opening_stamps", 0),
             }
@@ -1446,14 +1452,15 @@ class _Writer:
         generated = iter(
             _free_card_numbers(self.business, sum(1 for c in candidates if not c.card_number), own)
         )
+        active = str(CardStatus.ACTIVE.value)
         _bulk_insert(
             Card,
             [
                 {
-                    "business_id": self.business.pk,
+                    "business_id": business_id,
                     "customer_id": pk,
                     "number": c.card_number or next(generated),
-                    "status": CardStatus.ACTIVE,
+                    "status": active,
                     "issued_at": now,
                 }
                 for pk, c in zip(ids, candidates, strict=True)
