@@ -9,6 +9,8 @@ from difflib import SequenceMatcher
 
 import phonenumbers
 
+from wateja.core.phones_fast import fast_e164
+
 
 class ContactError(ValueError):
     code = "invalid_contact"
@@ -34,12 +36,22 @@ def normalize_phone(text: str, region: str) -> str:
         raise InvalidPhone("empty phone number")
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
+    region = region.upper()
+    fast = fast_e164(cleaned, region)  # plain spellings of valid numbers, ~10x faster
+    if fast is not None:
+        return fast
+    return slow_normalize_phone(cleaned, region, text)
+
+
+def slow_normalize_phone(cleaned: str, region: str, text: str | None = None) -> str:
+    """phonenumbers' own reading of `cleaned` (trimmed, "00" turned into "+") in `region`
+    (upper case): the reference the fast path is held to."""
     try:
-        parsed = phonenumbers.parse(cleaned, region.upper())
+        parsed = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException as error:
         raise InvalidPhone(str(error)) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhone(f"not a valid number: {text!r}")
+        raise InvalidPhone(f"not a valid number: {text if text is not None else cleaned!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

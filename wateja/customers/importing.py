@@ -37,7 +37,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -48,10 +48,10 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
-from wateja.core.cards import new_card_number
+from wateja.core.cards import new_card_numbers
 from wateja.core.contacts import name_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.files import open_private, private_folder
@@ -354,6 +354,11 @@ def _job_path(job: ImportJob) -> Path:
 
 def _side_file(job: ImportJob, kind: str) -> Path:
     return _job_path(job).with_name(f"{job.file_sha256}-{kind}-errors.csv")
+
+
+def _checked_file(job: ImportJob) -> Path:
+    """The preview's verdict on every row (see CheckedRows), beside the upload."""
+    return _job_path(job).with_name(f"{job.file_sha256}-checked-rows.jsonl")
 
 
 def _job_sheet(job: ImportJob) -> str | None:
@@ -704,6 +709,7 @@ class Candidate:
     partner: dict[str, str]
     warnings: list[Issue] = field(default_factory=list)
     opening: dict[str, int] = field(default_factory=dict)  # opening_* field → amount
+    name_key: str = ""  # contacts.name_key of the name, once computed
 
 
 @dataclass
@@ -1008,34 +1014,41 @@ class _RowChecker:
         return keys
 
 
+def _existing(
+    model: type[models.Model], business: Business, column: str, values: list[str], result: str
+) -> dict[str, int]:
+    """{value: `result` column} of the business's rows whose `column` is one of `values`.
+    The query repeats the partial unique indexes' condition (column <> ''), so PostgreSQL uses
+    them for any number of values; there the values go as one array (no IN list to build)."""
+    if not values:
+        return {}
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        col, table = quote(column), quote(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {col}, {quote(result)} FROM {table} "  # noqa: S608 - names quoted
+                f"WHERE business_id = %s AND {col} = ANY(%s) AND {col} <> ''",
+                [business.pk, values],
+            )
+            return dict(cursor.fetchall())
+    rows = (
+        model._default_manager.filter(business_id=business.pk, **{f"{column}__in": values})
+        .exclude(**{column: ""})
+        .values_list(column, result)
+    )
+    return dict(rows)
+
+
 def _in_base(business: Business, candidates: Sequence[Candidate]) -> dict[int, Issue]:
     """The candidates whose phone or e-mail is already a customer's, or whose card number is
     already a card's: {row: issue}. Every row of the table counts, as the unique keys do."""
     phones = [c.values["phone"] for c in candidates if c.values.get("phone")]
     emails = [c.values["email"] for c in candidates if c.values.get("email")]
     cards = [c.card_number for c in candidates if c.card_number]
-    customers = Customer.objects.for_business(business)
-    # exclude("") repeats the partial unique indexes' condition, so PostgreSQL can use them
-    # for any number of values (it proves the condition from an IN list of at most 100)
-    by_phone = (
-        dict(customers.filter(phone__in=phones).exclude(phone="").values_list("phone", "id"))
-        if phones
-        else {}
-    )
-    by_email = (
-        dict(customers.filter(email__in=emails).exclude(email="").values_list("email", "id"))
-        if emails
-        else {}
-    )
-    by_card = (
-        dict(
-            Card.objects.for_business(business)
-            .filter(number__in=cards)
-            .values_list("number", "customer_id")
-        )
-        if cards
-        else {}
-    )
+    by_phone = _existing(Customer, business, "phone", phones, "id")
+    by_email = _existing(Customer, business, "email", emails, "id")
+    by_card = _existing(Card, business, "number", cards, "customer_id")
     found: dict[int, Issue] = {}
     for c in candidates:
         for name, table in (("phone", by_phone), ("email", by_email)):
@@ -1105,6 +1118,128 @@ def _fill_columns(checker: _RowChecker, issue: Issue, candidate: Candidate) -> I
 
 
 # --------------------------------------------------------------------------------------------
+# The preview's verdicts, kept for the run
+
+CHECKED_VERSION = 1  # change when a row's checks or the stored form of a verdict change
+CHECKED_CHUNK = 1000  # rows per line of the file
+
+
+def _checked_key(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
+    """What the verdicts on the rows depend on, besides the rules of this version: the file
+    (its SHA-256) and how it is read, the columns chosen, the business's country (phones),
+    currency and language (amounts), the language of the messages and the year (birthdays)."""
+    table = job.report.get("table", {})
+    business = job.business
+    return {
+        "version": CHECKED_VERSION,
+        "sha256": job.file_sha256,
+        "mapping": _stored_mapping(mapping),
+        "header_row": table.get("header_row"),
+        "sheet": table.get("sheet"),
+        "delimiter": table.get("delimiter", ""),
+        "encoding": job.encoding,
+        "country": business.country,
+        "currency": business.currency,
+        "default_language": business.default_language,
+        "language": get_language(),
+        "year": timezone.now().year,
+    }
+
+
+_Verdicts = Generator[Candidate | list[Issue], None, None]
+
+
+def _issue_fields(issue: Issue) -> list[Any]:
+    return [issue.row, issue.column, issue.value, issue.code, issue.message, issue.warning]
+
+
+class _CheckedWriter:
+    """The preview's verdict on every row, in order, in a private file beside the upload, so
+    the run does not check the rows again: JSON lines, the key (`_checked_key`) first, then
+    chunks of rows, each a candidate ["c", row, values, tags, consents, card number, partner,
+    warnings, opening balances, name key] or a refused row ["i", issues]. The file appears
+    (atomically) only once the preview has read the whole file; it goes with the upload."""
+
+    def __init__(self, job: ImportJob, key: Mapping[str, Any]) -> None:
+        self.path = _checked_file(job)
+        self.path.unlink(missing_ok=True)
+        handle, self.temp = tempfile.mkstemp(dir=self.path.parent, prefix=".checked-")  # 0600
+        self.handle = os.fdopen(handle, "w", encoding="utf-8")
+        self.handle.write(json.dumps(key) + "\n")
+        self.chunk: list[list[Any]] = []
+
+    def add(self, checked: Candidate | list[Issue]) -> None:
+        if isinstance(checked, Candidate):
+            c = checked
+            c.name_key = c.name_key or name_key(c.values["name"])
+            warnings = [_issue_fields(w) for w in c.warnings]
+            self.chunk.append(
+                [
+                    *("c", c.row, c.values, c.tags, c.consents, c.card_number, c.partner),
+                    *(warnings, c.opening, c.name_key),
+                ]
+            )
+        else:
+            self.chunk.append(["i", [_issue_fields(i) for i in checked]])
+        if len(self.chunk) >= CHECKED_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.chunk:
+            self.handle.write(json.dumps(self.chunk, separators=(",", ":")) + "\n")
+            self.chunk = []
+
+    def finish(self) -> None:
+        self._flush()
+        self.handle.close()
+        os.replace(self.temp, self.path)
+
+    def abandon(self) -> None:
+        self.handle.close()
+        Path(self.temp).unlink(missing_ok=True)
+
+
+def _stored_verdicts(job: ImportJob, mapping: Mapping[int, str]) -> _Verdicts | None:
+    """The preview's verdicts, in row order, when it checked this very file with these
+    columns under the same rules; None otherwise (the rows are then checked again)."""
+    if job.file_removed_at is not None:
+        return None
+    try:
+        handle = _checked_file(job).open(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        stored = json.loads(handle.readline())
+    except ValueError:
+        stored = None
+    if stored != _checked_key(job, mapping):
+        handle.close()
+        return None
+    return _read_verdicts(handle)
+
+
+def _read_verdicts(handle: IO[str]) -> _Verdicts:
+    with handle:
+        for line in handle:
+            for record in json.loads(line):
+                if record[0] == "c":
+                    _c, row, values, tags, consents, card, partner, warned, opening, key = record
+                    yield Candidate(
+                        row,
+                        values,
+                        tags,
+                        consents,
+                        card,
+                        partner,
+                        warnings=[Issue(*w) for w in warned],
+                        opening=opening,
+                        name_key=key,
+                    )
+                else:
+                    yield [Issue(*i) for i in record[1]]
+
+
+# --------------------------------------------------------------------------------------------
 # Preview
 
 
@@ -1163,6 +1298,7 @@ def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
     tally = _Tally()
     table = job.report.get("table", {})
     errors = _ErrorsFile(_side_file(job, "preview"))
+    verdicts = _CheckedWriter(job, _checked_key(job, mapping))
     try:
         with _reader(job, header_row=table.get("header_row")) as sheet:
             checker = _RowChecker(job, mapping, sheet.table.headers)
@@ -1184,6 +1320,7 @@ def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
             for number, cells in sheet.rows():
                 tally.total += 1
                 checked = checker.check(number, cells)
+                verdicts.add(checked)
                 if isinstance(checked, Candidate):
                     pending.append(checked)
                     if len(pending) >= CHECK_CHUNK:
@@ -1192,6 +1329,10 @@ def _dry_run(job: ImportJob, mapping: Mapping[int, str]) -> dict[str, Any]:
                     tally.add(checked)
                     errors.write(checked)
             flush()
+        verdicts.finish()
+    except BaseException:
+        verdicts.abandon()
+        raise
     finally:
         errors.close()
     tally.sample.sort(key=lambda issue: issue["row"])
@@ -1267,12 +1408,8 @@ def _free_card_numbers(business: Business, wanted: int, taken: set[str]) -> list
     """`wanted` new card numbers, unique in the batch and in the business."""
     numbers: list[str] = []
     while len(numbers) < wanted:
-        fresh = {new_card_number() for _ in range(wanted - len(numbers))} - taken
-        fresh -= set(
-            Card.objects.for_business(business)
-            .filter(number__in=fresh)
-            .values_list("number", flat=True)
-        )
+        fresh = set(new_card_numbers(wanted - len(numbers))) - taken
+        fresh -= set(_existing(Card, business, "number", sorted(fresh), "number"))
         taken |= fresh
         numbers.extend(fresh)
     return numbers[:wanted]
@@ -1291,18 +1428,21 @@ class _Writer:
             return 0
         now = timezone.now()
         job = self.job
+        # plain values, looked up once: this runs for every row of a big file
+        business_id, job_id, actor = self.business.pk, job.pk, job.created_by_id
+        own_source, partner_source = str(self.source), str(Source.PARTNER.value)
         customers = [
             {
                 **BLANK_PROFILE,
                 **c.values,
-                "business_id": self.business.pk,
+                "business_id": business_id,
                 # a row carrying a partner's consent reference came from that partner
-                "source": Source.PARTNER if c.partner else self.source,
-                "created_by_id": job.created_by_id,
-                "name_key": name_key(c.values["name"]),
+                "source": partner_source if c.partner else own_source,
+                "created_by_id": actor,
+                "name_key": c.name_key or name_key(c.values["name"]),
                 "created_at": now,
                 "updated_at": now,
-                "import_job_id": job.pk,
+                "import_job_id": job_id,
                 "import_row": c.row,
                 "stamps_carried": c.opening.get("opening_stamps", 0),
             }
@@ -1313,14 +1453,15 @@ class _Writer:
         generated = iter(
             _free_card_numbers(self.business, sum(1 for c in candidates if not c.card_number), own)
         )
+        active = str(CardStatus.ACTIVE.value)
         _bulk_insert(
             Card,
             [
                 {
-                    "business_id": self.business.pk,
+                    "business_id": business_id,
                     "customer_id": pk,
                     "number": c.card_number or next(generated),
-                    "status": CardStatus.ACTIVE,
+                    "status": active,
                     "issued_at": now,
                 }
                 for pk, c in zip(ids, candidates, strict=True)
@@ -1485,6 +1626,7 @@ def import_run(*, job: ImportJob, batch_size: int = 1000, actor: User | None = N
     job.status = ImportStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "finished_at"])
+    _checked_file(job).unlink(missing_ok=True)  # served its purpose: no copy of the rows left
     audit_record(
         business=job.business,
         action="customers.import",
@@ -1524,8 +1666,8 @@ class _Statistics:
 
 
 def _run_batches(job: ImportJob, batch_size: int) -> None:
-    table = job.report.get("table", {})
-    if set(job_mapping(job).values()) & set(OPENING_BALANCE_FIELDS):
+    mapping = job_mapping(job)
+    if set(mapping.values()) & set(OPENING_BALANCE_FIELDS):
         # each balance is a ledger operation of its own: smaller batches keep every
         # transaction (and the write lock SQLite holds for it) short for the tills
         batch_size = min(batch_size, OPENING_BATCH)
@@ -1534,13 +1676,12 @@ def _run_batches(job: ImportJob, batch_size: int) -> None:
     writer = _Writer(job)
     stats = _Statistics()
     try:
-        with _reader(job, header_row=table.get("header_row")) as sheet:
-            checker = _RowChecker(job, job_mapping(job), sheet.table.headers)
+        with contextlib.ExitStack() as stack:
+            checker, verdicts = _verdicts(job, mapping, stack)
             position = 0
             batch: list[Candidate] = []
             issues: list[list[Issue]] = []
-            for number, cells in sheet.rows():
-                checked = checker.check(number, cells)  # also before `start`: file duplicates
+            for checked in verdicts:  # also before `start`: they know the file duplicates
                 position += 1
                 if position <= start:
                     continue
@@ -1558,6 +1699,21 @@ def _run_batches(job: ImportJob, batch_size: int) -> None:
                 ImportJob.objects.filter(pk=job.pk).update(total_rows=position)
     finally:
         errors.close()
+
+
+def _verdicts(
+    job: ImportJob, mapping: Mapping[int, str], stack: contextlib.ExitStack
+) -> tuple[_RowChecker, Iterator[Candidate | list[Issue]]]:
+    """Each row's verdict in file order: the preview's, read back, when it still holds (see
+    `_stored_verdicts`), else each row checked again as the preview did."""
+    table = job.report.get("table", {})
+    stored = _stored_verdicts(job, mapping)
+    if stored is not None:
+        stack.callback(stored.close)
+        return _RowChecker(job, mapping, table.get("headers") or []), stored
+    sheet = stack.enter_context(_reader(job, header_row=table.get("header_row")))
+    checker = _RowChecker(job, mapping, sheet.table.headers)
+    return checker, (checker.check(number, cells) for number, cells in sheet.rows())
 
 
 def _commit(
@@ -2021,6 +2177,7 @@ def import_files_expire(*, now: dt.datetime | None = None, days: int | None = No
 
 def _delete_files(job: ImportJob, *, source_only: bool = False) -> None:
     _job_path(job).unlink(missing_ok=True)
+    _checked_file(job).unlink(missing_ok=True)  # the file's rows, cleaned: goes with it
     if not source_only:
         for kind in _SIDE_KINDS:
             _side_file(job, kind).unlink(missing_ok=True)
