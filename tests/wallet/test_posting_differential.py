@@ -50,6 +50,7 @@ def _postgresql_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one posting path (Python); the function is PostgreSQL's")
 
+
 PEOPLE = 3
 ORDERS = 3
 ORDER_TOTAL = 1000
@@ -265,8 +266,12 @@ def ledger_state(people: list[int]) -> dict[str, Any]:
         a.pk: (customer_no.get(a.customer_id, a.customer_id), a.system, a.kind)
         for a in Account.objects.order_by("id")
     }
-    operations = {pk: n for n, pk in enumerate(Operation.objects.order_by("id").values_list("id", flat=True))}
-    transfers = {pk: n for n, pk in enumerate(Transfer.objects.order_by("id").values_list("id", flat=True))}
+    operations = {
+        pk: n for n, pk in enumerate(Operation.objects.order_by("id").values_list("id", flat=True))
+    }
+    transfers = {
+        pk: n for n, pk in enumerate(Transfer.objects.order_by("id").values_list("id", flat=True))
+    }
     lots = {pk: n for n, pk in enumerate(Lot.objects.order_by("id").values_list("id", flat=True))}
 
     def result(stored: Any) -> Any:
@@ -357,8 +362,16 @@ def run(business: Any, program: dict[str, Any], sequence: list[Any], path: str) 
             answer = run_step(world, step)
             customers = {pk: n for n, pk in enumerate(people)}
             state = ledger_state(people)
-            ops = {pk: n for n, pk in enumerate(Operation.objects.order_by("id").values_list("id", flat=True))}
-            transfers = {pk: n for n, pk in enumerate(Transfer.objects.order_by("id").values_list("id", flat=True))}
+            ops = {
+                pk: n
+                for n, pk in enumerate(
+                    Operation.objects.order_by("id").values_list("id", flat=True)
+                )
+            }
+            transfers = {
+                pk: n
+                for n, pk in enumerate(Transfer.objects.order_by("id").values_list("id", flat=True))
+            }
             trace.append((step, normal_result(answer, customers, ops, transfers), state))
         assert ledger_check() == [], f"{path}: {ledger_check()}"
         transaction.set_rollback(True)
