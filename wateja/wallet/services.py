@@ -748,7 +748,7 @@ def _amount(business: Business | int, kind: str, amount: object) -> int:
         raise _amount_invalid(maximum) from None
 
 
-def _amount_invalid(maximum: int) -> AmountInvalid:
+def _amount_invalid(maximum: int) -> ValidationFailed:
     return AmountInvalid.fields(
         _("The amount is not valid."),
         {"amount": _("Enter a whole number from 1 to %(max)s.") % {"max": maximum}},
