@@ -6,6 +6,10 @@ ascending id order (no deadlocks) on PostgreSQL — earn, spend, adjust, gift, t
 payout lock every account of their customers in one statement (`_hold`); system accounts are
 never locked (`_lock`). On SQLite the IMMEDIATE transaction holds the write lock. Balances
 are checked after the lock, so two tills can never spend the same points.
+
+On PostgreSQL an earn, an award, a spend and a hold are posted by the `wallet_post` function
+in one round trip (`pg_posting`); its arithmetic is kept equal to this module's Python path
+(which uses `core/ledger.py`) by tests/wallet/test_posting_differential.py.
 """
 
 from __future__ import annotations
