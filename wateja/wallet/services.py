@@ -6,6 +6,10 @@ ascending id order (no deadlocks) on PostgreSQL — earn, spend, adjust, gift, t
 payout lock every account of their customers in one statement (`_hold`); system accounts are
 never locked (`_lock`). On SQLite the IMMEDIATE transaction holds the write lock. Balances
 are checked after the lock, so two tills can never spend the same points.
+
+On PostgreSQL an earn, an award, a spend and a hold are posted by the `wallet_post` function
+in one round trip (`pg_posting`); its arithmetic is kept equal to this module's Python path
+(which uses `core/ledger.py`) by tests/wallet/test_posting_differential.py.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from wateja.customers.merging import current_merge, merge_record_part, merge_und
 from wateja.customers.models import Customer, CustomerMerge
 from wateja.tenants.models import ApiKey, Business
 from wateja.tenants.services import audit_record
-from wateja.wallet import manual
+from wateja.wallet import manual, pg_posting
 from wateja.wallet.models import (
     MONEY_KINDS,
     TRANSFER_LABELS,
@@ -434,12 +438,7 @@ def _begin(
 ) -> tuple[Operation, Posting | None]:
     """The new Operation, or the stored result if this key was already used for the same
     request. Another request under the same key raises IdempotencyKeyReused."""
-    key = (key or "").strip()
-    if not key or len(key) > 200:
-        raise ValidationFailed.fields(
-            _("Some fields are not valid."),
-            {"idempotency_key": _("Send an Idempotency-Key of 1 to 200 characters.")},
-        )
+    key = _checked_key(key)
     digest = _request_hash({"action": action, **payload})
     operation = Operation(
         business_id=business_id,
@@ -455,17 +454,39 @@ def _begin(
     if not _insert_unless_key_used(operation):
         existing = Operation.objects.get(business_id=business_id, key=key)
         if existing.request_hash != digest:
-            raise IdempotencyKeyReused(
-                _("This Idempotency-Key was already used for a different request."),
-                details={"operation_id": existing.pk},
-            ) from None
-        posting = Posting(operation_id=existing.pk, action=existing.action, replayed=True)
-        stored = existing.result or {}
-        posting.transfers = stored.get("transfers", [])
-        posting.balances = stored.get("balances", {})
-        posting.notes = stored.get("notes", {})
-        return existing, posting
+            raise _key_reused(existing.pk) from None
+        return existing, _replayed(existing.pk, existing.action, existing.result)
     return operation, None
+
+
+def _checked_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        raise ValidationFailed.fields(
+            _("Some fields are not valid."),
+            {"idempotency_key": _("Send an Idempotency-Key of 1 to 200 characters.")},
+        )
+    return key
+
+
+def _key_reused(operation_id: int) -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        _("This Idempotency-Key was already used for a different request."),
+        details={"operation_id": operation_id},
+    )
+
+
+def _replayed(operation_id: int, action: str, stored: dict[str, Any] | None) -> Posting:
+    """The stored result of an operation, as a replay."""
+    stored = stored or {}
+    return Posting(
+        operation_id=operation_id,
+        action=action,
+        transfers=stored.get("transfers", []),
+        balances=stored.get("balances", {}),
+        notes=stored.get("notes", {}),
+        replayed=True,
+    )
 
 
 def _insert_unless_key_used(operation: Operation) -> bool:
@@ -507,13 +528,32 @@ def _finish(operation: Operation, posting: Posting, customers: Iterable[Customer
 # ---------------------------------------------------------------- the posting primitive
 
 
-def _check_customer_active(customer: Customer) -> None:
+def _inactive_code(customer: Customer) -> str:
+    """Why this customer's wallet takes no operation ("" if it does)."""
     if customer.erased_at is not None or customer.merged_into_id is not None:
+        return "customer_inactive"
+    if customer.is_blocked:
+        return "customer_blocked"
+    return ""
+
+
+def _check_customer_active(customer: Customer) -> None:
+    code = _inactive_code(customer)
+    if code == "customer_inactive":
         raise WalletNotAllowed(
             _("This customer was erased or merged; the wallet is closed."), code="customer_inactive"
         )
-    if customer.is_blocked:
+    if code == "customer_blocked":
         raise WalletNotAllowed(_("This customer is blocked."), code="customer_blocked")
+
+
+def _insufficient(available: int, wanted: int, kind: str) -> InsufficientBalance:
+    shown = max(available, 0)
+    return InsufficientBalance(
+        _("Not enough balance: %(available)s available, %(wanted)s needed.")
+        % {"available": shown, "wanted": wanted},
+        details={"available": shown, "wanted": wanted, "kind": kind},
+    )
 
 
 def _transfer(
@@ -541,11 +581,7 @@ def _transfer(
     if amount <= 0:
         raise AmountInvalid(_("The amount must be more than zero."))
     if not (debit.allow_negative or allow_negative) and debit.available < amount:
-        raise InsufficientBalance(
-            _("Not enough balance: %(available)s available, %(wanted)s needed.")
-            % {"available": max(debit.available, 0), "wanted": amount},
-            details={"available": max(debit.available, 0), "wanted": amount, "kind": debit.kind},
-        )
+        raise _insufficient(debit.available, amount, debit.kind)
     transfer = Transfer(
         business_id=debit.business_id,
         operation=operation,
@@ -703,7 +739,7 @@ def _resolve_pending(transfer: Transfer, post: bool, now: dt.datetime) -> None:
 # ---------------------------------------------------------------- public operations
 
 
-def _amount(business: Business, kind: str, amount: object) -> int:
+def _amount(business: Business | int, kind: str, amount: object) -> int:
     limits = wallet_settings(business)
     maximum = (
         limits.max_money_minor_per_operation
@@ -713,10 +749,14 @@ def _amount(business: Business, kind: str, amount: object) -> int:
     try:
         return ledger.check_amount(amount, maximum)
     except ledger.InvalidAmount:
-        raise AmountInvalid.fields(
-            _("The amount is not valid."),
-            {"amount": _("Enter a whole number from 1 to %(max)s.") % {"max": maximum}},
-        ) from None
+        raise _amount_invalid(maximum) from None
+
+
+def _amount_invalid(maximum: int) -> ValidationFailed:
+    return AmountInvalid.fields(
+        _("The amount is not valid."),
+        {"amount": _("Enter a whole number from 1 to %(max)s.") % {"max": maximum}},
+    )
 
 
 def _kind(kind: str) -> str:
@@ -734,7 +774,6 @@ ISSUER: dict[str, str] = {
 
 
 @_operation
-@transaction.atomic
 def points_earn(
     *,
     customer: Customer,
@@ -820,7 +859,6 @@ def points_grant(
 
 
 @_operation
-@transaction.atomic
 def points_award(
     *,
     customer: Customer,
@@ -869,11 +907,53 @@ def _earn(
     api_key: ApiKey | None = None,
     limit_check: bool = False,
 ) -> Posting:
+    """Credit the customer: through the PostgreSQL function in one round trip, or the
+    Python path in one transaction (a grant, with its daily limit, is always the Python path,
+    inside the grant's own transaction)."""
     kind = _kind(kind)
     if kind not in (Kind.POINTS, Kind.CASHBACK):
         raise ValidationFailed.fields(
             _("Some fields are not valid."), {"kind": _("Earn points or cashback only.")}
         )
+    posting_args: dict[str, Any] = {
+        "customer": customer,
+        "amount": amount,
+        "idempotency_key": idempotency_key,
+        "kind": kind,
+        "action": action,
+        "reason": reason,
+        "reference": reference,
+        "pending_days": pending_days,
+        "actor": actor,
+        "api_key": api_key,
+        "location_id": location_id,
+        "now": now,
+    }
+    if limit_check:
+        return _earn_posting(**posting_args, limit_check=True)
+    if pg_posting.enabled():
+        return _post_by_function(**posting_args, hold_minutes=None)
+    with transaction.atomic():
+        return _earn_posting(**posting_args)
+
+
+def _earn_posting(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    kind: str,
+    action: str,
+    reason: str,
+    reference: str,
+    pending_days: int | None,
+    actor: User | None,
+    location_id: int | None,
+    now: dt.datetime | None,
+    api_key: ApiKey | None = None,
+    limit_check: bool = False,
+) -> Posting:
+    """The Python path of a credit, inside the caller's transaction."""
     business = customer.business
     amount = _amount(business, kind, amount)
     now = now or timezone.now()
@@ -921,7 +1001,6 @@ def _earn(
 
 
 @_operation
-@transaction.atomic
 def balance_spend(
     *,
     customer: Customer,
@@ -938,6 +1017,51 @@ def balance_spend(
     """Spend from a customer's balance (points at checkout, store credit, cashback). With
     `hold_minutes` it only reserves the amount until posted, voided or timed out."""
     kind = _kind(kind)
+    if pg_posting.enabled():
+        return _post_by_function(
+            customer=customer,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            kind=kind,
+            action="hold" if hold_minutes else "spend",
+            reason="",
+            reference=reference,
+            pending_days=None,
+            hold_minutes=hold_minutes,
+            actor=actor,
+            api_key=api_key,
+            location_id=location_id,
+            now=now,
+        )
+    with transaction.atomic():
+        return _spend_posting(
+            customer=customer,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            kind=kind,
+            reference=reference,
+            hold_minutes=hold_minutes,
+            actor=actor,
+            api_key=api_key,
+            location_id=location_id,
+            now=now,
+        )
+
+
+def _spend_posting(
+    *,
+    customer: Customer,
+    amount: int,
+    idempotency_key: str,
+    kind: str,
+    reference: str,
+    hold_minutes: int | None,
+    actor: User | None,
+    api_key: ApiKey | None,
+    location_id: int | None,
+    now: dt.datetime | None,
+) -> Posting:
+    """The Python path of a spend or hold, inside the caller's transaction."""
     business = customer.business
     amount = _amount(business, kind, amount)
     now = now or timezone.now()
@@ -971,6 +1095,80 @@ def balance_spend(
         now=now,
     )
     return _finish_held(operation, posting, held)
+
+
+def _post_by_function(
+    *,
+    customer: Customer,
+    amount: object,
+    idempotency_key: str,
+    kind: str,
+    action: str,
+    reason: str,
+    reference: str,
+    pending_days: int | None,
+    hold_minutes: int | None,
+    actor: User | None,
+    api_key: ApiKey | None,
+    location_id: int | None,
+    now: dt.datetime | None,
+) -> Posting:
+    """An earn, award, spend or hold through the PostgreSQL function (`pg_posting`): the
+    same checks, in the same order, and the same typed errors as the Python path. Only a
+    refused request reads the settings here (for the message's maximum)."""
+    business_id = customer.business_id
+    try:
+        checked = ledger.check_amount(amount)
+    except ledger.InvalidAmount:
+        _amount(business_id, kind, amount)  # raises, with the business's maximum
+        raise
+    try:
+        key = _checked_key(idempotency_key)
+    except ValidationFailed:
+        _amount(business_id, kind, checked)  # an amount over the maximum is reported first
+        raise
+    payload = {"customer": customer.pk, "amount": checked, "kind": kind, "reference": reference}
+    answer = pg_posting.post(
+        pg_posting.Request(
+            business_id=business_id,
+            customer_id=customer.pk,
+            inactive=_inactive_code(customer),
+            key=key,
+            action=action,
+            request_hash=_request_hash({"action": action, **payload}),
+            kind=kind,
+            amount=checked,
+            pending_days=pending_days,
+            hold_minutes=hold_minutes,
+            actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+            api_key_id=api_key.pk if api_key is not None else None,
+            location_id=location_id,
+            reason=reason,
+            reference=reference,
+            now=now or timezone.now(),
+        )
+    )
+    error = answer.get("error")
+    if error is not None:
+        details = answer.get("details") or {}
+        if error == "invalid_amount":
+            raise _amount_invalid(details["max"])
+        if error == "idempotency_key_reused":
+            raise _key_reused(details["operation_id"])
+        if error == "insufficient_balance":
+            raise _insufficient(details["available"], details["wanted"], details["kind"])
+        _check_customer_active(customer)  # customer_inactive, customer_blocked
+        raise AssertionError(f"wallet_post answered an unknown error {error!r}")
+    if answer["replayed"]:
+        return _replayed(answer["operation_id"], answer["action"], answer["result"])
+    result = answer["result"]
+    return Posting(
+        operation_id=result["operation_id"],
+        action=result["action"],
+        transfers=result["transfers"],
+        balances=result["balances"],
+        notes=result["notes"],
+    )
 
 
 @_operation
