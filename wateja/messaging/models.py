@@ -638,8 +638,8 @@ class MessengerLinkCode(BusinessOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["code"], name="messenger_link_code_unique"),
-            tenant_key("messaging_messengerlinkcode"),
+            # looked up with its business (each business's bot); random, 32 characters
+            models.UniqueConstraint(fields=["business", "code"], name="messenger_link_code_unique"),
         ]
 
 

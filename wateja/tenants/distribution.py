@@ -44,9 +44,6 @@ GLOBAL_KEYS: dict[tuple[str, tuple[str, ...]], str] = {
     "routed by token → business_id in routing_key",
     ("messaging.message", ("token",)): "unsubscribe / feedback / survey link token in a "
     "message a customer received; routed by token → business_id in routing_key",
-    ("messaging.messengerlinkcode", ("code",)): "code a customer sends to a messenger bot "
-    "(Telegram, Viber) before the business is known; routed by code → business_id in "
-    "routing_key",
     ("payments.paymentsettings", ("hook_token",)): "M-Pesa / payment webhook URL token; routed "
     "by token → business_id in routing_key",
     ("shops.shopconnection", ("token",)): "online shop webhook URL token; routed by token → "
@@ -236,3 +233,20 @@ def citus_statements(registry: Any) -> list[str]:
                 f"colocate_with => '{tenant}');"
             )
     return statements
+
+
+def tables_markdown(registry: Any) -> str:
+    """The table list of docs/scale.md (between its `citus-tables` markers)."""
+    lines = ["| table | kind |", "| --- | --- |"]
+    tenant = registry.get_model("tenants", "Business")._meta.db_table
+    for table, kind in tables(registry):
+        if table == tenant:
+            note = "distributed by id (the tenant table)"
+        elif table in UNSCOPED_CHILDREN:
+            note = "distributed once it has business_id (many-to-many, see below)"
+        elif kind == DISTRIBUTED:
+            note = "distributed by business_id"
+        else:
+            note = "reference"
+        lines.append(f"| `{table}` | {note} |")
+    return "\n".join(lines)

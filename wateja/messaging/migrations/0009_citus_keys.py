@@ -255,10 +255,6 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('business', 'id'), name='messaging_message_tenant_key'),
         ),
         migrations.AddConstraint(
-            model_name='messengerlinkcode',
-            constraint=models.UniqueConstraint(fields=('business', 'id'), name='messaging_messengerlinkcode_tenant_key'),
-        ),
-        migrations.AddConstraint(
             model_name='survey',
             constraint=models.UniqueConstraint(fields=('business', 'id'), name='messaging_survey_tenant_key'),
         ),

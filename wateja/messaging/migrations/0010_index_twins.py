@@ -39,6 +39,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='messengerlinkcode',
-            constraint=models.UniqueConstraint(fields=('code',), name='messenger_link_code_unique'),
+            constraint=models.UniqueConstraint(fields=('business', 'code'), name='messenger_link_code_unique'),
         ),
     ]
