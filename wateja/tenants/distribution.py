@@ -135,9 +135,9 @@ def tenant_links(models_: Iterable[type[models.Model]]) -> list[TenantLink]:
             continue
         for field in model._meta.concrete_fields:
             target = field.related_model
-            if not field.is_relation or field.name == "business" or target is None:
+            if not field.is_relation or field.name == "business" or field.column is None:
                 continue
-            if isinstance(target, str) or not is_distributed(target):
+            if target is None or isinstance(target, str) or not is_distributed(target):
                 continue
             links.append(TenantLink(model._meta.db_table, field.column, target._meta.db_table))
     return sorted(links, key=lambda link: (link.table, link.column))

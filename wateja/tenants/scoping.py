@@ -47,7 +47,7 @@ def tenant_key(table: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=["business", "id"], name=f"{table}_tenant_key")
 
 
-class OwnedOneToOneField(models.OneToOneField):  # type: ignore[type-arg]
+class OwnedOneToOneField(models.OneToOneField):
     """A one-to-one link between business-owned rows whose uniqueness is a
     UniqueConstraint(business, <field>) on the model (Citus needs business_id in every unique
     key) rather than a unique column. Since the composite foreign key ties the business of both
