@@ -39,7 +39,9 @@ class DailyRollup(BusinessOwned):
     Wallet figures (points, cashback) and tiers are kept on the whole-business row only."""
 
     day = models.DateField()
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False
+    )
     orders = models.PositiveIntegerField(default=0)
     sales_minor = models.BigIntegerField(default=0, help_text="subtotal before discounts")
     discount_minor = models.BigIntegerField(default=0)
@@ -83,13 +85,17 @@ class DailyRollup(BusinessOwned):
                 name="rollup_location_day",
             ),
         ]
+        # the partial keys above serve only their half; this one every business_id query
+        indexes = [models.Index(fields=["business", "day"], name="rollup_day")]
 
 
 class CohortCell(BusinessOwned):
     """Customers whose first purchase fell in `cohort` (a month), buying again `offset` months
     later: how many of them, their orders and what they paid."""
 
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False
+    )
     cohort = models.DateField(help_text="first day of the month of first purchase")
     offset = models.PositiveSmallIntegerField(help_text="months after the cohort's month")
     month = models.DateField(help_text="first day of the month of these purchases")
@@ -110,6 +116,8 @@ class CohortCell(BusinessOwned):
                 name="cohort_location_cell",
             ),
         ]
+        # the partial keys above serve only their half; this one every business_id query
+        indexes = [models.Index(fields=["business", "cohort"], name="cohort_month")]
 
 
 class CustomerRfm(BusinessOwned):
@@ -118,7 +126,9 @@ class CustomerRfm(BusinessOwned):
     (`rfm__segment`), the way it filters tiers, without importing this app. `tier_id` is the
     tier seen at the last scoring, to count tier movements."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="rfm")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="rfm", db_constraint=False
+    )
     scored_on = models.DateField()
     last_purchase_on = models.DateField()
     recency_days = models.PositiveIntegerField()
@@ -176,7 +186,9 @@ class CustomerValue(BusinessOwned):
     """A customer's predicted next 12 months from the fitted models: expected purchases, the
     probability they are still a customer, and the expected value in minor units."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="value")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="value", db_constraint=False
+    )
     computed_on = models.DateField()
     expected_purchases = models.FloatField()
     probability_alive = models.FloatField()

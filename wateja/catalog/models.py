@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 
 
 class Unit(models.TextChoices):
@@ -27,7 +27,8 @@ class Category(BusinessOwned):
         verbose_name_plural = _("categories")
         ordering = ["position", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "key"], name="category_once_per_business")
+            tenant_key("catalog_category"),
+            models.UniqueConstraint(fields=["business", "key"], name="category_once_per_business"),
         ]
 
     def __str__(self) -> str:
@@ -41,7 +42,12 @@ class Product(BusinessOwned):
     name = models.CharField(_("name"), max_length=200)
     names = models.JSONField(_("name in other languages"), default=dict, blank=True)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+        db_constraint=False,
     )
     price_minor = models.BigIntegerField(_("price"))
     unit = models.CharField(_("unit"), max_length=5, choices=Unit.choices, default=Unit.PIECE)
@@ -59,6 +65,7 @@ class Product(BusinessOwned):
         verbose_name_plural = _("products")
         ordering = ["name", "id"]
         constraints = [
+            tenant_key("catalog_product"),
             models.UniqueConstraint(fields=["business", "sku_key"], name="product_sku_once"),
             models.UniqueConstraint(
                 fields=["business", "barcode"],

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 
 
 class Metric(models.TextChoices):
@@ -36,7 +36,7 @@ class Challenge(BusinessOwned):
         max_length=10, choices=ChallengeStatus.choices, default=ChallengeStatus.OPEN
     )
     public = models.BooleanField(_("public leaderboard page"), default=False)
-    public_slug = models.CharField(max_length=24, unique=True)
+    public_slug = models.CharField(max_length=24)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -49,6 +49,10 @@ class Challenge(BusinessOwned):
     class Meta:
         verbose_name = _("challenge")
         ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["public_slug"], name="challenge_public_slug_unique"),
+            tenant_key("challenges_challenge"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -63,9 +67,16 @@ class Challenge(BusinessOwned):
 class ChallengeWinner(BusinessOwned):
     """A place paid when the challenge finished (the board frozen as it was then)."""
 
-    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="winners")
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.CASCADE, related_name="winners", db_constraint=False
+    )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     place = models.PositiveSmallIntegerField()
     value = models.BigIntegerField()
@@ -75,7 +86,9 @@ class ChallengeWinner(BusinessOwned):
     class Meta:
         ordering = ["place", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["challenge", "customer"], name="challenge_winner_once")
+            models.UniqueConstraint(
+                fields=["business", "challenge", "customer"], name="challenge_winner_once"
+            )
         ]
 
 
@@ -98,6 +111,7 @@ class SurpriseRule(BusinessOwned):
     class Meta:
         verbose_name = _("surprise rule")
         ordering = ["id"]
+        constraints = [tenant_key("challenges_surpriserule")]
 
     def __str__(self) -> str:
         return self.name
@@ -106,10 +120,19 @@ class SurpriseRule(BusinessOwned):
 class SurpriseGift(BusinessOwned):
     """One surprise given with an order (at most one per rule and order)."""
 
-    rule = models.ForeignKey(SurpriseRule, on_delete=models.CASCADE, related_name="gifts")
-    order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL, related_name="+")
+    rule = models.ForeignKey(
+        SurpriseRule, on_delete=models.CASCADE, related_name="gifts", db_constraint=False
+    )
+    order = models.ForeignKey(
+        Order, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     points = models.PositiveIntegerField(default=0)
     item = models.CharField(max_length=120, blank=True)
@@ -118,5 +141,7 @@ class SurpriseGift(BusinessOwned):
     class Meta:
         ordering = ["-given_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "order"], name="surprise_once_per_order")
+            models.UniqueConstraint(
+                fields=["business", "rule", "order"], name="surprise_once_per_order"
+            )
         ]

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.models import Location
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 
 
 class Source(models.TextChoices):
@@ -61,20 +61,35 @@ class Customer(BusinessOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     is_blocked = models.BooleanField(_("blocked"), default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
-    name_key = models.CharField(max_length=200, blank=True, db_index=True)
+    name_key = models.CharField(max_length=200, blank=True)
     # the import that created this customer (None: enrolled another way); lets a whole import
     # be undone while its customers did nothing, and the list show what one import brought
     import_job = models.ForeignKey(
-        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+        "ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        db_constraint=False,
     )
     # the row of that import's file this customer came from, so an erasure can take their row
     # out of the import's problem reports (None: not imported, or imported before it was kept)
@@ -101,6 +116,7 @@ class Customer(BusinessOwned):
         verbose_name_plural = _("customers")
         ordering = ["-id"]
         constraints = [
+            tenant_key("customers_customer"),
             models.UniqueConstraint(
                 fields=["business", "phone"], condition=~Q(phone=""), name="customer_phone_unique"
             ),
@@ -108,7 +124,10 @@ class Customer(BusinessOwned):
                 fields=["business", "email"], condition=~Q(email=""), name="customer_email_unique"
             ),
         ]
-        indexes = [models.Index(fields=["business", "city"], name="customer_city")]
+        indexes = [
+            models.Index(fields=["business", "name_key"], name="customer_name_key"),
+            models.Index(fields=["business", "city"], name="customer_city"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -123,15 +142,22 @@ class Tag(BusinessOwned):
 
     class Meta:
         verbose_name = _("tag")
-        constraints = [models.UniqueConstraint(fields=["business", "name"], name="tag_unique")]
+        constraints = [
+            tenant_key("customers_tag"),
+            models.UniqueConstraint(fields=["business", "name"], name="tag_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class CustomerTag(BusinessOwned):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="tag_links", db_constraint=False
+    )
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="customer_links", db_constraint=False
+    )
 
     class Meta:
         constraints = [
@@ -148,7 +174,9 @@ class CardStatus(models.TextChoices):
 
 
 class Card(BusinessOwned):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cards")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="cards", db_constraint=False
+    )
     number = models.CharField(_("card number"), max_length=20)
     status = models.CharField(
         _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
@@ -195,7 +223,9 @@ class Consent(BusinessOwned):
 
     Keeps what the law asks a business to prove: the text shown, when, how and by whom."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", db_constraint=False
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=100, default="marketing")
     granted = models.BooleanField(_("granted"))
@@ -207,7 +237,12 @@ class Consent(BusinessOwned):
     )
     # the API key that posted it (source "api"); a revoked key keeps its row, so this stays
     api_key = models.ForeignKey(
-        "tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenants.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     # the proof of a consent given on the enrolment page: where from, in which language, and
     # how the phone was checked ({"method": "sms_code", "verified_at": …, "pending_id": …} or
@@ -255,7 +290,12 @@ class PendingEnrolment(BusinessOwned):
     expires_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -284,14 +324,14 @@ class TaskStatus(models.TextChoices):
 class Interaction(BusinessOwned):
     """One event on a customer's timeline. Complaints and service requests are also tasks."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
     summary = models.CharField(_("summary"), max_length=300)
     body = models.TextField(_("details"), blank=True)
     occurred_at = models.DateTimeField(_("when"), db_index=True)
-    status = models.CharField(
-        _("status"), max_length=12, choices=TaskStatus.choices, blank=True, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -314,7 +354,11 @@ class Interaction(BusinessOwned):
     class Meta:
         verbose_name = _("interaction")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["business", "customer", "occurred_at"], name="timeline")]
+        indexes = [
+            models.Index(fields=["business", "status"], name="interaction_status"),
+            models.Index(fields=["business", "customer", "occurred_at"], name="timeline"),
+        ]
+        constraints = [tenant_key("customers_interaction")]
 
     @property
     def is_task(self) -> bool:
@@ -338,7 +382,10 @@ class Segment(BusinessOwned):
     class Meta:
         verbose_name = _("segment")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["business", "name"], name="segment_unique")]
+        constraints = [
+            tenant_key("customers_segment"),
+            models.UniqueConstraint(fields=["business", "name"], name="segment_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -397,7 +444,8 @@ class ImportJob(BusinessOwned):
         verbose_name = _("import")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "file_sha256"], name="import_file_once")
+            tenant_key("customers_importjob"),
+            models.UniqueConstraint(fields=["business", "file_sha256"], name="import_file_once"),
         ]
 
 
@@ -416,7 +464,9 @@ class CustomerContact(BusinessOwned):
     the other record's contacts kept when two records were merged. The till and the API find a
     customer by any of them. A removed contact (its merge undone) keeps its row."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=5, choices=ContactKind.choices)
     value = models.CharField(_("value"), max_length=254)
     source = models.CharField(
@@ -445,8 +495,12 @@ class CustomerMerge(BusinessOwned):
     """One merge of `drop` into `keep`, with everything needed to reverse it exactly
     (`snapshot`: each part — the customer's own, orders, wallet — records what it moved)."""
 
-    keep = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    drop = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    keep = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    drop = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 
 
 class EventKind(models.TextChoices):
@@ -31,7 +31,12 @@ class Event(BusinessOwned):
     description = models.TextField(_("description"), blank=True)
     place = models.CharField(_("place"), max_length=200, blank=True)
     location = models.ForeignKey(
-        "tenants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenants.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
@@ -39,7 +44,12 @@ class Event(BusinessOwned):
     fee_minor = models.BigIntegerField(_("fee"), default=0)
     attendance_points = models.PositiveIntegerField(_("points for coming"), default=0)
     segment = models.ForeignKey(
-        "customers.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
     status = models.CharField(
@@ -53,6 +63,7 @@ class Event(BusinessOwned):
     class Meta:
         verbose_name = _("event")
         ordering = ["-starts_at", "-id"]
+        constraints = [tenant_key("events_event")]
 
     def __str__(self) -> str:
         return self.title
@@ -80,9 +91,18 @@ class Registration(BusinessOwned):
     `waiting_since` (then id); when a place frees up the first one moves up and `promoted_at`
     is set, which the messaging side turns into a message (then sets `promoted_told_at`)."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        related_name="registrations",
+        db_constraint=False,
+        db_index=False,  # registration_by_status leads with it
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="event_registrations"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="event_registrations",
+        db_constraint=False,
     )
     status = models.CharField(_("status"), max_length=10, choices=RegistrationStatus.choices)
     source = models.CharField(
@@ -104,9 +124,10 @@ class Registration(BusinessOwned):
         verbose_name = _("registration")
         ordering = ["event_id", "id"]
         constraints = [
+            tenant_key("events_registration"),
             models.UniqueConstraint(
                 fields=["business", "event", "customer"], name="registration_once_per_event"
-            )
+            ),
         ]
         indexes = [models.Index(fields=["event", "status"], name="registration_by_status")]
 
@@ -114,8 +135,12 @@ class Registration(BusinessOwned):
 class ProductRating(BusinessOwned):
     """Stars a guest gave a product at a tasting or review event."""
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="ratings")
-    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="ratings", db_constraint=False
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     stars = models.PositiveSmallIntegerField(_("stars"))
     rated_at = models.DateTimeField()
 

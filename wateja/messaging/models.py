@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer, Segment
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, OwnedOneToOneField, tenant_key
 from wateja.tenants.secrets import EncryptedTextField
 
 
@@ -103,7 +103,7 @@ class MessagingSettings(BusinessOwned):
     attribution_days = models.PositiveSmallIntegerField(
         _("a purchase within this many days counts for the message"), default=7
     )
-    hook_token = models.CharField(max_length=40, default=_token, unique=True)
+    hook_token = models.CharField(max_length=40, default=_token)
     hook_secret = EncryptedTextField(default=_token)  # basic auth on callbacks
     hook_allowed_ips = models.TextField(
         _("provider addresses allowed to call back"),
@@ -206,7 +206,8 @@ class MessagingSettings(BusinessOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["business"], name="messaging_settings_per_business")
+            models.UniqueConstraint(fields=["hook_token"], name="messaging_hook_token_unique"),
+            models.UniqueConstraint(fields=["business"], name="messaging_settings_per_business"),
         ]
 
 
@@ -233,7 +234,8 @@ class Template(BusinessOwned):
         verbose_name = _("template")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "name"], name="template_name_per_business")
+            tenant_key("messaging_template"),
+            models.UniqueConstraint(fields=["business", "name"], name="template_name_per_business"),
         ]
 
     def __str__(self) -> str:
@@ -244,7 +246,9 @@ class Variant(BusinessOwned):
     """One wording of a template, in every language the business writes: `texts` maps a
     language code to {"subject": …, "body": …}. Variants of a template are rotated by weight."""
 
-    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="variants")
+    template = models.ForeignKey(
+        Template, on_delete=models.CASCADE, related_name="variants", db_constraint=False
+    )
     label = models.CharField(_("variant"), max_length=20, default="A")
     weight = models.PositiveSmallIntegerField(_("share"), default=1)
     texts = models.JSONField(default=dict)
@@ -253,9 +257,10 @@ class Variant(BusinessOwned):
     class Meta:
         ordering = ["template_id", "label"]
         constraints = [
+            tenant_key("messaging_variant"),
             models.UniqueConstraint(
                 fields=["business", "template", "label"], name="variant_label_per_template"
-            )
+            ),
         ]
 
 
@@ -285,10 +290,20 @@ class Sending(BusinessOwned):
         _("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
     )
     sms_template = models.ForeignKey(
-        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Template,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     email_template = models.ForeignKey(
-        Template, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Template,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     offer = models.CharField(_("offer"), max_length=200, blank=True)
     code = models.CharField(_("code"), max_length=40, blank=True)
@@ -321,6 +336,7 @@ class Survey(BusinessOwned):
     class Meta:
         verbose_name = _("survey")
         ordering = ["-created_at", "-id"]
+        constraints = [tenant_key("messaging_survey")]
 
     def __str__(self) -> str:
         return self.title
@@ -335,9 +351,15 @@ class Campaign(Sending):
         on_delete=models.PROTECT,
         related_name="campaigns",
         verbose_name=_("survey"),
+        db_constraint=False,
     )
     segment = models.ForeignKey(
-        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Segment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
@@ -355,6 +377,7 @@ class Campaign(Sending):
         verbose_name = _("campaign")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
+        constraints = [tenant_key("messaging_campaign")]
 
     def __str__(self) -> str:
         return self.name
@@ -397,9 +420,10 @@ class Automation(Sending):
         verbose_name = _("automation")
         ordering = ["kind", "id"]
         constraints = [
+            tenant_key("messaging_automation"),
             models.UniqueConstraint(
                 fields=["business", "kind"], name="automation_kind_per_business"
-            )
+            ),
         ]
 
 
@@ -426,16 +450,36 @@ class Message(BusinessOwned):
     send (in its transaction), sent once by the worker."""
 
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_constraint=False,
     )
     automation = models.ForeignKey(
-        Automation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Automation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_constraint=False,
     )
     variant = models.ForeignKey(
-        Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Variant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_constraint=False,
     )
     channel = models.CharField(max_length=10, choices=SendChannel.choices)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
@@ -443,7 +487,7 @@ class Message(BusinessOwned):
     language = models.CharField(max_length=5, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, db_index=True)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices)
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -459,7 +503,12 @@ class Message(BusinessOwned):
     # a chat-app message that fails for good goes by SMS instead, with this text
     fallback_body = models.TextField(blank=True)
     fallback_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     dedupe_key = models.CharField(max_length=120, null=True, blank=True)
     token = models.CharField(max_length=40, default=_token)
@@ -474,6 +523,7 @@ class Message(BusinessOwned):
         verbose_name = _("message")
         ordering = ["-created_at", "-id"]
         constraints = [
+            tenant_key("messaging_message"),
             models.UniqueConstraint(
                 fields=["business", "dedupe_key"],
                 condition=Q(dedupe_key__isnull=False),
@@ -491,7 +541,9 @@ class Message(BusinessOwned):
 class Delivery(BusinessOwned):
     """One attempt to send a message, or one delivery report about it."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
     attempt = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(max_length=20)  # sent | queued | retry | failed | report:<status>
     detail = models.CharField(max_length=500, blank=True)
@@ -500,6 +552,7 @@ class Delivery(BusinessOwned):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [tenant_key("messaging_delivery")]
 
 
 class InboundAction(models.TextChoices):
@@ -515,7 +568,12 @@ class InboundAction(models.TextChoices):
 
 class InboundMessage(BusinessOwned):
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     channel = models.CharField(max_length=10, choices=SendChannel.choices, default="sms")
     from_phone = models.CharField(max_length=64)  # a phone, or the chat app's user id
@@ -523,12 +581,18 @@ class InboundMessage(BusinessOwned):
     action = models.CharField(max_length=10, choices=InboundAction.choices)
     provider_id = models.CharField(max_length=100, blank=True)
     reply = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     received_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [tenant_key("messaging_inboundmessage")]
 
 
 class MessengerContact(BusinessOwned):
@@ -538,7 +602,7 @@ class MessengerContact(BusinessOwned):
     bot sets `unlinked_at` and nothing more goes there."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="messenger_contacts"
+        Customer, on_delete=models.CASCADE, related_name="messenger_contacts", db_constraint=False
     )
     channel = models.CharField(max_length=10, choices=SendChannel.choices)
     external_id = models.CharField(max_length=64)
@@ -563,22 +627,37 @@ class MessengerLinkCode(BusinessOwned):
     viber://pa?…&context=, wa.me/…?text=): whoever writes it to the bot within the hour
     links that chat to this customer."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     channel = models.CharField(max_length=10, choices=SendChannel.choices)
-    code = models.CharField(max_length=40, unique=True)
+    code = models.CharField(max_length=40)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # looked up with its business (each business's bot); random, 32 characters
+            models.UniqueConstraint(fields=["business", "code"], name="messenger_link_code_unique"),
+        ]
 
 
 class Conversion(BusinessOwned):
     """An order attributed to the last message the customer got within the attribution
     window (holdout rows included, so the holdout group's conversions are measured too)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="conversions")
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="conversions", db_constraint=False
+    )
+    order = OwnedOneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
     revenue_minor = models.BigIntegerField()
     at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "order"], name="conversion_once_per_order")
+        ]
 
 
 class Feedback(BusinessOwned):
@@ -586,30 +665,55 @@ class Feedback(BusinessOwned):
     on the scale the business had set when it was asked; tied to the sale the request
     followed (where, who served). A low rating opens a complaint (`complaint`)."""
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    message = OwnedOneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     scale = models.CharField(max_length=5, choices=FeedbackScale.choices, default="stars")
     rating = models.PositiveSmallIntegerField()  # the score on `scale`
     comment = models.CharField(max_length=1000, blank=True)
     at = models.DateTimeField()
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     location = models.ForeignKey(
-        "tenants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenants.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     staff = models.ForeignKey(  # the cashier of the sale
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     complaint = models.ForeignKey(
-        "customers.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["business", "at"], name="feedback_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "message"], name="feedback_once_per_message"
+            )
+        ]
 
     @property
     def top(self) -> int:
@@ -622,13 +726,25 @@ class SurveyAnswer(BusinessOwned):
     answering again replaces them). `answers` maps the question's position ("0"…"4") to a
     number (stars), a list of choices, or text."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="survey_answer")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="answers", db_constraint=False
+    )
+    message = OwnedOneToOneField(Message, on_delete=models.CASCADE, related_name="survey_answer")
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     answers = models.JSONField(default=dict)
     at = models.DateTimeField()
 
     class Meta:
         ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "message"], name="survey_answer_once_per_message"
+            )
+        ]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
 from wateja.tenants.models import Location
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, OwnedOneToOneField, tenant_key
 
 
 class OrderStatus(models.TextChoices):
@@ -21,9 +21,16 @@ class OrderStatus(models.TextChoices):
 
 class Order(BusinessOwned):
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        db_constraint=False,
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     cashier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -33,7 +40,12 @@ class Order(BusinessOwned):
         verbose_name=_("cashier"),
     )
     api_key = models.ForeignKey(
-        "tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenants.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )  # the till system that rang it up, when it came through the API
     number = models.CharField(_("order number"), max_length=64)
     currency = models.CharField(max_length=3)
@@ -57,7 +69,8 @@ class Order(BusinessOwned):
         verbose_name = _("order")
         ordering = ["-placed_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "number"], name="order_number_unique")
+            tenant_key("orders_order"),
+            models.UniqueConstraint(fields=["business", "number"], name="order_number_unique"),
         ]
         indexes = [
             models.Index(fields=["business", "customer", "placed_at"], name="order_customer")
@@ -82,7 +95,9 @@ class Order(BusinessOwned):
 
 
 class OrderLine(BusinessOwned):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=64, blank=True)
@@ -94,6 +109,7 @@ class OrderLine(BusinessOwned):
 
     class Meta:
         ordering = ["id"]
+        constraints = [tenant_key("orders_orderline")]
 
     @property
     def net_minor(self) -> int:
@@ -109,7 +125,9 @@ class OrderRefund(BusinessOwned):
     """One refund or void of an order: how much, of which lines, why, who did it, where,
     and the manager who approved it when the amount needed one."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="refunds", db_constraint=False
+    )
     key = models.CharField(max_length=200)
     kind = models.CharField(max_length=6, choices=RefundKind.choices, default=RefundKind.REFUND)
     amount_minor = models.BigIntegerField(_("refunded"))
@@ -122,7 +140,9 @@ class OrderRefund(BusinessOwned):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -158,22 +178,30 @@ class Checkout(BusinessOwned):
 
     key = models.CharField(max_length=200)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     status = models.CharField(max_length=9, choices=CheckoutStatus.choices)
     request = models.JSONField(default=dict)
     evaluation = models.JSONField(default=dict)
     points_to_spend = models.BigIntegerField(default=0)
     expires_at = models.DateTimeField(db_index=True)
-    order = models.OneToOneField(
+    order = OwnedOneToOneField(
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkout"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["business", "key"], name="checkout_key_once")
+            models.UniqueConstraint(fields=["business", "order"], name="checkout_once_per_order"),
+            models.UniqueConstraint(fields=["business", "key"], name="checkout_key_once"),
         ]
 
 
@@ -190,7 +218,7 @@ class OfferSimulation(BusinessOwned):
     order. `generation` grows with every request, and a run stores its result only while no
     newer request came, so an estimate never describes an older version of the offer."""
 
-    promotion = models.OneToOneField(
+    promotion = OwnedOneToOneField(
         "promotions.Promotion", on_delete=models.CASCADE, related_name="simulation"
     )
     status = models.CharField(
@@ -204,3 +232,10 @@ class OfferSimulation(BusinessOwned):
     orders_seen = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "promotion"], name="simulation_once_per_promotion"
+            )
+        ]

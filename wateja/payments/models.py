@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 from wateja.tenants.secrets import EncryptedTextField
 
 
@@ -48,7 +48,7 @@ class PaymentSettings(BusinessOwned):
     receipt_sms = models.BooleanField(
         _("send an SMS receipt for each matched payment"), default=True
     )
-    hook_token = models.CharField(max_length=40, default=_token, unique=True)
+    hook_token = models.CharField(max_length=40, default=_token)
     hook_secret = EncryptedTextField(default=_token)
     # signs the generic payment webhook (wallets other than M-Pesa, a shop's till system); the
     # previous one keeps working for a day after a rotation, so senders can switch over
@@ -66,6 +66,7 @@ class PaymentSettings(BusinessOwned):
         verbose_name = _("payment settings")
         verbose_name_plural = _("payment settings")
         constraints = [
+            models.UniqueConstraint(fields=["hook_token"], name="payment_hook_token_unique"),
             models.UniqueConstraint(fields=["business"], name="payment_settings_once"),
         ]
 
@@ -100,10 +101,20 @@ class Payment(BusinessOwned):
     payload = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=12, choices=PaymentStatus.choices)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+        db_constraint=False,
     )
     order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+        db_constraint=False,
     )
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -138,7 +149,9 @@ class Payout(BusinessOwned):
     manager, held in the wallet while M-Pesa works, posted when it pays, given back when it
     fails."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payouts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="payouts", db_constraint=False
+    )
     phone = models.CharField(_("M-Pesa number"), max_length=32)
     amount_minor = models.BigIntegerField(_("amount"))
     currency = models.CharField(max_length=3)
@@ -151,7 +164,7 @@ class Payout(BusinessOwned):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    conversation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    conversation_id = models.CharField(max_length=64, blank=True)
     transaction_id = models.CharField(max_length=64, blank=True)
     result = models.CharField(_("M-Pesa said"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -161,6 +174,8 @@ class Payout(BusinessOwned):
     class Meta:
         verbose_name = _("cashback payout")
         ordering = ["-id"]
+        constraints = [tenant_key("payments_payout")]
+        indexes = [models.Index(fields=["conversation_id"], name="payout_conversation")]
 
     @property
     def wallet_key(self) -> str:

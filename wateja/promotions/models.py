@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, OwnedOneToOneField, tenant_key
 
 
 class PromotionStatus(models.TextChoices):
@@ -87,6 +87,7 @@ class Promotion(BusinessOwned):
         verbose_name = _("promotion")
         ordering = ["-priority", "id"]
         indexes = [models.Index(fields=["business", "status"], name="promotion_status")]
+        constraints = [tenant_key("promotions_promotion")]
 
     def __str__(self) -> str:
         return self.name
@@ -98,7 +99,9 @@ class CodeKind(models.TextChoices):
 
 
 class PromoCode(BusinessOwned):
-    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="promo_codes")
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.CASCADE, related_name="promo_codes", db_constraint=False
+    )
     code = models.CharField(_("code"), max_length=40)
     kind = models.CharField(max_length=8, choices=CodeKind.choices, default=CodeKind.REUSABLE)
     batch = models.CharField(max_length=60, blank=True)
@@ -109,13 +112,21 @@ class PromoCode(BusinessOwned):
     valid_until = models.DateTimeField(null=True, blank=True)
     uses_count = models.PositiveIntegerField(default=0)
     issued_to = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("promo code")
-        constraints = [models.UniqueConstraint(fields=["business", "code"], name="code_unique")]
+        constraints = [
+            tenant_key("promotions_promocode"),
+            models.UniqueConstraint(fields=["business", "code"], name="code_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -132,13 +143,25 @@ class Redemption(BusinessOwned):
     one live redemption: the unique constraint below is what makes two tills racing for the
     same code end with exactly one winner."""
 
-    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="redemptions")
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="redemptions", db_constraint=False
+    )
     code = models.ForeignKey(
-        PromoCode, null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+        PromoCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_constraint=False,
     )
     single_use_code = models.CharField(max_length=40, null=True, blank=True)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     checkout_key = models.CharField(max_length=200)
     order_id = models.BigIntegerField(null=True, blank=True)
@@ -176,7 +199,10 @@ class Tier(BusinessOwned):
 
     class Meta:
         ordering = ["min_spend_minor"]
-        constraints = [models.UniqueConstraint(fields=["business", "name"], name="tier_unique")]
+        constraints = [
+            tenant_key("promotions_tier"),
+            models.UniqueConstraint(fields=["business", "name"], name="tier_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -186,10 +212,17 @@ class CustomerTier(BusinessOwned):
     """The tier a customer holds: upgrades at once; a downgrade waits for the period's end
     plus the grace days (`keep_until`)."""
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="tier_state")
-    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = OwnedOneToOneField(Customer, on_delete=models.CASCADE, related_name="tier_state")
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     since = models.DateTimeField()
     keep_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "customer"], name="customer_tier_once")
+        ]
 
 
 class ReferralStatus(models.TextChoices):
@@ -199,21 +232,24 @@ class ReferralStatus(models.TextChoices):
 
 
 class ReferralCode(BusinessOwned):
-    customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, related_name="referral_code"
-    )
+    customer = OwnedOneToOneField(Customer, on_delete=models.CASCADE, related_name="referral_code")
     code = models.CharField(max_length=20)
     rewards_used = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["business", "code"], name="referral_code_unique")
+            models.UniqueConstraint(
+                fields=["business", "customer"], name="referral_code_once_per_customer"
+            ),
+            models.UniqueConstraint(fields=["business", "code"], name="referral_code_unique"),
         ]
 
 
 class Referral(BusinessOwned):
-    referrer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="referrals_made")
-    friend = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="referred_by")
+    referrer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="referrals_made", db_constraint=False
+    )
+    friend = OwnedOneToOneField(Customer, on_delete=models.CASCADE, related_name="referred_by")
     first_order_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
@@ -221,15 +257,27 @@ class Referral(BusinessOwned):
     qualifies_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "friend"], name="referral_once_per_friend")
+        ]
+
 
 class ReferralRefusal(BusinessOwned):
     """A referral the program refused (the fraud checks of `referral_attach`): who tried to be
     brought, by whom (when the code was known), the code typed and why. Written by the callers
     after the refused attempt rolled back, so the report can show refusals."""
 
-    friend = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    friend = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     referrer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     code = models.CharField(max_length=40)
     reason = models.CharField(max_length=30)
@@ -238,3 +286,4 @@ class ReferralRefusal(BusinessOwned):
 
     class Meta:
         ordering = ["-at", "-id"]
+        constraints = [tenant_key("promotions_referralrefusal")]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
 from wateja.orders.models import Order
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 from wateja.tenants.secrets import EncryptedTextField
 
 
@@ -26,7 +26,7 @@ class Platform(models.TextChoices):
 class ShopConnection(BusinessOwned):
     platform = models.CharField(_("platform"), max_length=12, choices=Platform.choices)
     name = models.CharField(_("name"), max_length=100)
-    token = models.CharField(max_length=40, default=_token, unique=True)
+    token = models.CharField(max_length=40, default=_token)
     # the webhook signing secret the shop shows (Shopify: the app's secret; WooCommerce: the
     # secret typed when the webhook was made)
     secret = EncryptedTextField(_("webhook secret"))
@@ -37,6 +37,10 @@ class ShopConnection(BusinessOwned):
     class Meta:
         verbose_name = _("online shop")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="shop_connection_token_unique"),
+            tenant_key("shops_shopconnection"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -45,7 +49,9 @@ class ShopConnection(BusinessOwned):
 class ShopEvent(BusinessOwned):
     """One webhook delivery, by the shop's own delivery id: a repeat is answered, not redone."""
 
-    connection = models.ForeignKey(ShopConnection, on_delete=models.CASCADE, related_name="events")
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.CASCADE, related_name="events", db_constraint=False
+    )
     delivery_id = models.CharField(max_length=100)
     topic = models.CharField(max_length=60)
     outcome = models.CharField(max_length=200, blank=True)
@@ -61,12 +67,18 @@ class ShopEvent(BusinessOwned):
 
 
 class ShopOrder(BusinessOwned):
-    connection = models.ForeignKey(ShopConnection, on_delete=models.CASCADE, related_name="orders")
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.CASCADE, related_name="orders", db_constraint=False
+    )
     external_id = models.CharField(max_length=64)
     number = models.CharField(max_length=64, blank=True)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     checkout_key = models.CharField(max_length=120, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     refunded_minor = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.roles import Role
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 from wateja.tenants.secrets import EncryptedTextField
 
 
@@ -30,7 +30,7 @@ class JoinVerify(models.TextChoices):
 
 
 class Business(models.Model):
-    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, db_index=False)
     name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. KE"))
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. KES"))
@@ -67,6 +67,7 @@ class Business(models.Model):
         verbose_name = _("business")
         verbose_name_plural = _("businesses")
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["slug"], name="business_slug_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -85,7 +86,8 @@ class Location(BusinessOwned):
         verbose_name_plural = _("locations")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "name"], name="location_name_per_business")
+            tenant_key("tenants_location"),
+            models.UniqueConstraint(fields=["business", "name"], name="location_name_per_business"),
         ]
 
     def __str__(self) -> str:
@@ -99,7 +101,9 @@ class Staff(BusinessOwned):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     locations = models.ManyToManyField(
         Location, blank=True, related_name="staff_members", verbose_name=_("works at")
     )  # none: every location
@@ -129,7 +133,7 @@ class ApiKey(BusinessOwned):
     """A bearer key for one business. Only a hash is stored; the key is shown once."""
 
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=16, unique=True)
+    prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64)
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MANAGER)
     created_by = models.ForeignKey(
@@ -143,6 +147,10 @@ class ApiKey(BusinessOwned):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["prefix"], name="apikey_prefix_unique"),
+            tenant_key("tenants_apikey"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (wj_{self.prefix}…)"
@@ -155,11 +163,13 @@ class ApiKey(BusinessOwned):
 class AuditEvent(BusinessOwned):
     """Who did what to whose data, for privacy requests and sensitive changes."""
 
-    action = models.CharField(max_length=50, db_index=True)
+    action = models.CharField(max_length=50)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL)
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=50)
     details = models.JSONField(default=dict)
@@ -168,13 +178,15 @@ class AuditEvent(BusinessOwned):
     class Meta:
         verbose_name = _("audit event")
         ordering = ["-at", "-id"]
+        constraints = [tenant_key("tenants_auditevent")]
+        indexes = [models.Index(fields=["action"], name="audit_action")]
 
 
 class SignInFailure(models.Model):
     """One failed staff sign-in (web or admin), for throttling: not business-owned, since the
     business is not known before a sign-in succeeds. Old rows are pruned by housekeeping."""
 
-    username = models.CharField(max_length=150, db_index=True)  # as typed, lower-cased
+    username = models.CharField(max_length=150)  # as typed, lower-cased
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     at = models.DateTimeField(db_index=True)
 
@@ -211,7 +223,10 @@ class RecoveryCode(models.Model):
     it signs someone in (it never works again)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+        db_index=False,  # recovery_code_once_per_user leads with it
     )
     digest = models.CharField(max_length=64, editable=False)
     used_at = models.DateTimeField(null=True, blank=True)

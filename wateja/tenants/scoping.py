@@ -3,7 +3,11 @@
 Queries go through `Model.objects.for_business(business)` and single rows through
 `get_owned(Model, business, pk=...)`, which answers NotFound for another business's rows, so a
 wrong id and a foreign id look the same to the caller. With Citus every such table is
-distributed by `business_id`, so unique keys on these models must include `business`.
+distributed by `business_id`, so unique keys on these models must include `business`, and a
+foreign key to another business-owned model is declared `db_constraint=False` (its migration
+adds the composite key instead: `wateja.tenants.distribution`). The `business` column has no
+index of its own: each model carries a unique key or index that starts with it (checked by
+tests/scale/test_citus_schema.py), which serves the same queries.
 """
 
 from __future__ import annotations
@@ -26,12 +30,33 @@ class BusinessScopedQuerySet(models.QuerySet):
 
 
 class BusinessOwned(models.Model):
-    business = models.ForeignKey("tenants.Business", on_delete=models.CASCADE, related_name="+")
+    business = models.ForeignKey(
+        "tenants.Business", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     objects = BusinessScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True
+
+
+def tenant_key(table: str) -> models.UniqueConstraint:
+    """UNIQUE (business_id, id) on `table`: what composite foreign keys from other
+    business-owned tables point at, and the primary key of the table once Citus distributes it
+    (the id alone stays unique in practice: it comes from one sequence)."""
+    return models.UniqueConstraint(fields=["business", "id"], name=f"{table}_tenant_key")
+
+
+class OwnedOneToOneField(models.OneToOneField):
+    """A one-to-one link between business-owned rows whose uniqueness is a
+    UniqueConstraint(business, <field>) on the model (Citus needs business_id in every unique
+    key) rather than a unique column. Since the composite foreign key ties the business of both
+    rows, the rule is the same. Reverse access (`order.checkout`) works as before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("db_constraint", False)
+        super().__init__(*args, **kwargs)
+        self._unique = False
 
 
 M = TypeVar("M", bound=BusinessOwned)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wateja.customers.models import Customer
 from wateja.tenants.models import ApiKey, Location
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 
 
 class Kind(models.TextChoices):
@@ -40,7 +40,12 @@ class SystemAccount(models.TextChoices):
 
 class Account(BusinessOwned):
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        db_constraint=False,
     )
     system = models.CharField(max_length=12, choices=SystemAccount.choices, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -53,6 +58,7 @@ class Account(BusinessOwned):
 
     class Meta:
         constraints = [
+            tenant_key("wallet_account"),
             models.UniqueConstraint(
                 fields=["business", "customer", "kind"],
                 condition=Q(customer__isnull=False),
@@ -120,25 +126,43 @@ class Operation(BusinessOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     reason = models.CharField(max_length=300, blank=True)
-    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["business", "key"], name="operation_key_once")
+            tenant_key("wallet_operation"),
+            models.UniqueConstraint(fields=["business", "key"], name="operation_key_once"),
         ]
+        indexes = [models.Index(fields=["reference"], name="operation_reference")]
 
 
 class Transfer(BusinessOwned):
-    operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="transfers")
-    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    operation = models.ForeignKey(
+        Operation, on_delete=models.PROTECT, related_name="transfers", db_constraint=False
+    )
+    debit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    credit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     amount = models.BigIntegerField()
     code = models.CharField(max_length=30)
     status = models.CharField(max_length=8, choices=TransferStatus.choices)
@@ -148,13 +172,19 @@ class Transfer(BusinessOwned):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            tenant_key("wallet_transfer"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(debit_account=models.F("credit_account")), name="transfer_two_sides"
@@ -165,21 +195,34 @@ class Transfer(BusinessOwned):
 class Entry(BusinessOwned):
     """A posted transfer's effect on one account: +amount credited, −amount debited."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,  # entry_account leads with it
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+    )
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["account", "id"], name="entry_account")]
+        constraints = [tenant_key("wallet_entry")]
 
 
 class Lot(BusinessOwned):
     """One credit of a customer account with its expiry; spends consume lots soonest-expiry
     first, and the expiry job posts each expired lot's unspent remainder once."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lots")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lots", db_constraint=False
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lots", db_constraint=False
+    )
     amount = models.BigIntegerField()
     remaining = models.BigIntegerField()
     earned_at = models.DateTimeField()
@@ -189,19 +232,25 @@ class Lot(BusinessOwned):
     class Meta:
         ordering = ["expires_at", "id"]
         constraints = [
+            tenant_key("wallet_lot"),
             models.CheckConstraint(
                 condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("amount")),
                 name="lot_remaining_in_range",
-            )
+            ),
         ]
 
 
 class LotUse(BusinessOwned):
     """How much of a lot a debit transfer consumed (so a refund can give it back)."""
 
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="uses")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lot_uses")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="uses", db_constraint=False)
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lot_uses", db_constraint=False
+    )
     amount = models.BigIntegerField()
+
+    class Meta:
+        constraints = [tenant_key("wallet_lotuse")]
 
 
 class ClawbackPolicy(models.TextChoices):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wateja.tenants.scoping import BusinessOwned
+from wateja.tenants.scoping import BusinessOwned, tenant_key
 from wateja.tenants.secrets import EncryptedTextField
 
 
@@ -44,6 +44,7 @@ class Endpoint(BusinessOwned):
     class Meta:
         verbose_name = _("webhook endpoint")
         ordering = ["id"]
+        constraints = [tenant_key("webhooks_endpoint")]
 
     def __str__(self) -> str:
         return self.url
@@ -63,7 +64,9 @@ class Delivery(BusinessOwned):
     """One event for one endpoint: the body is fixed when the event happens, so a retry or a
     replay sends exactly what was first sent (with a fresh signature)."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
     event_id = models.CharField(max_length=40)
     event_type = models.CharField(max_length=40)
     payload = models.JSONField()
@@ -77,7 +80,12 @@ class Delivery(BusinessOwned):
     last_response = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     replay_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,3 +97,4 @@ class Delivery(BusinessOwned):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["business", "endpoint", "created_at"], name="delivery_log"),
         ]
+        constraints = [tenant_key("webhooks_delivery")]
