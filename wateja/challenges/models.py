@@ -107,7 +107,9 @@ class SurpriseGift(BusinessOwned):
     """One surprise given with an order (at most one per rule and order)."""
 
     rule = models.ForeignKey(SurpriseRule, on_delete=models.CASCADE, related_name="gifts")
-    order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -576,7 +576,9 @@ class Conversion(BusinessOwned):
     window (holdout rows included, so the holdout group's conversions are measured too)."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="conversions")
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     revenue_minor = models.BigIntegerField()
     at = models.DateTimeField()
 
@@ -595,7 +597,12 @@ class Feedback(BusinessOwned):
     comment = models.CharField(max_length=1000, blank=True)
     at = models.DateTimeField()
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     location = models.ForeignKey(
         "tenants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

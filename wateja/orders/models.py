@@ -82,7 +82,9 @@ class Order(BusinessOwned):
 
 
 class OrderLine(BusinessOwned):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=64, blank=True)
@@ -109,7 +111,9 @@ class OrderRefund(BusinessOwned):
     """One refund or void of an order: how much, of which lines, why, who did it, where,
     and the manager who approved it when the amount needed one."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="refunds", db_constraint=False
+    )
     key = models.CharField(max_length=200)
     kind = models.CharField(max_length=6, choices=RefundKind.choices, default=RefundKind.REFUND)
     amount_minor = models.BigIntegerField(_("refunded"))
@@ -167,7 +171,12 @@ class Checkout(BusinessOwned):
     points_to_spend = models.BigIntegerField(default=0)
     expires_at = models.DateTimeField(db_index=True)
     order = models.OneToOneField(
-        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkout"
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="checkout",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -103,7 +103,12 @@ class Payment(BusinessOwned):
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
     )
     order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+        db_constraint=False,
     )
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -66,7 +66,9 @@ class ShopOrder(BusinessOwned):
     number = models.CharField(max_length=64, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL)
     checkout_key = models.CharField(max_length=120, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     refunded_minor = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -148,7 +148,12 @@ class Transfer(BusinessOwned):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_constraint=False,  # partitioned on PostgreSQL (tenants.partitioning)
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -166,7 +171,9 @@ class Entry(BusinessOwned):
     """A posted transfer's effect on one account: +amount credited, −amount debited."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+    )
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -179,7 +186,9 @@ class Lot(BusinessOwned):
     first, and the expiry job posts each expired lot's unspent remainder once."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lots")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lots", db_constraint=False
+    )
     amount = models.BigIntegerField()
     remaining = models.BigIntegerField()
     earned_at = models.DateTimeField()
@@ -200,7 +209,9 @@ class LotUse(BusinessOwned):
     """How much of a lot a debit transfer consumed (so a refund can give it back)."""
 
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="uses")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lot_uses")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lot_uses", db_constraint=False
+    )
     amount = models.BigIntegerField()
 
 
