@@ -134,3 +134,38 @@ def test_check_ledger_finds_an_entry_whose_transfer_is_gone(business) -> None:
         transfer_id=Transfer.objects.order_by("-id")[0].pk + 99
     )
     assert any("does not exist" in line for line in ledger_check(business))
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_message_key_is_used_once_across_months_and_a_batch_skips_used_keys(business) -> None:
+    from wateja.customers.services import customer_create
+    from wateja.messaging.models import Message
+
+    customer = customer_create(business=business, name="Baraka", phone="+254712000002")
+
+    def message(key: str | None, when: dt.datetime, token: str) -> Message:
+        return Message(
+            business=business, customer=customer, channel="sms", purpose="marketing",
+            to_address="+254712000002", body="Karibu", status="queued", dedupe_key=key,
+            created_at=when, token=token,
+        )  # fmt: skip
+
+    april, may = dt.datetime(2026, 4, 3, tzinfo=UTC), dt.datetime(2026, 5, 3, tzinfo=UTC)
+    message("birthday:2026", april, "t1").save()
+    with pytest.raises(IntegrityError, match="message_once_per_key"), transaction.atomic():
+        message("birthday:2026", may, "t2").save()
+    with pytest.raises(IntegrityError, match="message_token_unique"), transaction.atomic():
+        message(None, may, "t1").save()
+    message(None, may, "t3").save()
+    message(None, may, "t4").save()  # no key: any number of them
+
+    with partitioning.skipping_duplicate_keys():
+        Message.objects.bulk_create(
+            [message("birthday:2026", may, "t5"), message("welcome", may, "t6")],
+            ignore_conflicts=True,
+        )
+    assert sorted(Message.objects.values_list("token", flat=True)) == ["t1", "t3", "t4", "t6"]
+    # outside the block a duplicate fails again
+    with pytest.raises(IntegrityError), transaction.atomic():
+        message("welcome", april, "t7").save()

@@ -459,7 +459,12 @@ class Message(BusinessOwned):
     # a chat-app message that fails for good goes by SMS instead, with this text
     fallback_body = models.TextField(blank=True)
     fallback_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,  # messages are partitioned on PostgreSQL (tenants.partitioning)
     )
     dedupe_key = models.CharField(max_length=120, null=True, blank=True)
     token = models.CharField(max_length=40, default=_token)
@@ -491,7 +496,9 @@ class Message(BusinessOwned):
 class Delivery(BusinessOwned):
     """One attempt to send a message, or one delivery report about it."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
     attempt = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(max_length=20)  # sent | queued | retry | failed | report:<status>
     detail = models.CharField(max_length=500, blank=True)
@@ -523,7 +530,12 @@ class InboundMessage(BusinessOwned):
     action = models.CharField(max_length=10, choices=InboundAction.choices)
     provider_id = models.CharField(max_length=100, blank=True)
     reply = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     received_at = models.DateTimeField()
 
@@ -575,7 +587,9 @@ class Conversion(BusinessOwned):
     """An order attributed to the last message the customer got within the attribution
     window (holdout rows included, so the holdout group's conversions are measured too)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="conversions")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="conversions", db_constraint=False
+    )
     order = models.OneToOneField(
         "orders.Order", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -588,7 +602,9 @@ class Feedback(BusinessOwned):
     on the scale the business had set when it was asked; tied to the sale the request
     followed (where, who served). A low rating opens a complaint (`complaint`)."""
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="feedback", db_constraint=False
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -630,7 +646,9 @@ class SurveyAnswer(BusinessOwned):
     number (stars), a list of choices, or text."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="survey_answer")
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="survey_answer", db_constraint=False
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection as default_connection
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
@@ -54,8 +57,19 @@ PARTITIONED: tuple[PartitionedTable, ...] = (
     PartitionedTable(
         "orders_order", "placed_at", (KeyTable("order_number_unique", ("business_id", "number")),)
     ),
+    PartitionedTable(
+        "messaging_message",
+        "created_at",
+        (
+            KeyTable(
+                "message_once_per_key", ("business_id", "dedupe_key"), "ROW.dedupe_key IS NOT NULL"
+            ),
+            KeyTable("message_token_unique", ("token",)),
+        ),
+    ),
 )
 MONTHS_AHEAD = 3
+SKIP_DUPLICATES = "wateja.skip_duplicate_keys"
 
 
 def spec(table: str) -> PartitionedTable:
@@ -208,27 +222,56 @@ def _key_table(table: str, key: KeyTable) -> str:
 
 
 def _key_trigger_sql(table: str, key: KeyTable) -> list[str]:
+    """The key table of `key` and the triggers that keep it: a row's key is claimed before the
+    row is inserted (a key another row holds fails as the old unique constraint did, or skips
+    the row silently while `SKIP_DUPLICATES` is on, as `INSERT … ON CONFLICT DO NOTHING` did);
+    a row moving to another month's partition keeps its key (the claim is by row id)."""
     keys = _key_table(table, key)
     cols = ", ".join(f'"{c}"' for c in key.columns)
     new = ", ".join(f'NEW."{c}"' for c in key.columns)
-    old_match = " AND ".join(f'"{c}" = OLD."{c}"' for c in key.columns)
+    match_new = " AND ".join(f'"{c}" = NEW."{c}"' for c in key.columns)
+    match_old = " AND ".join(f'"{c}" = OLD."{c}"' for c in key.columns)
+    changed = " OR ".join(f'NEW."{c}" IS DISTINCT FROM OLD."{c}"' for c in key.columns)
     applies_new = f"({key.where.replace('ROW.', 'NEW.')})" if key.where else "true"
     applies_old = f"({key.where.replace('ROW.', 'OLD.')})" if key.where else "true"
-    function = f"{keys}_keep"[:63]
+    function = f"{keys}_keep"[:55]
+    taken = (
+        f"RAISE unique_violation USING CONSTRAINT = '{key.constraint}', "
+        f"MESSAGE = 'duplicate key value violates unique constraint \"{key.constraint}\"'"
+    )
     return [
         f'CREATE TABLE "{keys}" ('
         + ", ".join(f'"{c}" {_column_type(table, c)} NOT NULL' for c in key.columns)
-        + f', CONSTRAINT "{key.constraint}" PRIMARY KEY ({cols}))',
+        + f', row_id bigint NOT NULL, CONSTRAINT "{key.constraint}" PRIMARY KEY ({cols}))',
+        f"""CREATE OR REPLACE FUNCTION "{function}_claim"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE holder bigint;
+BEGIN
+  IF NOT {applies_new} THEN RETURN NEW; END IF;
+  INSERT INTO "{keys}" ({cols}, row_id) VALUES ({new}, NEW.id) ON CONFLICT DO NOTHING;
+  IF FOUND THEN RETURN NEW; END IF;
+  SELECT row_id INTO holder FROM "{keys}" WHERE {match_new};
+  IF holder = NEW.id THEN RETURN NEW; END IF;
+  IF current_setting('{SKIP_DUPLICATES}', true) = 'on' THEN RETURN NULL; END IF;
+  {taken};
+END $$""",
         f"""CREATE OR REPLACE FUNCTION "{function}"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND {applies_old} THEN
-    DELETE FROM "{keys}" WHERE {old_match};
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND ({changed})) THEN
+    IF {applies_old} THEN
+      DELETE FROM "{keys}" WHERE {match_old} AND row_id = OLD.id;
+    END IF;
   END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') AND {applies_new} THEN
-    INSERT INTO "{keys}" ({cols}) VALUES ({new});
+  IF TG_OP = 'INSERT' AND {applies_new} THEN
+    INSERT INTO "{keys}" ({cols}, row_id) VALUES ({new}, NEW.id) ON CONFLICT DO NOTHING;
+  ELSIF TG_OP = 'UPDATE' AND ({changed}) AND {applies_new} THEN
+    INSERT INTO "{keys}" ({cols}, row_id) VALUES ({new}, NEW.id) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN {taken}; END IF;
   END IF;
   RETURN NULL;
 END $$""",
+        f'CREATE TRIGGER "{function}_claim" BEFORE INSERT ON "{table}" '
+        f'FOR EACH ROW EXECUTE FUNCTION "{function}_claim"()',
         f'CREATE TRIGGER "{function}" AFTER INSERT OR UPDATE OF {cols} OR DELETE ON "{table}" '
         f'FOR EACH ROW EXECUTE FUNCTION "{function}"()',
         # TRUNCATE (Django's test flush among others) empties the key table with its owner
@@ -237,6 +280,21 @@ END $$""",
         f'CREATE TRIGGER "{function}_truncate" AFTER TRUNCATE ON "{table}" '
         f'FOR EACH STATEMENT EXECUTE FUNCTION "{function}_truncate"()',
     ]
+
+
+@contextmanager
+def skipping_duplicate_keys(connection: BaseDatabaseWrapper | None = None) -> Iterator[None]:
+    """Inside: a row whose key another row holds is skipped instead of failing, on the tables
+    whose uniques live in key tables (what `bulk_create(ignore_conflicts=True)` relied on)."""
+    connection = connection or default_connection
+    with transaction.atomic(using=connection.alias):
+        if connection.vendor == "postgresql":
+            _execute(connection, "SELECT set_config(%s, 'on', true)", [SKIP_DUPLICATES])
+        try:
+            yield
+        finally:
+            if connection.vendor == "postgresql":
+                _execute(connection, "SELECT set_config(%s, 'off', true)", [SKIP_DUPLICATES])
 
 
 _COLUMN_TYPES: dict[tuple[str, str], str] = {}
