@@ -376,6 +376,40 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_partitions(args: argparse.Namespace) -> int:
+    _setup_django()
+    import datetime as dt
+
+    from django.db import connection
+
+    from wateja.tenants import partitioning
+
+    if connection.vendor != "postgresql":
+        print("Partitions are made on PostgreSQL only; this database is SQLite.")
+        return 0
+    if args.detach:
+        try:
+            month = dt.date.fromisoformat(f"{args.detach}-01")
+        except ValueError:
+            print(f"Not a month: {args.detach!r} (YYYY-MM).", file=sys.stderr)
+            return 2
+        if month >= partitioning.month_start(dt.datetime.now(dt.UTC)):
+            print("Only a month that has ended can be detached.", file=sys.stderr)
+            return 2
+        for part in partitioning.PARTITIONED:
+            if partitioning.has_month(part.table, month):
+                name = partitioning.detach_month(part.table, month)
+                print(f"{name}: detached (dump it with pg_dump -t {name}, then drop it)")
+        return 0
+    made = partitioning.ensure_months(now=dt.datetime.now(dt.UTC), ahead=args.ahead)
+    for name in made:
+        print(f"{name}: made")
+    for part in partitioning.PARTITIONED:
+        for row in partitioning.partitions(part.table):
+            print(f"{row['name']}\t~{row['rows_estimate']} rows")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     _setup_django()
     import json
@@ -592,6 +626,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--business", help="only this business (short name)")
     check.set_defaults(func=cmd_check_ledger)
+
+    partitions = sub.add_parser(
+        "partitions",
+        help="PostgreSQL: make the coming months' partitions, list them, or detach an old month",
+    )
+    partitions.add_argument("--ahead", type=int, default=3, help="months to make ahead (3)")
+    partitions.add_argument("--detach", metavar="YYYY-MM", help="detach this ended month")
+    partitions.set_defaults(func=cmd_partitions)
 
     report = sub.add_parser("report", help="print the main figures of a period")
     report.add_argument("--business", required=True, help="the business's short name (slug)")

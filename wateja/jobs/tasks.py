@@ -69,6 +69,7 @@ from wateja.jobs.analytics_tasks import *  # noqa: E402, F403
 from wateja.jobs.background_tasks import *  # noqa: E402, F403
 from wateja.jobs.backup_tasks import *  # noqa: E402, F403
 from wateja.jobs.messaging_tasks import *  # noqa: E402, F403
+from wateja.jobs.partition_tasks import *  # noqa: E402, F403
 from wateja.jobs.payment_tasks import *  # noqa: E402, F403
 from wateja.jobs.privacy_tasks import *  # noqa: E402, F403
 from wateja.jobs.segment_tasks import *  # noqa: E402, F403

@@ -523,7 +523,7 @@ class Message(BusinessOwned):
         verbose_name = _("message")
         ordering = ["-created_at", "-id"]
         constraints = [
-            tenant_key("messaging_message"),
+            # no tenant_key: partitioned on PostgreSQL (tenants.partitioning)
             models.UniqueConstraint(
                 fields=["business", "dedupe_key"],
                 condition=Q(dedupe_key__isnull=False),

@@ -53,6 +53,7 @@ from wateja.messaging.models import (
     Variant,
 )
 from wateja.tenants.models import Business
+from wateja.tenants.partitioning import skipping_duplicate_keys
 
 _kicker: Callable[[], object] | None = None
 SENDING_STATUSES = (
@@ -312,9 +313,12 @@ def messages_queue(
                     )
                 )
                 counts["holdout" if decision.holdout else "queued"] += 1
-        Message.objects.bulk_create(
-            rows, batch_size=batch_size, ignore_conflicts=dedupe is not None
-        )
+        if dedupe is None:
+            Message.objects.bulk_create(rows, batch_size=batch_size)
+        else:
+            # a message whose key was already used is skipped (partitioned: by the key table)
+            with skipping_duplicate_keys():
+                Message.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     if counts["queued"]:
         kick_after_commit()
     return counts

@@ -69,7 +69,7 @@ class Order(BusinessOwned):
         verbose_name = _("order")
         ordering = ["-placed_at", "-id"]
         constraints = [
-            tenant_key("orders_order"),
+            # no tenant_key: partitioned on PostgreSQL (tenants.partitioning)
             models.UniqueConstraint(fields=["business", "number"], name="order_number_unique"),
         ]
         indexes = [

@@ -25,7 +25,10 @@ from typing import Any
 
 from django.db import models
 
+from wateja.tenants.partitioning import PARTITIONED
+
 TENANT_MODEL = "tenants.business"
+PARTITIONED_TABLES = frozenset(part.table for part in PARTITIONED)
 DISTRIBUTED = "distributed"
 REFERENCE = "reference"
 
@@ -139,6 +142,8 @@ def tenant_links(models_: Iterable[type[models.Model]]) -> list[TenantLink]:
                 continue
             if target is None or isinstance(target, str) or not is_distributed(target):
                 continue
+            if target._meta.db_table in PARTITIONED_TABLES:
+                continue  # no foreign key can point into a partitioned table (docs/partitioning.md)
             links.append(TenantLink(model._meta.db_table, field.column, target._meta.db_table))
     return sorted(links, key=lambda link: (link.table, link.column))
 

@@ -184,7 +184,7 @@ class Transfer(BusinessOwned):
     class Meta:
         ordering = ["id"]
         constraints = [
-            tenant_key("wallet_transfer"),
+            # no tenant_key: partitioned on PostgreSQL (tenants.partitioning)
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(debit_account=models.F("credit_account")), name="transfer_two_sides"
@@ -210,7 +210,7 @@ class Entry(BusinessOwned):
 
     class Meta:
         indexes = [models.Index(fields=["account", "id"], name="entry_account")]
-        constraints = [tenant_key("wallet_entry")]
+        # no tenant_key: partitioned on PostgreSQL (tenants.partitioning), no FK points here
 
 
 class Lot(BusinessOwned):

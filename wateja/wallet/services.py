@@ -55,6 +55,7 @@ from wateja.wallet.models import (
     TransferStatus,
     WalletSettings,
 )
+from wateja.wallet.references import reference_problems
 from wateja.wallet.statements import (
     db_value,
     execute,
@@ -2257,6 +2258,7 @@ def ledger_check(business: Business | None = None) -> list[str]:
         if total != 0:
             problems.append(f"business {business_id} {kind}: accounts sum to {total}, not 0")
     problems.extend(_refund_problems(business))
+    problems.extend(reference_problems(business))
     return problems
 
 
