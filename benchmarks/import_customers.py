@@ -251,9 +251,10 @@ def run(args: argparse.Namespace, url: str, work: Path) -> int:
     }
     for round_number in range(1, args.rounds + 1):
         seconds = import_round(args, source, round_number)
+        business_id = int(seconds.pop("business_id"))
         for key, value in seconds.items():
             figures[key].append(value)
-        figures["ceiling"].append(write_ceiling(url, seconds["business_id"]))
+        figures["ceiling"].append(write_ceiling(url, business_id))
         figures["copy"].append(copy_baseline(url, source, rows))
         print(
             f"round {round_number}: preview {rows / seconds['preview']:,.0f} rows/s, "

@@ -10,8 +10,10 @@
 3. `import_run` imports in batches: each batch is one transaction (validated rows are
    created with their card, tags and consents; a bad row is skipped and reported, never half
    written), and `job.next_row` moves with the batch, so a crash loses at most the batch it
-   was in and a re-run resumes there. `import_start` runs small files at once and hands big
-   ones to the worker.
+   was in and a re-run resumes there. The rows are not checked twice: the run reads the
+   preview's verdicts back (`_CheckedWriter`) while the file, the columns and the rules they
+   depend on are unchanged; duplicates in the base are always checked again. `import_start`
+   runs small files at once and hands big ones to the worker.
 
 Rules of a row (the codes are stable; messages follow the active language):
   invalid_phone, invalid_email, missing_name, name_too_long, missing_contact,
