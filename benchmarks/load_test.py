@@ -152,6 +152,7 @@ if __name__ != "__main__":  # imported by locust: the simulated cashier
 
 def main() -> int:
     import argparse
+    import shutil
     import subprocess
     import tempfile
     import time
@@ -279,6 +280,7 @@ def main() -> int:
         if not args.keep_db:
             with psycopg.connect(args.pg_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            shutil.rmtree(data_dir, ignore_errors=True)  # the server's log, the seed file
     print("FAILED" if failed else "passed: no 5xx, no ledger drift, no lost orders")
     return 1 if failed else 0
 
