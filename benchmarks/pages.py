@@ -402,6 +402,8 @@ def measure(args: argparse.Namespace) -> None:
     targets += [(p, api) for p in api_lists()]
     if args.only:
         targets = [t for t in targets if any(o in t[0] for o in args.only)]
+    if args.skip:
+        targets = [t for t in targets if not any(o in t[0] for o in args.skip)]
     print(f"\n{len(targets)} pages; {args.rounds} rounds each, interleaved with {baseline_url}",
           flush=True)  # fmt: skip
 
@@ -454,6 +456,7 @@ def main() -> int:
         "--no-rebuild", action="store_true", help="store no duplicates for the COPY customers"
     )
     parser.add_argument("--only", nargs="*", help="only the pages whose URL contains one of these")
+    parser.add_argument("--skip", nargs="*", help="not the pages whose URL contains one of these")
     args = parser.parse_args()
     import psycopg
 

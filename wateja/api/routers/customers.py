@@ -146,6 +146,9 @@ class CustomerOut(Schema):
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:
+        prefetched = getattr(obj, "_prefetched_objects_cache", {})
+        if "tag_links" in prefetched:  # the list prefetches them: no query per customer
+            return sorted(link.tag.name for link in obj.tag_links.all())
         return customer_tags(obj)
 
     @staticmethod
