@@ -178,6 +178,9 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, grouping partitioned tables' rows correctly (wateja/dbbackend)
+        DATABASES["default"]["ENGINE"] = "wateja.dbbackend.postgresql"
 else:
     DATABASES = {
         "default": {
@@ -198,6 +201,8 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=60
     )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = "wateja.dbbackend.postgresql"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["wateja.dbrouting.ReplicaRouter"]
 

@@ -529,7 +529,13 @@ class DuplicateKey(BusinessOwned):
     block are compared when one of them is written, so finding duplicates never reads the
     whole base."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # duplicate_key_customer
+    )
     kind = models.CharField(max_length=5, choices=DuplicateKeyKind.choices)
     block = models.CharField(max_length=120)
     value = models.CharField(max_length=200, blank=True)
@@ -551,8 +557,16 @@ class DuplicateCandidate(BusinessOwned):
     stored (customers.duplicates), so the duplicates list is a read of an index. `customer_a`
     has the lower id. `score` is 1 for the same phone, the name similarity otherwise."""
 
-    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_a = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    customer_b = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # duplicate_candidate_b
+    )
     reason = models.CharField(max_length=30)
     score = models.FloatField()
     status = models.CharField(

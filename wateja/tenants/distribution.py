@@ -25,10 +25,10 @@ from typing import Any
 
 from django.db import models
 
-from wateja.tenants.partitioning import PARTITIONED
+from wateja.tenants.partitioning import PARTITIONED_TABLES
 
 TENANT_MODEL = "tenants.business"
-PARTITIONED_TABLES = frozenset(part.table for part in PARTITIONED)
+
 DISTRIBUTED = "distributed"
 REFERENCE = "reference"
 

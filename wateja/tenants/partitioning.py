@@ -68,6 +68,7 @@ PARTITIONED: tuple[PartitionedTable, ...] = (
         ),
     ),
 )
+PARTITIONED_TABLES = frozenset(part.table for part in PARTITIONED)
 MONTHS_AHEAD = 3
 SKIP_DUPLICATES = "wateja.skip_duplicate_keys"
 

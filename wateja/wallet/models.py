@@ -190,6 +190,9 @@ class Transfer(BusinessOwned):
                 condition=~Q(debit_account=models.F("credit_account")), name="transfer_two_sides"
             ),
         ]
+        # the business's transfers by time (reports, Citus's whole-table key); partitioned tables
+        # carry no (business, id) key
+        indexes = [models.Index(fields=["business", "created_at"], name="transfer_business_time")]
 
 
 class Entry(BusinessOwned):
@@ -209,7 +212,11 @@ class Entry(BusinessOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "id"], name="entry_account")]
+        indexes = [
+            models.Index(fields=["account", "id"], name="entry_account"),
+            # the business's entries (Citus's whole-table key); partitioned: no (business, id) key
+            models.Index(fields=["business", "created_at"], name="entry_business_time"),
+        ]
         # no tenant_key: partitioned on PostgreSQL (tenants.partitioning), no FK points here
 
 

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, aware of the monthly partitioned tables."""
