@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from rounds import interleave  # benchmarks/rounds.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -584,19 +586,6 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def interleave(
-    paths: dict[str, Callable[[int], dict[str, Any]]], rounds: int
-) -> dict[str, list[dict[str, Any]]]:
-    """Every path once per round, in turn, `rounds` times: each path's results by round."""
-    found: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
-    for r in range(rounds):
-        for name, measure in paths.items():
-            result = measure(r)
-            found[name].append(result)
-            print(f"  round {r + 1}: {name}: {result['rate']:,.1f}/s", flush=True)
-    return found
 
 
 # ---------------------------------------------------------------- SQLite

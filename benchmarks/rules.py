@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rounds import interleave, median_rate, median_ratio  # noqa: E402  (benchmarks/rounds.py)
+
 from wateja.core.rules import (  # noqa: E402
     Cart,
     Context,
@@ -281,6 +283,7 @@ def measure(call: Callable[[int], Evaluation], seconds: float) -> tuple[float, i
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--seed", type=int, default=20260310)
     parser.add_argument("--products", type=int, default=PRODUCTS, help="catalogue size")
     parser.add_argument("--categories", type=int, default=CATEGORIES)
@@ -331,10 +334,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     applied = sum(len(e.applied) for e in sample) / CARTS
     rejected = sum(len(e.rejected) for e in sample) / CARTS
 
-    rate_big, n_big = measure(with_index(big), args.seconds)
-    rate_small, n_small = measure(with_index(small), args.seconds)
-    rate_list, n_list = measure(with_list, max(1.0, args.seconds / 3))
-    ratio = rate_small / rate_big
+    # (a), (b) and (c) in turn, --rounds times; each figure is the median over the rounds and
+    # the ratio the median of the per-round ratios
+    def timed(call: Callable[[int], Evaluation], seconds: float) -> Callable[[int], dict]:
+        def run(_round: int) -> dict:
+            rate, count = measure(call, seconds)
+            return {"rate": rate, "count": count}
+
+        return run
+
+    found = interleave(
+        {
+            "(a) 1,000 indexed": timed(with_index(big), args.seconds),
+            "(b) 10 indexed": timed(with_index(small), args.seconds),
+            "(c) 1,000 listed": timed(with_list, max(1.0, args.seconds / 3)),
+        },
+        args.rounds,
+    )
+    big_runs, small_runs, list_runs = found.values()
+    rate_big, n_big = median_rate(big_runs), sum(r["count"] for r in big_runs)
+    rate_small, n_small = median_rate(small_runs), sum(r["count"] for r in small_runs)
+    rate_list, n_list = median_rate(list_runs), sum(r["count"] for r in list_runs)
+    ratio = median_ratio(small_runs, big_runs)
 
     ok_rate = "ok" if rate_big >= TARGET_RATE else "MISSED"
     ok_ratio = "ok" if ratio <= TARGET_RATIO else "MISSED"
