@@ -19,8 +19,8 @@ Then:
 * the **dashboard** (`dashboard_get`: the last 30 days up to today beside the 30 before —
   orders, revenue, members' orders and revenue, buyers, new customers, active at the start
   and at the end, lost, one-time buyers, days between visits) and the **cohort matrix**
-  (`cohorts_get`, cohorts of the last 12 months) are timed through the services, median of
-  --repeat warm runs;
+  (`cohorts_get`, cohorts of the last 12 months) are timed through the services, in turn
+  with DuckDB (below) in --repeat warm rounds: medians, and the median of the rounds' ratios;
 * one plain SQL text per figure set computes the same figures from the raw orders; DuckDB runs
   it on the Parquet file (median of --repeat runs) and, for comparison, PostgreSQL runs the
   very same text on its own table once. The answers must agree with the services'.
@@ -78,14 +78,24 @@ def timed(label: str, action: Callable[[], Any]) -> Any:
     return result
 
 
-def median_time(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    result = action()  # warm
-    times = []
+def interleaved_times(
+    ours: Callable[[], Any], baseline: Callable[[], Any], repeat: int
+) -> tuple[tuple[float, Any], tuple[float, Any], float]:
+    """Both warmed, then timed in turn `repeat` times: (median, result) of each, and the
+    median of the per-round ratios ours / baseline."""
+    results = [ours(), baseline()]
+    times: list[list[float]] = [[], []]
     for _n in range(repeat):
-        started = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for side, action in enumerate((ours, baseline)):
+            started = time.perf_counter()
+            results[side] = action()
+            times[side].append(time.perf_counter() - started)
+    ratio = statistics.median(a / b for a, b in zip(times[0], times[1], strict=True))
+    return (
+        (statistics.median(times[0]), results[0]),
+        (statistics.median(times[1]), results[1]),
+        ratio,
+    )
 
 
 # ---------------------------------------------------------------- generating the data
@@ -390,15 +400,6 @@ def _run(args: argparse.Namespace, url: str, work: Path) -> int:
     first_month = (today.replace(day=1) - dt.timedelta(days=330)).replace(day=1)
     cohort_period = analytics.Period(first_month, today)
 
-    # ---- services (rollups)
-    dash_s, board = median_time(
-        lambda: analytics.dashboard_get(business=business, period=period), args.repeat
-    )
-    cohort_s, cohorts = median_time(
-        lambda: analytics.cohorts_get(business=business, period=cohort_period, months=months),
-        args.repeat,
-    )
-
     # ---- the same figures in plain SQL
     sql_now = period_sql(business.pk, period.start, period.end, window)
     sql_before = period_sql(business.pk, previous.start, previous.end, window)
@@ -415,8 +416,18 @@ def _run(args: argparse.Namespace, url: str, work: Path) -> int:
     def dashboard_with(engine: Callable[[str], list[tuple[Any, ...]]]) -> tuple[dict, dict]:
         return period_figures(engine, sql_now), period_figures(engine, sql_before)
 
-    duck_dash_s, duck_board = median_time(lambda: dashboard_with(duck_rows), args.repeat)
-    duck_cohort_s, duck_cohort_rows = median_time(lambda: duck_rows(sql_cohorts), args.repeat)
+    # the services (rollups) and DuckDB in turn, --repeat rounds: medians, and the median of
+    # the per-round ratios
+    (dash_s, board), (duck_dash_s, duck_board), dash_ratio = interleaved_times(
+        lambda: analytics.dashboard_get(business=business, period=period),
+        lambda: dashboard_with(duck_rows),
+        args.repeat,
+    )
+    (cohort_s, cohorts), (duck_cohort_s, duck_cohort_rows), cohort_ratio = interleaved_times(
+        lambda: analytics.cohorts_get(business=business, period=cohort_period, months=months),
+        lambda: duck_rows(sql_cohorts),
+        args.repeat,
+    )
     started = time.perf_counter()
     pg_board = dashboard_with(pg_rows)
     pg_dash_s = time.perf_counter() - started
@@ -458,7 +469,6 @@ def _run(args: argparse.Namespace, url: str, work: Path) -> int:
     print(f"  PostgreSQL, the same SQL:       {pg_cohort_s * 1000:9.1f} ms  (raw orders, one run)")
     for problem in problems:
         print(f"\nMISMATCH: {problem}")
-    dash_ratio, cohort_ratio = dash_s / duck_dash_s, cohort_s / duck_cohort_s
     ok = dash_ratio <= TARGET and cohort_ratio <= TARGET and not problems
     print(f"\ndashboard ratio services / DuckDB: {dash_ratio:.3f} (target ≤ {TARGET:g})")
     print(f"cohort matrix ratio services / DuckDB: {cohort_ratio:.3f} (target ≤ {TARGET:g})")
