@@ -58,6 +58,17 @@ def test_an_order_lands_in_its_month_and_an_old_one_moves_out_of_the_default(bus
     assert partitioning.create_month("orders_order", old_day.date()) is True
     assert _partition_of("orders_order", old.pk) == "orders_order_p201905"
     assert partitioning.create_month("orders_order", old_day.date()) is False
+    # the nightly run gives every month the default partition caught its own partition
+    older = order_record(
+        business=business,
+        number="A-3",
+        total_minor=75,
+        placed_at=dt.datetime(2018, 8, 9, tzinfo=UTC),
+    )
+    assert _partition_of("orders_order", older.pk) == "orders_order_pdefault"
+    assert "orders_order_p201808" in partitioning.ensure_months(now=now)
+    assert _partition_of("orders_order", older.pk) == "orders_order_p201808"
+    assert partitioning.months_in_default("orders_order") == []
     assert Order.objects.get(pk=old.pk).total_minor == 250
 
 

@@ -181,18 +181,34 @@ def create_month(table: str, month: dt.date, connection: BaseDatabaseWrapper | N
     return True
 
 
+def months_in_default(table: str, connection: BaseDatabaseWrapper | None = None) -> list[dt.date]:
+    """The months of the rows the default partition caught (an import of old sales, say)."""
+    connection = connection or default_connection
+    column = spec(table).column
+    rows = _fetch(
+        connection,
+        f"SELECT DISTINCT date_trunc('month', \"{column}\" AT TIME ZONE 'UTC')::date "
+        f'FROM "{table}_pdefault"',
+    )
+    return sorted(month for (month,) in rows)
+
+
 def ensure_months(
     *,
     now: dt.datetime,
     ahead: int = MONTHS_AHEAD,
     connection: BaseDatabaseWrapper | None = None,
 ) -> list[str]:
-    """This month's partition and `ahead` more of every partitioned table; the names made."""
+    """This month's partition and `ahead` more of every partitioned table, and a partition for
+    every month whose rows the default partition caught (they move into it); the names made."""
     connection = connection or default_connection
     made = []
     for part in PARTITIONED:
         if not is_partitioned(part.table, connection):
             continue
+        for month in months_in_default(part.table, connection):
+            if create_month(part.table, month, connection):
+                made.append(partition_name(part.table, month))
         month = month_start(now.astimezone(dt.UTC))
         for _ in range(ahead + 1):
             if create_month(part.table, month, connection):
