@@ -9,7 +9,8 @@ Creates its own database (wateja_bench_mpesa_<pid> on --pg-url, or a SQLite file
 Africa/Nairobi) with --customers customers (each with a phone and a loyalty card), the
 programme of a busy shop (1 point per KES 100) and an M-Pesa till. Then it starts
 `wateja serve --workers 2` on a free port of 127.0.0.1 and, from --clients threads on
-keep-alive connections:
+keep-alive connections, the two in turn in --rounds (3) rounds (each round a share of the
+work; rates and their ratio are medians of the rounds):
 
 * the **baseline**: --commits sales through the API as a till sends them
   (POST /api/v1/checkout/reserve, then POST /api/v1/checkout/<key>/commit, a random customer
@@ -36,6 +37,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -183,6 +185,7 @@ def main() -> int:
     parser.add_argument("--confirmations", type=int, default=10_000)
     parser.add_argument("--commits", type=int, default=2_000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--pg-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -237,14 +240,7 @@ def main() -> int:
                 return
             commits.ok()
 
-        print(f"baseline: {args.commits:,} API checkouts (reserve + commit)…", flush=True)
-        commit_seconds = run_threads(args.clients, list(range(args.commits)), sell, port)
-        commit_rate = commits.done / commit_seconds
-
         bodies = [confirmation(rng, n, seeded) for n in range(args.confirmations)]
-        repeats = [bodies[n] for n in range(0, len(bodies), 20)]
-        work = bodies + repeats
-        rng.shuffle(work)
         confirmed = Tally()
 
         def confirm(connection: http.client.HTTPConnection, payload: dict[str, Any]) -> None:
@@ -256,9 +252,33 @@ def main() -> int:
                 return
             confirmed.ok()
 
-        print(f"measured: {len(work):,} confirmations ({len(repeats):,} repeats)…", flush=True)
-        confirm_seconds = run_threads(args.clients, work, confirm, port)
-        confirm_rate = confirmed.done / confirm_seconds
+        # the baseline and the measured in turn, --rounds times, each a share of the work
+        commit_rates, confirm_rates, ratios = [], [], []
+        commit_seconds = confirm_seconds = 0.0
+        repeated = 0
+        per_round = max(1, args.commits // args.rounds)
+        for number in range(args.rounds):
+            print(
+                f"round {number + 1}: {per_round:,} API checkouts (reserve + commit)…", flush=True
+            )
+            before = commits.done
+            numbers = list(range(number * per_round, (number + 1) * per_round))
+            seconds = run_threads(args.clients, numbers, sell, port)
+            commit_seconds += seconds
+            commit_rates.append((commits.done - before) / seconds)
+            chunk = bodies[number :: args.rounds]
+            repeats = chunk[::20]  # Safaricom's retries: one in twenty sent twice at once
+            repeated += len(repeats)
+            work = chunk + repeats
+            rng.shuffle(work)
+            print(f"round {number + 1}: {len(work):,} confirmations…", flush=True)
+            before = confirmed.done
+            seconds = run_threads(args.clients, work, confirm, port)
+            confirm_seconds += seconds
+            confirm_rates.append((confirmed.done - before) / seconds)
+            ratios.append(confirm_rates[-1] / commit_rates[-1])
+        commit_rate = statistics.median(commit_rates)
+        confirm_rate = statistics.median(confirm_rates)
 
         from django.db.models import Count
 
@@ -280,10 +300,12 @@ def main() -> int:
         problems = ledger_check()
         print()
         print(f"checkout commits (API): {commits.done:,} in {commit_seconds:.1f} s", end="")
-        print(f" = {commit_rate:,.1f}/s")
+        print(f" = {commit_rate:,.1f}/s (median of {args.rounds} rounds)")
         print(f"M-Pesa confirmations:   {confirmed.done:,} in {confirm_seconds:.1f} s", end="")
-        print(f" = {confirm_rate:,.1f}/s")
-        print(f"ratio confirmations/commits: {confirm_rate / commit_rate:.2f}")
+        print(f" = {confirm_rate:,.1f}/s ({repeated:,} of them repeats)")
+        print(
+            f"ratio confirmations/commits: {statistics.median(ratios):.2f} (median of the rounds)"
+        )
         print(
             f"payments {payments.count():,} for {len(bodies):,} TransIDs "
             f"(matched {matched:,}, waiting {payments.filter(status='unmatched').count():,}), "
