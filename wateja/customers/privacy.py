@@ -91,6 +91,17 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
     "customers.CustomerContact": {
         "value": Handling(_ROW_DELETED, "contacts.value"),
     },
+    # likely-duplicate blocking keys: the last digits of a phone, the city and name key
+    "customers.DuplicateKey": {
+        "block": Handling(
+            _ROW_DELETED + " (an erased customer's keys are forgotten: customers.duplicates)",
+            "profile.phone",
+        ),
+        "value": Handling(
+            _ROW_DELETED + " (an erased customer's keys are forgotten: customers.duplicates)",
+            "profile.name",
+        ),
+    },
     "customers.Consent": {
         # the facts stay (channel, purpose, yes/no, source, when): the business can still
         # show that marketing stopped; the words and the proof of who gave them go
@@ -258,6 +269,8 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "customers.Consent": {"channel": CODE, "purpose": CODE, "source": CODE},
     "customers.Interaction": {"kind": CODE, "status": CODE, "event": CODE},
     "customers.Segment": {"name": CONTENT, "filters": CONTENT + " (a saved filter)"},
+    "customers.DuplicateKey": {"kind": CODE},
+    "customers.DuplicateCandidate": {"reason": CODE, "status": CODE},
     "operations.BackgroundJob": {
         "kind": CODE,
         "params": CODE + " (the filters or the campaign a job was started with)",
