@@ -579,23 +579,49 @@ def restore_apply(path: Path, kind: str) -> None:
             target.close()
             source.close()
         return
-    result = subprocess.run(  # noqa: S603
+    # pg_restore --clean cannot drop a partition's inherited keys (monthly partitions:
+    # tenants.partitioning), so the restore empties the schema itself, then replays the dump's
+    # SQL, all in one transaction of psql: a failure changes nothing
+    psql = subprocess.Popen(  # noqa: S603
         [
-            _tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
+            _tool("psql"),
+            "--no-psqlrc",
+            "--quiet",
+            "--set=ON_ERROR_STOP=1",
             "--single-transaction",
             "--no-password",
             f"--dbname={_pg_env()['PGDATABASE']}",
-            str(path),
+            "--file=-",
         ],
         env=_pg_env(),
-        capture_output=True,
-        text=True,
-        check=False,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
+    assert psql.stdin is not None
+    psql.stdin.write(b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+    script = subprocess.Popen(  # noqa: S603
+        [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)],
+        env=_pg_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert script.stdout is not None
+    try:
+        for chunk in iter(lambda: script.stdout.read(1 << 16), b""):  # type: ignore[union-attr]
+            psql.stdin.write(chunk)
+    except BrokenPipeError:
+        pass  # psql stopped at an error: its message says which
+    script_error = script.communicate()[1].decode(errors="replace")
+    if script.returncode != 0:
+        psql.kill()
+        psql.wait()
+        raise OperationFailed(f"pg_restore failed, nothing changed: {script_error.strip()}")
+    with contextlib.suppress(BrokenPipeError):
+        psql.stdin.close()
+    psql_error = psql.stderr.read().decode(errors="replace") if psql.stderr else ""
+    psql.wait()
+    result = subprocess.CompletedProcess(psql.args, psql.returncode, "", psql_error)
     if result.returncode != 0:
         raise OperationFailed(
             f"pg_restore failed, nothing changed: {result.stderr.strip()}", exit_code=1
