@@ -22,7 +22,7 @@ def wateja_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def wateja(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
+def wateja(*args: str, env: dict[str, str], timeout: float = 420) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "wateja.cli", *args],
         env=env,
