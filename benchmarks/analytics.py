@@ -149,6 +149,27 @@ SALES = """
 """
 
 
+def sale_columns(
+    business_id: int, first_id: int, location_ids: list[int], prefix: str
+) -> dict[str, tuple[str, list[Any]]]:
+    """How each order column is computed from a row of SALES (numbers `<prefix><i>`)."""
+    locations = ",".join(str(int(i)) for i in location_ids)
+    return {
+        "business_id": ("%s", [business_id]),
+        "customer_id": ("CASE WHEN anon THEN NULL ELSE %s + c END", [first_id]),
+        "location_id": (f"(ARRAY[{locations}])[1 + i %% {len(location_ids)}]", []),
+        "number": (f"'{prefix}' || i", []),
+        "currency": ("'KES'", []),
+        "subtotal_minor": ("sub", []),
+        "discount_minor": ("disc", []),
+        "total_minor": ("sub - disc", []),
+        "refunded_minor": ("CASE WHEN i %% 97 = 0 THEN (sub - disc) / 2 ELSE 0 END", []),
+        "status": ("CASE WHEN i %% 97 = 0 THEN 'partially_refunded' ELSE 'completed' END", []),
+        "channel": ("'store'", []),
+        "placed_at": ("at", []),
+    }
+
+
 def generate(business_id: int, location_ids: list[int], customers: int, orders: int) -> None:
     from django.db import connection, transaction
 
@@ -178,21 +199,7 @@ def generate(business_id: int, location_ids: list[int], customers: int, orders: 
             f"SELECT MIN(id) FROM {Customer._meta.db_table} WHERE business_id = %s", [business_id]
         )
         first_id = cursor.fetchone()[0]
-        locations = ",".join(str(int(i)) for i in location_ids)
-        order_values = {
-            "business_id": ("%s", [business_id]),
-            "customer_id": ("CASE WHEN anon THEN NULL ELSE %s + c END", [first_id]),
-            "location_id": (f"(ARRAY[{locations}])[1 + i %% {len(location_ids)}]", []),
-            "number": ("'B' || i", []),
-            "currency": ("'KES'", []),
-            "subtotal_minor": ("sub", []),
-            "discount_minor": ("disc", []),
-            "total_minor": ("sub - disc", []),
-            "refunded_minor": ("CASE WHEN i %% 97 = 0 THEN (sub - disc) / 2 ELSE 0 END", []),
-            "status": ("CASE WHEN i %% 97 = 0 THEN 'partially_refunded' ELSE 'completed' END", []),
-            "channel": ("'store'", []),
-            "placed_at": ("at", []),
-        }
+        order_values = sale_columns(business_id, first_id, location_ids, "B")
         columns, select, params = _insert(Order, order_values)
         chunk = 1_000_000
         for start in range(1, orders + 1, chunk):

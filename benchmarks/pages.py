@@ -169,27 +169,13 @@ def seed_cards(business_id: int, first_id: int) -> None:
 def seed_orders(business_id: int, location_ids: list[int], first_id: int, customers: int,
                 orders: int) -> None:  # fmt: skip
     """The analytics benchmark's sales generator (inside the server), for our customers."""
-    from analytics import SALES, _insert  # benchmarks/analytics.py
+    from analytics import SALES, _insert, sale_columns  # benchmarks/analytics.py
     from django.db import connection, transaction
 
     from wateja.orders.models import Order
 
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    locations = ",".join(str(int(i)) for i in location_ids)
-    values = {
-        "business_id": ("%s", [business_id]),
-        "customer_id": ("CASE WHEN anon THEN NULL ELSE %s + c END", [first_id]),
-        "location_id": (f"(ARRAY[{locations}])[1 + i %% {len(location_ids)}]", []),
-        "number": ("'P' || i", []),
-        "currency": ("'KES'", []),
-        "subtotal_minor": ("sub", []),
-        "discount_minor": ("disc", []),
-        "total_minor": ("sub - disc", []),
-        "refunded_minor": ("CASE WHEN i %% 97 = 0 THEN (sub - disc) / 2 ELSE 0 END", []),
-        "status": ("CASE WHEN i %% 97 = 0 THEN 'partially_refunded' ELSE 'completed' END", []),
-        "channel": ("'store'", []),
-        "placed_at": ("at", []),
-    }
+    values = sale_columns(business_id, first_id, location_ids, "P")
     columns, select, params = _insert(Order, values)
     sales = SALES.replace("700 days", "730 days").replace(") %% 700", ") %% 730")
     with connection.cursor() as cursor:
