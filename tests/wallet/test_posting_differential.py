@@ -275,7 +275,11 @@ def ledger_state(people: list[int]) -> dict[str, Any]:
     lots = {pk: n for n, pk in enumerate(Lot.objects.order_by("id").values_list("id", flat=True))}
 
     def result(stored: Any) -> Any:
-        return normal_result(stored, customer_no, operations, transfers)
+        return normal_result(stored, customer_no, operations, transfers, lots)
+
+    def key(text: str) -> str:  # an expiry's key names its lot: "expire:lot:<id>"
+        head, _, lot = text.rpartition(":")
+        return f"{head}:#{lots[int(lot)]}" if head == "expire:lot" else text
 
     return {
         "accounts": sorted(
@@ -287,7 +291,7 @@ def ledger_state(people: list[int]) -> dict[str, Any]:
             key=repr,
         ),
         "operations": [
-            (o.key, o.action, len(o.request_hash), result(o.result), o.reason, o.reference,
+            (key(o.key), o.action, len(o.request_hash), result(o.result), o.reason, o.reference,
              o.actor_id, o.api_key_id, o.location_id)
             for o in Operation.objects.order_by("id")
         ],
@@ -314,11 +318,16 @@ def ledger_state(people: list[int]) -> dict[str, Any]:
 
 
 def normal_result(
-    value: Any, customers: dict[int, int], operations: dict[int, int], transfers: dict[int, int]
+    value: Any,
+    customers: dict[int, int],
+    operations: dict[int, int],
+    transfers: dict[int, int],
+    lots: dict[int, int] | None = None,
 ) -> Any:
     """A posting or stored result with its ids as orders of creation."""
+    lots = lots or {}
     if isinstance(value, list | tuple):
-        return [normal_result(v, customers, operations, transfers) for v in value]
+        return [normal_result(v, customers, operations, transfers, lots) for v in value]
     if not isinstance(value, dict):
         return value
     normal: dict[str, Any] = {}
@@ -327,13 +336,15 @@ def normal_result(
             normal[name] = ("operation", operations.get(item, item))
         elif name in ("id", "transfer_id") and isinstance(item, int):
             normal[name] = ("transfer", transfers.get(item, item))
+        elif name == "lot" and isinstance(item, int):
+            normal[name] = ("lot", lots.get(item, item))
         elif name == "balances" and isinstance(item, dict):
             normal[name] = {
                 f"{customers.get(int(k.split(':')[0]), k)}:{k.split(':')[1]}": v
                 for k, v in item.items()
             }
         else:
-            normal[name] = normal_result(item, customers, operations, transfers)
+            normal[name] = normal_result(item, customers, operations, transfers, lots)
     return normal
 
 
@@ -372,7 +383,11 @@ def run(business: Any, program: dict[str, Any], sequence: list[Any], path: str) 
                 pk: n
                 for n, pk in enumerate(Transfer.objects.order_by("id").values_list("id", flat=True))
             }
-            trace.append((step, normal_result(answer, customers, ops, transfers), state))
+            lots = {
+                pk: n
+                for n, pk in enumerate(Lot.objects.order_by("id").values_list("id", flat=True))
+            }
+            trace.append((step, normal_result(answer, customers, ops, transfers, lots), state))
         assert ledger_check() == [], f"{path}: {ledger_check()}"
         transaction.set_rollback(True)
     return trace
