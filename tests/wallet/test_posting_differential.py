@@ -1,5 +1,6 @@
-"""The two implementations of a posting agree: random sequences of wallet operations run once
-through the PostgreSQL function (`wallet_post`, WATEJA_PG_POSTING=function) and once through
+"""The implementations of a posting agree: random sequences of wallet operations run once
+through the one-pass path (WATEJA_PG_POSTING=function: PostgreSQL's `wallet_post` function, or
+on SQLite its steps as plain statements, `wallet/sqlite_posting.py`) and once through
 the Python path built on `wateja/core/ledger.py` (WATEJA_PG_POSTING=python), from the same
 empty wallet, and after every step both give the same answer (the posting, or the refusal
 with its code, message and details) and leave the same ledger: every account's balance,
@@ -16,7 +17,7 @@ expire), the expiry and timeout jobs, and refunds of orders (the Python path rev
 the function posted). Expiry rules with their time zones (one with summer time changing at
 midnight) are drawn too.
 
-PostgreSQL only: SQLite has a single path (the Python one), whose arithmetic against
+Both databases: each compares its one-pass path with the Python path, whose arithmetic against
 `core/ledger.py` is what tests/wallet/test_properties.py and tests/core check."""
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ from wateja.wallet.services import ledger_check, wallet_settings
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _postgresql_only() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite has one posting path (Python); the function is PostgreSQL's")
+        pytest.skip("one statement per posting is the PostgreSQL function's")
 
 
 PEOPLE = 3
@@ -426,6 +427,7 @@ def test_the_function_creates_the_settings_with_the_models_defaults(business, cu
             assert getattr(made, f.attname) == getattr(fresh, f.attname), f.name
 
 
+@pytest.mark.usefixtures("_postgresql_only")
 def test_an_earn_and_a_spend_are_one_statement_each(customer):
     with CaptureQueriesContext(connection) as earn:
         wallet.points_earn(customer=customer, amount=50, idempotency_key="one-earn")

@@ -6,8 +6,9 @@ expired holds voided, the balance check, the transfer, its entries, the balance,
 
 `wateja/core/ledger.py` stays the reference for the arithmetic; the Python path uses it, and
 tests/wallet/test_posting_differential.py runs random operations through both paths and
-compares every balance, lot and entry. `WATEJA_PG_POSTING=python` (or the setting
-`PG_POSTING`) keeps PostgreSQL on the Python path; SQLite always uses it.
+compares every balance, lot and entry. On SQLite the same steps run as plain statements
+(`wallet/sqlite_posting.py`), under the same test. `WATEJA_PG_POSTING=python` (or the setting
+`PG_POSTING`) keeps both databases on the Python path.
 
 Outside a transaction the call runs in autocommit: one statement, one round trip, no BEGIN or
 COMMIT. A refusal (insufficient balance, a key reused with another body, a closed wallet, an
@@ -26,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from wateja.wallet import sqlite_posting
 from wateja.wallet.statements import posting_cursor
 
 FUNCTION = "function"
@@ -46,8 +48,9 @@ def mode() -> str:
 
 
 def enabled() -> bool:
-    """True when this operation posts through the PostgreSQL function."""
-    return connection.vendor == "postgresql" and mode() == FUNCTION
+    """True when this operation posts in one pass: the PostgreSQL function, or on SQLite its
+    steps as plain statements (`wallet/sqlite_posting.py`)."""
+    return connection.vendor in ("postgresql", "sqlite") and mode() == FUNCTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class Request:
 def post(request: Request) -> dict[str, Any]:
     """Run the function; its answer: {"replayed": bool, "result": {...}} (and, replayed,
     "operation_id" and "action"), or {"error": code, "details": {...}}."""
+    if connection.vendor == "sqlite":
+        return sqlite_posting.post(request)
     cursor = posting_cursor()
     cursor.execute(
         CALL,
