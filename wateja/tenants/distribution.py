@@ -217,6 +217,15 @@ def _many_to_many(apps: Any, app_label: str, model_name: str, field_name: str) -
     return apps.get_model(app_label, model_name)._meta.get_field(field_name)
 
 
+def _check_now(schema_editor: Any) -> None:
+    """Run the deferred checks of the rows just written (PostgreSQL refuses an ALTER TABLE,
+    such as the foreign keys Django adds at the end of a migration, on a table with checks
+    pending)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def copy_into_through(
     app_label: str, model_name: str, field_name: str, through_name: str
 ) -> Callable[[Any, Any], None]:
@@ -241,6 +250,7 @@ def copy_into_through(
             ],
             batch_size=1000,
         )
+        _check_now(schema_editor)
 
     return forward
 
@@ -263,6 +273,7 @@ def copy_out_of_through(
             ],
             batch_size=1000,
         )
+        _check_now(schema_editor)
 
     return backward
 

@@ -34,8 +34,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('business', 'event', 'product'), name='event_product_once')],
             },
         ),
-        # before the copy: on PostgreSQL no ALTER TABLE may follow rows inserted in this
-        # transaction (their deferred checks are pending); dropping the table undoes them
+        # before the copy, so they check the copied rows; dropping the table undoes them
         migrations.RunPython(add_tenant_foreign_keys("events"), migrations.RunPython.noop),
         migrations.RunPython(
             copy_into_through("events", "event", "products", "eventproduct"),

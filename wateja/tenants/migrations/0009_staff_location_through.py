@@ -1,6 +1,7 @@
 """Staff.locations goes through StaffLocation, which carries business_id (Citus: colocated with
-tenants_staff). Its composite keys first, then the rows of Django's tenants_staff_locations are
-copied in, then that table is dropped and the field names the new model."""
+tenants_staff). Staff gains UNIQUE (business_id, id) for the new table's composite key; the
+keys first, then the rows of Django's tenants_staff_locations are copied in, then that table is
+dropped and the field names the new model."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -19,6 +20,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # what the new table's composite key points at (first: undone after the table is dropped)
+        migrations.AddConstraint(
+            model_name='staff',
+            constraint=models.UniqueConstraint(fields=('business', 'id'), name='tenants_staff_tenant_key'),
+        ),
         migrations.CreateModel(
             name='StaffLocation',
             fields=[
@@ -33,12 +39,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('business', 'staff', 'location'), name='staff_location_once')],
             },
         ),
-        migrations.AddConstraint(
-            model_name='staff',
-            constraint=models.UniqueConstraint(fields=('business', 'id'), name='tenants_staff_tenant_key'),
-        ),
-        # before the copy: on PostgreSQL no ALTER TABLE may follow rows inserted in this
-        # transaction (their deferred checks are pending); dropping the table undoes them
+        # before the copy, so they check the copied rows; dropping the table undoes them
         migrations.RunPython(add_tenant_foreign_keys("tenants"), migrations.RunPython.noop),
         migrations.RunPython(
             copy_into_through("tenants", "staff", "locations", "stafflocation"),
