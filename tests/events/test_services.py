@@ -12,7 +12,7 @@ from tests.events.conftest import card_of
 from wateja.catalog.services import product_save
 from wateja.core.errors import ValidationFailed
 from wateja.customers.links import card_page_url
-from wateja.events.models import EventKind, Registration, RegistrationStatus
+from wateja.events.models import EventKind, EventProduct, Registration, RegistrationStatus
 from wateja.events.services import (
     EventNotOpen,
     EventStarted,
@@ -146,6 +146,21 @@ def test_tasting_ratings_per_product(make_event, people, business):
     assert summary == {"Chai": (3.0, 1), "Latte": (3.5, 2)}
     with pytest.raises(ValidationFailed):
         ratings_save(registration=one, ratings={latte.pk: 6})
+
+
+def test_an_events_products_are_kept_in_its_business_and_can_change(make_event, business):
+    latte = product_save(business=business, sku="L1", name="Latte", price_minor=25000)
+    chai = product_save(business=business, sku="C1", name="Chai", price_minor=15000)
+    event = make_event(kind=EventKind.TASTING, product_ids=[latte.pk, chai.pk])
+    rows = EventProduct.objects.filter(event=event)
+    assert {(r.business_id, r.product_id) for r in rows} == {
+        (business.pk, latte.pk),
+        (business.pk, chai.pk),
+    }
+
+    event_save(business=business, event=event, product_ids=[chai.pk])
+    assert list(event.products.all()) == [chai]
+    assert [(r.business_id, r.product_id) for r in rows.all()] == [(business.pk, chai.pk)]
 
 
 def test_saving_an_event_is_audited_and_checked(business):

@@ -24,9 +24,9 @@ def make_shop(business):
     west_manager = staff_add(
         business=business, username="mgr-west", role="manager", email="west@shop.test"
     )
-    west_manager.locations.add(westlands)
+    west_manager.locations.add(westlands, through_defaults={"business": business})
     cbd_manager = staff_add(business=business, username="mgr-cbd", role="manager")
-    cbd_manager.locations.add(cbd)
+    cbd_manager.locations.add(cbd, through_defaults={"business": business})
     cashier = staff_add(business=business, username="cashier-f", role="cashier", first_name="Juma")
     with time_machine.travel(NOON - dt.timedelta(hours=1), tick=False):
         template = template_save(

@@ -17,7 +17,7 @@ from django.apps import apps
 from django.db import connection, models
 
 from wateja.tenants import distribution
-from wateja.tenants.distribution import GLOBAL_KEYS, UNSCOPED_CHILDREN
+from wateja.tenants.distribution import GLOBAL_KEYS
 from wateja.tenants.partitioning import PARTITIONED_TABLES
 from wateja.tenants.scoping import BusinessOwned
 
@@ -33,9 +33,7 @@ def _owned() -> list[type[models.Model]]:
     return [
         m
         for m in _models()
-        if distribution.is_distributed(m)
-        and m._meta.label_lower != "tenants.business"
-        and m._meta.db_table not in UNSCOPED_CHILDREN
+        if distribution.is_distributed(m) and m._meta.label_lower != "tenants.business"
     ]
 
 
@@ -73,15 +71,13 @@ def test_a_model_with_a_business_is_business_owned_and_the_other_way_round() -> 
         assert has_business == issubclass(model, BusinessOwned), model._meta.label
 
 
-def test_tables_without_business_id_that_belong_to_a_business_are_listed() -> None:
+def test_every_table_that_belongs_to_a_business_carries_business_id() -> None:
     unscoped = {
         m._meta.db_table
-        for m in _models()
-        if distribution.is_distributed(m)
-        and m._meta.label_lower != "tenants.business"
-        and not any(f.name == "business" for f in m._meta.concrete_fields)
+        for m in _owned()
+        if not any(f.name == "business" for f in m._meta.concrete_fields)
     }
-    assert unscoped == set(UNSCOPED_CHILDREN)
+    assert not unscoped, "a many-to-many field needs a BusinessOwned through model"
 
 
 def test_every_unique_key_of_a_distributed_table_includes_business_or_is_a_listed_global_key() -> (
@@ -89,7 +85,7 @@ def test_every_unique_key_of_a_distributed_table_includes_business_or_is_a_liste
 ):
     global_keys_seen = set()
     for model in _models():
-        if not distribution.is_distributed(model) or model._meta.db_table in UNSCOPED_CHILDREN:
+        if not distribution.is_distributed(model):
             continue
         column = "id" if model._meta.label_lower == "tenants.business" else "business"
         for key in _unique_keys(model):
@@ -116,13 +112,13 @@ def test_foreign_keys_between_distributed_tables_are_left_to_the_composite_keys(
             assert _has_tenant_key(target), f"{target._meta.label} needs tenant_key()"
 
 
-def test_many_to_many_fields_of_distributed_tables_are_listed() -> None:
-    for model in _owned():
-        for field in model._meta.many_to_many:
-            through = field.remote_field.through._meta.db_table
-            assert through in UNSCOPED_CHILDREN or issubclass(
-                field.remote_field.through, BusinessOwned
-            ), f"{model._meta.label}.{field.name}"
+def test_many_to_many_fields_of_distributed_tables_go_through_a_business_owned_model() -> None:
+    fields = [(m, f) for m in _owned() for f in m._meta.many_to_many]
+    assert fields
+    for model, field in fields:
+        assert issubclass(field.remote_field.through, BusinessOwned), (
+            f"{model._meta.label}.{field.name}: name a through model subclassing BusinessOwned"
+        )
 
 
 def test_no_reference_table_points_at_a_distributed_one() -> None:
@@ -175,8 +171,8 @@ def test_the_calls_make_reference_tables_then_the_tenant_table_then_colocated_on
     tenant = calls.index(f"SELECT create_distributed_table('{TENANT_TABLE}', 'id');")
     assert all("create_reference_table" in c for c in calls[:tenant])
     assert all("create_reference_table" not in c for c in calls[tenant:])
-    distributed = [c for c in calls[tenant + 1 :] if not c.startswith("--")]
-    assert len(distributed) == len(_owned()) + len(UNSCOPED_CHILDREN)
+    distributed = calls[tenant + 1 :]
+    assert len(distributed) == len(_owned())
     assert all(f"colocate_with => '{TENANT_TABLE}'" in c for c in distributed)
 
 
@@ -215,8 +211,8 @@ def test_catalog_foreign_keys_between_distributed_tables_carry_business_id() -> 
     found = _catalog_foreign_keys()
     assert found
     for name, source, target, columns, target_columns in found:
-        if source in UNSCOPED_CHILDREN or source not in distributed:
-            assert target not in distributed or source in UNSCOPED_CHILDREN, (
+        if source not in distributed:
+            assert target not in distributed, (
                 f"{name}: reference table {source} points at distributed {target}"
             )
             continue
@@ -267,7 +263,7 @@ def test_catalog_unique_indexes_of_distributed_tables_include_business_id() -> N
             """
         )
         rows = cursor.fetchall()
-    distributed = _distributed_tables() - set(UNSCOPED_CHILDREN)
+    distributed = _distributed_tables()
     checked = 0
     for table, index, primary, columns in rows:
         if table not in distributed or primary:

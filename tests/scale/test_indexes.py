@@ -13,15 +13,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from wateja.tenants.distribution import UNSCOPED_CHILDREN
-
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's catalog"),
 ]
 
 DJANGO_OWN = "Django's own table: its indexes come from django.contrib migrations we do not edit"
-MANY_TO_MANY = "Django's many-to-many table; goes with it becoming an explicit through model"
 
 # (table, redundant index's columns) → why it stays
 ALLOWED: dict[tuple[str, tuple[str, ...]], str] = {
@@ -32,7 +29,6 @@ ALLOWED: dict[tuple[str, tuple[str, ...]], str] = {
     ("auth_user_groups", ("user_id",)): DJANGO_OWN,
     ("auth_user_user_permissions", ("user_id",)): DJANGO_OWN,
     ("django_session", ("session_key",)): DJANGO_OWN,
-    **{(table, (f"{table.split('_')[1]}_id",)): MANY_TO_MANY for table in UNSCOPED_CHILDREN},
 }
 
 _INDEXES = """

@@ -5,12 +5,13 @@ shared till that locks after repeated wrong PINs."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from wateja.core.errors import DomainError
-from wateja.tenants.models import AuditEvent, Staff
+from wateja.tenants.models import AuditEvent, Staff, StaffLocation
 from wateja.tenants.roles import Role
-from wateja.tenants.services import location_create
+from wateja.tenants.services import location_create, staff_add
 from wateja.tenants.staff import PIN_FAILURES_ALLOWED, TillLocked, till_switch
 
 GOOD = "kahawa-tamu-2026"
@@ -41,6 +42,52 @@ def test_the_owner_adds_a_cashier_with_a_password_and_a_pin(api, api_for, busine
     manager = api_for(business, Role.MANAGER)
     assert manager.post("/staff", {**body, "username": "x", "pin": ""}).status_code == 403
     assert AuditEvent.objects.filter(action="staff.add").count() == 1
+
+
+def test_a_members_locations_are_kept_in_their_business_and_can_change(
+    api, business, other_business
+):
+    moi = location_create(business=business, name="Moi Avenue")
+    cbd = location_create(business=business, name="CBD")
+    elsewhere = location_create(business=other_business, name="Abovyan")
+    body = {"username": "wanjiru", "name": "Wanjiru", "password": GOOD,
+            "locations": [cbd.pk, moi.pk]}  # fmt: skip
+    created = api.post("/staff", body).json()
+    assert sorted(created["locations"]) == sorted([moi.pk, cbd.pk])
+    rows = StaffLocation.objects.filter(staff_id=created["id"])
+    assert {(r.business_id, r.location_id) for r in rows} == {
+        (business.pk, moi.pk),
+        (business.pk, cbd.pk),
+    }
+
+    assert api.patch(f"/staff/{created['id']}", {"locations": [cbd.pk]}).json()["locations"] == [
+        cbd.pk
+    ]
+    foreign = api.patch(f"/staff/{created['id']}", {"locations": [elsewhere.pk]})
+    assert foreign.status_code == 422
+    listed = next(m for m in api.get("/staff").json() if m["id"] == created["id"])
+    assert listed["locations"] == [cbd.pk]
+    assert [(r.business_id, r.location_id) for r in rows.all()] == [(business.pk, cbd.pk)]
+
+
+def test_the_admin_adds_a_location_to_a_member_within_their_business(business):
+    moi = location_create(business=business, name="Moi Avenue")
+    owner = staff_add(business=business, username="mwangi", role=Role.OWNER)
+    admin = get_user_model().objects.create_superuser("root", "root@wateja.test", GOOD)
+    browser = Client()
+    browser.force_login(admin)
+    inline = "stafflocation_set"
+    form = {
+        "business": business.pk, "user": owner.user_id, "role": owner.role, "location": "",
+        "active": "on", f"{inline}-TOTAL_FORMS": "1", f"{inline}-INITIAL_FORMS": "0",
+        f"{inline}-MIN_NUM_FORMS": "0", f"{inline}-MAX_NUM_FORMS": "1000",
+        f"{inline}-0-location": moi.pk,
+    }  # fmt: skip
+    page = f"/admin/tenants/staff/{owner.pk}/change/"
+    assert browser.get(page).status_code == 200
+    assert browser.post(page, form).status_code == 302
+    assert list(owner.locations.all()) == [moi]
+    assert StaffLocation.objects.get(staff=owner).business_id == business.pk
 
 
 def test_a_deactivated_cashier_can_neither_sign_in_nor_switch_in(api, business):

@@ -1,6 +1,6 @@
-"""Models of events and workshops: the event, each customer's registration (invited, going,
-on the waiting list, declined, cancelled; attended or not) and the ratings given at a
-tasting."""
+"""Models of events and workshops: the event and the products it presents, each customer's
+registration (invited, going, on the waiting list, declined, cancelled; attended or not) and
+the ratings given at a tasting."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ class Event(BusinessOwned):
         related_name="+",
         db_constraint=False,
     )
-    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
+    products = models.ManyToManyField(
+        "catalog.Product", blank=True, through="EventProduct", related_name="+"
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.DRAFT
     )
@@ -67,6 +69,25 @@ class Event(BusinessOwned):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EventProduct(BusinessOwned):
+    """A product tasted or reviewed at an event (`Event.products`); writers pass
+    `through_defaults={"business": ...}`."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, db_constraint=False)
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        verbose_name = _("event product")
+        verbose_name_plural = _("event products")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "event", "product"], name="event_product_once"
+            )
+        ]
 
 
 class RegistrationStatus(models.TextChoices):

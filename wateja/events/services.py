@@ -161,7 +161,7 @@ def event_save(
         raise _invalid({"ends_at": _("It cannot end before it starts.")})
     event.save()
     if product_ids is not None:
-        event.products.set(product_ids)
+        event.products.set(product_ids, through_defaults={"business": business})
     audit_record(
         business=business,
         action="event.created" if created else "event.changed",

@@ -14,6 +14,10 @@ NULL `<fk>_id` is not checked; DEFERRABLE INITIALLY DEFERRED like Django's own).
 carries `UNIQUE (business_id, id)` (`scoping.tenant_key`), which becomes its primary key when
 the table is distributed. `tests/scale/test_citus_schema.py` checks the models and the catalog.
 
+A many-to-many field between business-owned models goes through an explicit model subclassing
+`BusinessOwned` (`StaffLocation`, `EventProduct`), so its rows carry business_id too; a
+migration turning Django's own table into one copies the rows with `copy_into_through`.
+
 Works on the live registry and on a migration's historical one (no import of app models).
 """
 
@@ -51,17 +55,6 @@ GLOBAL_KEYS: dict[tuple[str, tuple[str, ...]], str] = {
     "by token → business_id in routing_key",
     ("shops.shopconnection", ("token",)): "online shop webhook URL token; routed by token → "
     "business_id in routing_key",
-}
-
-# Tables that belong to a business through a parent but have no business_id yet, with why and
-# what Citus needs. Django makes them for a ManyToManyField without `through`.
-UNSCOPED_CHILDREN: dict[str, str] = {
-    "tenants_staff_locations": "Staff.locations (which locations a staff member works at): "
-    "before distributing, becomes an explicit through model with business_id, colocated with "
-    "tenants_staff; small (a row per staff member and location)",
-    "events_event_products": "Event.products (products tasted at an event): before "
-    "distributing, becomes an explicit through model with business_id, colocated with "
-    "events_event; small (a row per event and product)",
 }
 
 
@@ -104,8 +97,9 @@ def is_tenant_model(model: type[models.Model]) -> bool:
 
 
 def is_distributed(model: type[models.Model]) -> bool:
-    """Distributed by business_id (or, for the tenant table, by id). A many-to-many table
-    between distributed tables is one too (see UNSCOPED_CHILDREN)."""
+    """Distributed by business_id (or, for the tenant table, by id). Django's own table of a
+    many-to-many field between distributed tables is one too, though it has no business_id:
+    such a field names an explicit `through` model instead (a test checks there is none)."""
     if is_tenant_model(model) or _business_field(model) is not None:
         return True
     if model._meta.auto_created:
@@ -219,6 +213,71 @@ def drop_tenant_foreign_keys(app_label: str) -> Callable[[Any, Any], None]:
     return backward
 
 
+def _many_to_many(apps: Any, app_label: str, model_name: str, field_name: str) -> Any:
+    return apps.get_model(app_label, model_name)._meta.get_field(field_name)
+
+
+def _check_now(schema_editor: Any) -> None:
+    """Run the deferred checks of the rows just written (PostgreSQL refuses an ALTER TABLE,
+    such as the foreign keys Django adds at the end of a migration, on a table with checks
+    pending)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def copy_into_through(
+    app_label: str, model_name: str, field_name: str, through_name: str
+) -> Callable[[Any, Any], None]:
+    """RunPython forward, while `model_name.field_name` is still Django's many-to-many: copies
+    its rows into the explicit through model `through_name` (same two foreign keys, named as
+    Django names them), business_id taken from the parent. A row whose target belongs to
+    another business is left behind: the composite key could not hold it."""
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        field = _many_to_many(apps, app_label, model_name, field_name)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        through = apps.get_model(app_label, through_name)
+        rows = (
+            field.remote_field.through.objects.using(schema_editor.connection.alias)
+            .filter(**{f"{target}__business_id": models.F(f"{source}__business_id")})
+            .values_list(f"{source}__business_id", f"{source}_id", f"{target}_id")
+        )
+        through.objects.using(schema_editor.connection.alias).bulk_create(
+            [
+                through(business_id=business, **{f"{source}_id": one, f"{target}_id": other})
+                for business, one, other in rows
+            ],
+            batch_size=1000,
+        )
+        _check_now(schema_editor)
+
+    return forward
+
+
+def copy_out_of_through(
+    app_label: str, model_name: str, field_name: str, through_name: str
+) -> Callable[[Any, Any], None]:
+    """RunPython backward of `copy_into_through`: the rows back into Django's table."""
+
+    def backward(apps: Any, schema_editor: Any) -> None:
+        field = _many_to_many(apps, app_label, model_name, field_name)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        old = field.remote_field.through
+        alias = schema_editor.connection.alias
+        rows = apps.get_model(app_label, through_name).objects.using(alias)
+        old.objects.using(alias).bulk_create(
+            [
+                old(**{f"{source}_id": one, f"{target}_id": other})
+                for one, other in rows.values_list(f"{source}_id", f"{target}_id")
+            ],
+            batch_size=1000,
+        )
+        _check_now(schema_editor)
+
+    return backward
+
+
 def citus_statements(registry: Any) -> list[str]:
     """The `create_reference_table` / `create_distributed_table` calls, in an order Citus
     accepts: reference tables first, then the tenant table, then every distributed table
@@ -230,8 +289,6 @@ def citus_statements(registry: Any) -> list[str]:
     tenant = registry.get_model("tenants", "Business")._meta.db_table
     statements.append(f"SELECT create_distributed_table('{tenant}', 'id');")
     for table, kind in tables(registry):
-        if table in UNSCOPED_CHILDREN:
-            statements.append(f"-- {table}: after it gains business_id (see UNSCOPED_CHILDREN)")
         if kind == DISTRIBUTED and table != tenant:
             statements.append(
                 f"SELECT create_distributed_table('{table}', 'business_id', "
@@ -247,8 +304,6 @@ def tables_markdown(registry: Any) -> str:
     for table, kind in tables(registry):
         if table == tenant:
             note = "distributed by id (the tenant table)"
-        elif table in UNSCOPED_CHILDREN:
-            note = "distributed once it has business_id (many-to-many, see below)"
         elif kind == DISTRIBUTED:
             note = "distributed by business_id"
         else:

@@ -1,5 +1,6 @@
-"""Tenancy models: Business, Location, Staff membership with a role, API keys, and each
-user's two-step sign-in (authenticator device, recovery codes)."""
+"""Tenancy models: Business, Location, Staff membership with a role and the locations each
+member works at, API keys, and each user's two-step sign-in (authenticator device, recovery
+codes)."""
 
 from __future__ import annotations
 
@@ -105,7 +106,11 @@ class Staff(BusinessOwned):
         Location, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
     )
     locations = models.ManyToManyField(
-        Location, blank=True, related_name="staff_members", verbose_name=_("works at")
+        Location,
+        blank=True,
+        through="StaffLocation",
+        related_name="staff_members",
+        verbose_name=_("works at"),
     )  # none: every location
     active = models.BooleanField(_("active"), default=True)
     # the till PIN, as a keyed digest (unique per business, so the PIN alone says who it is)
@@ -117,6 +122,7 @@ class Staff(BusinessOwned):
         verbose_name_plural = _("staff")
         ordering = ["id"]
         constraints = [
+            tenant_key("tenants_staff"),
             models.UniqueConstraint(fields=["business", "user"], name="staff_once_per_business"),
             models.UniqueConstraint(
                 fields=["business", "pin_digest"],
@@ -127,6 +133,23 @@ class Staff(BusinessOwned):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+
+class StaffLocation(BusinessOwned):
+    """A location a staff member works at (`Staff.locations`); writers pass
+    `through_defaults={"business": ...}`."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, db_constraint=False)
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, db_constraint=False)
+
+    class Meta:
+        verbose_name = _("staff location")
+        verbose_name_plural = _("staff locations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "staff", "location"], name="staff_location_once"
+            )
+        ]
 
 
 class ApiKey(BusinessOwned):

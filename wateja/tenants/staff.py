@@ -107,7 +107,7 @@ def staff_create(
     staff = Staff.objects.create(
         business=business, user=user, role=role, location=places[0] if places else None
     )
-    staff.locations.set(places)
+    staff.locations.set(places, through_defaults={"business": business})
     if pin:
         _set_pin(staff, pin)
     audit_record(business=business, action="staff.add", object_type="staff",
@@ -147,7 +147,7 @@ def staff_update(
         staff.user.save(update_fields=["first_name"])
     if locations is not None:
         places = _owned_locations(business, locations)
-        staff.locations.set(places)
+        staff.locations.set(places, through_defaults={"business": business})
         staff.location = places[0] if places else None
         changes["locations"] = [p.pk for p in places]
     if active is not None:
