@@ -54,6 +54,10 @@ class Customer(BusinessOwned):
     # what the customer said they would like (the "which services" letter, a survey), as the
     # business's own words; segments filter on them
     interests = models.JSONField(_("interests"), default=list, blank=True)
+    # the interests as segments match them (trimmed, casefolded, once each), written with them
+    # by customers.services.interests_set; matched in SQL (`?|` on PostgreSQL, with its GIN
+    # index customer_interest_keys)
+    interest_keys = models.JSONField(default=list, blank=True, editable=False)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN
     )

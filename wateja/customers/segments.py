@@ -25,7 +25,7 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Expression, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from wateja.core.localtime import local_start, local_today
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
+from wateja.customers.services import interest_keys
 from wateja.tenants.models import Business
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,36 @@ def _consent_subquery(channel: str) -> Subquery:
     )
 
 
+class InterestsAnyOf(Expression):
+    """The customer has any of these interest keys (Customer.interest_keys, a JSON array of
+    strings): `?|` on PostgreSQL (its GIN index customer_interest_keys), EXISTS over
+    json_each on SQLite; the same strings match on both."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__()
+        self.keys = keys
+        self.column: Any = F("interest_keys")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.column)
+        if not self.keys:
+            return "1 = 0", []
+        if connection.vendor == "postgresql":
+            return f"({column} ?| %s::text[])", [*params, self.keys]
+        marks = ", ".join(["%s"] * len(self.keys))
+        sql = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({marks}))"
+        return sql, [*params, *self.keys]
+
+
 def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[Customer]:
     f = clean_filters(filters)
     qs = active_customers(business)
@@ -180,17 +211,8 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         if month == "this":
             month = local_today(business.timezone).month
         qs = qs.filter(birth_month=month)
-    if "interests" in f:  # a JSON list: matched here, the same on SQLite and PostgreSQL
-        wanted = {i.strip().casefold() for i in f["interests"].split(",")}
-        rows = active_customers(business).values_list("pk", "interests").order_by("pk")
-        qs = qs.filter(
-            pk__in=[
-                pk
-                for pk, interests in rows.iterator()
-                if isinstance(interests, list)
-                and any(str(i).casefold() in wanted for i in interests)
-            ]
-        )
+    if "interests" in f:
+        qs = qs.filter(InterestsAnyOf(interest_keys(f["interests"].split(","))))
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:
             qs = qs.annotate(**{f"_{key}": _consent_subquery(channel)})
