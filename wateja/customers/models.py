@@ -131,6 +131,12 @@ class Customer(BusinessOwned):
         indexes = [
             models.Index(fields=["business", "name_key"], name="customer_name_key"),
             models.Index(fields=["business", "city"], name="customer_city"),
+            # segments: the filters that can match few of a big base, and a cashier's
+            # segment page (by name); without them a segment's page walks the whole base
+            models.Index(fields=["business", "purchase_count"], name="customer_purchases"),
+            models.Index(fields=["business", "total_spent_minor"], name="customer_spent"),
+            models.Index(fields=["business", "birth_month"], name="customer_birth_month"),
+            models.Index(fields=["business", "name", "id"], name="customer_by_name"),
         ]
 
     def __str__(self) -> str:
