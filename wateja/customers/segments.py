@@ -148,10 +148,10 @@ def _consent_subquery(channel: str) -> Subquery:
     )
 
 
-def _agreed(business: Business, channel: str) -> Exists:
-    """The customer's latest marketing consent for the channel is an agreement (as
-    _consent_subquery reads it): a granted record with none after it. A semi-join over the
-    consents' index instead of a subquery per customer."""
+def _latest_consent_is(business: Business, channel: str, granted: bool) -> Exists:
+    """The customer's latest marketing consent record for the channel (by time, then id) says
+    `granted`, as _consent_subquery reads it; never asked matches neither. A semi-join over
+    the consents' index (a record with none after it) instead of a subquery per customer."""
     later = Consent.objects.filter(
         business_id=business.pk,
         customer_id=OuterRef("customer_id"),
@@ -167,7 +167,7 @@ def _agreed(business: Business, channel: str) -> Exists:
             customer=OuterRef("pk"),
             channel=channel,
             purpose="marketing",
-            granted=True,
+            granted=granted,
         ).filter(~Exists(later))
     )
 
@@ -248,8 +248,7 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         qs = qs.filter(InterestsAnyOf(interest_keys(f["interests"].split(","))))
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:
-            agreed = _agreed(business, channel)
-            qs = qs.filter(agreed if f[key] else ~agreed)
+            qs = qs.filter(_latest_consent_is(business, channel, f[key]))
     return qs.distinct() if "tag" in f else qs
 
 
