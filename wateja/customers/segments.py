@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -188,18 +189,18 @@ class InterestsAnyOf(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         column, params = compiler.compile(self.column)
         if not self.keys:
-            return "1 = 0", []
+            return "1 = 0", ()
         if connection.vendor == "postgresql":
-            return f"({column} ?| %s::text[])", [*params, self.keys]
+            return f"({column} ?| %s::text[])", (*params, self.keys)
         marks = ", ".join(["%s"] * len(self.keys))
         sql = f"EXISTS (SELECT 1 FROM json_each({column}) k WHERE k.value IN ({marks}))"  # noqa: S608
-        return sql, [*params, *self.keys]
+        return sql, (*params, *self.keys)
 
 
 def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[Customer]:
