@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.models import Location
@@ -137,6 +138,7 @@ class Customer(BusinessOwned):
             models.Index(fields=["business", "total_spent_minor"], name="customer_spent"),
             models.Index(fields=["business", "birth_month"], name="customer_birth_month"),
             models.Index(fields=["business", "name", "id"], name="customer_by_name"),
+            models.Index(F("business"), Upper("city"), name="customer_city_iexact"),
         ]
 
     def __str__(self) -> str:
