@@ -13,6 +13,7 @@ from tests.messaging.factories import NOON, person
 from wateja.catalog.models import Category
 from wateja.core.errors import NotFound, ValidationFailed
 from wateja.customers.segments import clean_filters, segment_customers
+from wateja.customers.services import interests_set
 from wateja.messaging.automations import automation_run, automation_save
 from wateja.messaging.campaigns import campaign_launch, campaign_save
 from wateja.messaging.composing import template_save
@@ -36,8 +37,7 @@ QUESTIONS = [
 
 def _interested(business, name, interests):
     customer = person(business, name)
-    customer.interests = interests
-    customer.save(update_fields=["interests"])
+    interests_set(customer=customer, interests=interests)
     return customer
 
 

@@ -187,7 +187,9 @@ def build_world(business: Business) -> World:
     april = _import(business, "april.csv", APRIL)
     neema = Customer.objects.get(phone="+254711000402")
     person = customer_update(customer=person, gender="female", language="sw")
-    Customer.objects.filter(pk=person.pk).update(preferred_channel="sms", interests=["zqx-cakes"])
+    Customer.objects.filter(pk=person.pk).update(
+        preferred_channel="sms", interests=["zqx-cakes"], interest_keys=["zqx-cakes"]
+    )
     person.refresh_from_db()
     consent_record(
         customer=person,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from wateja.tenants.models import Location
@@ -54,6 +55,10 @@ class Customer(BusinessOwned):
     # what the customer said they would like (the "which services" letter, a survey), as the
     # business's own words; segments filter on them
     interests = models.JSONField(_("interests"), default=list, blank=True)
+    # the interests as segments match them (trimmed, casefolded, once each), written with them
+    # by customers.services.interests_set; matched in SQL (`?|` on PostgreSQL, with its GIN
+    # index customer_interest_keys)
+    interest_keys = models.JSONField(default=list, blank=True, editable=False)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN
     )
@@ -127,6 +132,13 @@ class Customer(BusinessOwned):
         indexes = [
             models.Index(fields=["business", "name_key"], name="customer_name_key"),
             models.Index(fields=["business", "city"], name="customer_city"),
+            # segments: the filters that can match few of a big base, and a cashier's
+            # segment page (by name); without them a segment's page walks the whole base
+            models.Index(fields=["business", "purchase_count"], name="customer_purchases"),
+            models.Index(fields=["business", "total_spent_minor"], name="customer_spent"),
+            models.Index(fields=["business", "birth_month"], name="customer_birth_month"),
+            models.Index(fields=["business", "name", "id"], name="customer_by_name"),
+            models.Index(F("business"), Upper("city"), name="customer_city_iexact"),
         ]
 
     def __str__(self) -> str:

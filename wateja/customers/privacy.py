@@ -77,6 +77,7 @@ PERSONAL_DATA: dict[str, dict[str, Handling]] = {
         "city": Handling(_BLANKED, "profile.city"),
         "notes": Handling(_BLANKED, "profile.notes"),
         "interests": Handling(_BLANKED, "profile.interests"),
+        "interest_keys": Handling(_BLANKED + " (the interests' search keys)", "profile.interests"),
         "gender": Handling(_BLANKED, "profile.gender"),
         "language": Handling(_BLANKED, "profile.language"),
         "preferred_channel": Handling(_BLANKED, "profile.preferred_channel"),
@@ -772,6 +773,7 @@ def anonymous_profile(name: str) -> dict[str, Any]:
         "gender": "",
         "notes": "",
         "interests": [],
+        "interest_keys": [],
         "import_row": None,
         "erased_at": timezone.now(),
     }

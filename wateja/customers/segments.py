@@ -22,10 +22,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +44,7 @@ from wateja.core.localtime import local_start, local_today
 from wateja.core.metrics import RFM_SEGMENTS
 from wateja.customers.models import Channel, Consent, Customer, Segment, Source
 from wateja.customers.selectors import active_customers
+from wateja.customers.services import interest_keys
 from wateja.tenants.models import Business
 
 logger = logging.getLogger(__name__)
@@ -138,6 +149,60 @@ def _consent_subquery(channel: str) -> Subquery:
     )
 
 
+def _latest_consent_is(business: Business, channel: str, granted: bool) -> Exists:
+    """The customer's latest marketing consent record for the channel (by time, then id) says
+    `granted`, as _consent_subquery reads it; never asked matches neither. A semi-join over
+    the consents' index (a record with none after it) instead of a subquery per customer."""
+    later = Consent.objects.filter(
+        business_id=business.pk,
+        customer_id=OuterRef("customer_id"),
+        channel=channel,
+        purpose="marketing",
+    ).filter(
+        Q(recorded_at__gt=OuterRef("recorded_at"))
+        | Q(recorded_at=OuterRef("recorded_at"), id__gt=OuterRef("id"))
+    )
+    return Exists(
+        Consent.objects.filter(
+            business_id=business.pk,
+            customer=OuterRef("pk"),
+            channel=channel,
+            purpose="marketing",
+            granted=granted,
+        ).filter(~Exists(later))
+    )
+
+
+class InterestsAnyOf(Expression):
+    """The customer has any of these interest keys (Customer.interest_keys, a JSON array of
+    strings): `?|` on PostgreSQL (its GIN index customer_interest_keys), EXISTS over
+    json_each on SQLite; the same strings match on both."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__()
+        self.keys = keys
+        self.column: Any = F("interest_keys")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        column, params = compiler.compile(self.column)
+        if not self.keys:
+            return "1 = 0", ()
+        if connection.vendor == "postgresql":
+            return f"({column} ?| %s::text[])", (*params, self.keys)
+        marks = ", ".join(["%s"] * len(self.keys))
+        sql = f"EXISTS (SELECT 1 FROM json_each({column}) k WHERE k.value IN ({marks}))"  # noqa: S608
+        return sql, (*params, *self.keys)
+
+
 def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[Customer]:
     f = clean_filters(filters)
     qs = active_customers(business)
@@ -180,21 +245,11 @@ def segment_customers(business: Business, filters: dict[str, Any]) -> QuerySet[C
         if month == "this":
             month = local_today(business.timezone).month
         qs = qs.filter(birth_month=month)
-    if "interests" in f:  # a JSON list: matched here, the same on SQLite and PostgreSQL
-        wanted = {i.strip().casefold() for i in f["interests"].split(",")}
-        rows = active_customers(business).values_list("pk", "interests").order_by("pk")
-        qs = qs.filter(
-            pk__in=[
-                pk
-                for pk, interests in rows.iterator()
-                if isinstance(interests, list)
-                and any(str(i).casefold() in wanted for i in interests)
-            ]
-        )
+    if "interests" in f:
+        qs = qs.filter(InterestsAnyOf(interest_keys(f["interests"].split(","))))
     for key, channel in (("consent_sms", Channel.SMS), ("consent_email", Channel.EMAIL)):
         if key in f:
-            qs = qs.annotate(**{f"_{key}": _consent_subquery(channel)})
-            qs = qs.filter(**{f"_{key}": True}) if f[key] else qs.exclude(**{f"_{key}": True})
+            qs = qs.filter(_latest_consent_is(business, channel, f[key]))
     return qs.distinct() if "tag" in f else qs
 
 

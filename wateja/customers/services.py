@@ -556,6 +556,20 @@ def task_update(
     return task
 
 
+def interest_keys(interests: Iterable[object]) -> list[str]:
+    """How segments compare interests: trimmed, casefolded, once each, in order."""
+    keys = (str(i).strip().casefold() for i in interests)
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def interests_set(*, customer: Customer, interests: list[str]) -> None:
+    """Write the customer's interests and, with them, the keys segments match
+    (Customer.interest_keys): the one place interests are written."""
+    customer.interests = interests
+    customer.interest_keys = interest_keys(interests)
+    customer.save(update_fields=["interests", "interest_keys"])
+
+
 def tags_set(*, customer: Customer, tags: Iterable[str]) -> list[str]:
     """Replace the customer's tags; tags are trimmed, lower-cased and created on first use."""
     names = sorted({t.strip().lower()[:50] for t in tags if t and t.strip()})

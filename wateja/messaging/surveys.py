@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from wateja.catalog.models import Category
 from wateja.core.errors import NotFound, ValidationFailed
 from wateja.customers.models import Customer
+from wateja.customers.services import interests_set
 from wateja.messaging.models import (
     MAX_QUESTIONS,
     AutomationKind,
@@ -163,8 +164,7 @@ def interests_add(customer: Customer, chosen: Iterable[str]) -> list[str]:
             current.append(value)
             known.add(value.casefold())
     if current != list(customer.interests or []):
-        customer.interests = current
-        customer.save(update_fields=["interests"])
+        interests_set(customer=customer, interests=current)
     return current
 
 
