@@ -31,8 +31,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/api/v1/health", timeout=300)
+    try:  # a fresh migrate and the demo data: minutes on a busy machine
+        wait_for_http(f"{url}/api/v1/health", timeout=900)
         log.seek(0)
         key = re.search(r"API key:\s+(\S+)", log.read())
         yield {"url": url, "api_key": key.group(1) if key else ""}
