@@ -437,3 +437,15 @@ def test_an_earn_and_a_spend_are_one_statement_each(customer):
         wallet.balance_spend(customer=customer, amount=20, idempotency_key="one-spend")
     assert (len(earn), len(spend), len(replay)) == (1, 1, 1)
     assert wallet.balances(customer)["points"]["balance"] == 30
+
+
+def test_a_posting_while_queries_are_logged_is_the_same(customer):
+    """DEBUG, or a test counting queries: the one-pass path runs through Django's own cursor
+    (on SQLite the bare one otherwise) and every statement is logged."""
+    with CaptureQueriesContext(connection) as logged:
+        wallet.points_earn(customer=customer, amount=50, idempotency_key="logged-earn")
+        wallet.balance_spend(customer=customer, amount=20, idempotency_key="logged-spend")
+    assert pg_posting.enabled()
+    assert wallet.balances(customer)["points"]["balance"] == 30
+    statements = " ".join(q["sql"] for q in logged.captured_queries)
+    assert "wallet_post" in statements or "INSERT INTO wallet_transfer" in statements

@@ -18,6 +18,7 @@ undone (the transaction, or the savepoint inside a caller's transaction).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import zoneinfo
 from typing import TYPE_CHECKING, Any
@@ -33,53 +34,53 @@ _SETTINGS = (
     "SELECT ws.expiry_rule, ws.expiry_n, ws.expiry_date, ws.pending_days,"
     " ws.max_points_per_operation, ws.max_money_minor_per_operation, b.timezone"
     " FROM wallet_walletsettings ws JOIN tenants_business b ON b.id = ws.business_id"
-    " WHERE ws.business_id = ?"
+    " WHERE ws.business_id = %s"
 )
 _OPERATION = (
     'INSERT INTO wallet_operation (business_id, "key", action, request_hash, result, actor_id,'
     " api_key_id, location_id, reason, reference, created_at)"
-    " VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?)"
+    " VALUES (%s, %s, %s, %s, '{}', %s, %s, %s, %s, %s, %s)"
     ' ON CONFLICT (business_id, "key") DO NOTHING RETURNING id'
 )
 _USED = (
     "SELECT id, action, request_hash, result FROM wallet_operation"
-    ' WHERE business_id = ? AND "key" = ?'
+    ' WHERE business_id = %s AND "key" = %s'
 )
 # the customer's accounts (every kind: the result reports each balance) and the system one
 _ACCOUNTS = (
     "SELECT id, customer_id, kind, balance, pending_debits, allow_negative FROM wallet_account"
-    " WHERE business_id = ? AND customer_id = ?"
+    " WHERE business_id = %s AND customer_id = %s"
     " UNION ALL SELECT id, customer_id, kind, balance, pending_debits, allow_negative"
-    " FROM wallet_account WHERE business_id = ? AND customer_id IS NULL AND system = ?"
-    " AND kind = ? ORDER BY id"
+    " FROM wallet_account WHERE business_id = %s AND customer_id IS NULL AND system = %s"
+    " AND kind = %s ORDER BY id"
 )
 _NEW_ACCOUNT = (
     "INSERT INTO wallet_account (business_id, customer_id, system, kind, balance,"
     " pending_debits, pending_credits, allow_negative, last_activity_at, created_at)"
-    " VALUES (?, ?, ?, ?, 0, 0, 0, ?, NULL, ?) ON CONFLICT DO NOTHING"
+    " VALUES (%s, %s, %s, %s, 0, 0, 0, %s, NULL, %s) ON CONFLICT DO NOTHING"
 )
 _EXPIRED_HOLDS = (
     "SELECT id, amount, debit_account_id, credit_account_id FROM wallet_transfer"
     " WHERE debit_account_id IN ({accounts}) AND status = 'pending' AND on_timeout = 'void'"
-    " AND timeout_at < ? ORDER BY id"
+    " AND timeout_at < %s ORDER BY id"
 )
 _TRANSFER = (
     "INSERT INTO wallet_transfer (business_id, operation_id, debit_account_id,"
     " credit_account_id, amount, code, status, timeout_at, on_timeout, resolved_at,"
-    " reverses_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
+    " reverses_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s)"
     " RETURNING id"
 )
 _ENTRIES = (
     "INSERT INTO wallet_entry (business_id, account_id, transfer_id, amount, created_at)"
-    " VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"
+    " VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s)"
 )
 _LOT = (
     "INSERT INTO wallet_lot (business_id, account_id, transfer_id, amount, remaining,"
-    " earned_at, expires_at, expired_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
+    " earned_at, expires_at, expired_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL)"
 )
 # ledger.consume: soonest expiry first, lots without expiry last, older ids first among equals
 _LOTS = (
-    "SELECT id, remaining FROM wallet_lot WHERE account_id = ? AND remaining > 0"
+    "SELECT id, remaining FROM wallet_lot WHERE account_id = %s AND remaining > 0"
     " ORDER BY expires_at IS NULL, expires_at, id"
 )
 
@@ -87,12 +88,29 @@ _LOTS = (
 def _cursor() -> Any:
     """The bare sqlite3 cursor (Django's wrapper rewrites every statement's placeholders and
     runs its wrappers: a third of this path's cost), or Django's when queries are being
-    logged (DEBUG, a test counting them), so that they still see every statement. The
-    statements use `?`, which both take."""
+    logged (DEBUG, a test counting them), so that they still see every statement."""
     if connection.queries_logged:
         return connection.cursor()
     connection.ensure_connection()
-    return connection.connection.cursor()
+    return _Bare(connection.connection.cursor())
+
+
+@functools.lru_cache(maxsize=64)
+def _qmark(sql: str) -> str:
+    return sql.replace("%s", "?")
+
+
+class _Bare:
+    """sqlite3's cursor, taking the `%s` placeholders Django's cursor takes."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Any) -> Any:
+        return self._cursor.execute(_qmark(sql), params)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self._cursor.executemany(_qmark(sql), rows)
 
 
 class _Refused(Exception):
@@ -188,7 +206,7 @@ def _post(cursor: Any, r: Request, limits: tuple[Any, ...]) -> dict[str, Any]:
     if pending:  # only reserved; system accounts keep no cached figures
         column = "pending_credits" if credit_customer else "pending_debits"
         cursor.execute(
-            f"UPDATE wallet_account SET {column} = {column} + ? WHERE id = ?",  # noqa: S608
+            f"UPDATE wallet_account SET {column} = {column} + %s WHERE id = %s",  # noqa: S608
             [r.amount, mine[0]],
         )
     else:
@@ -198,7 +216,7 @@ def _post(cursor: Any, r: Request, limits: tuple[Any, ...]) -> dict[str, Any]:
         )
         change = r.amount if credit_customer else -r.amount
         cursor.execute(
-            "UPDATE wallet_account SET balance = balance + ?, last_activity_at = ? WHERE id = ?",
+            "UPDATE wallet_account SET balance = balance + %s, last_activity_at = %s WHERE id = %s",
             [change, now, mine[0]],
         )
         balances[mine[0]] += change
@@ -217,7 +235,7 @@ def _post(cursor: Any, r: Request, limits: tuple[Any, ...]) -> dict[str, Any]:
         "notes": {},
     }
     cursor.execute(
-        "UPDATE wallet_operation SET result = ? WHERE id = ?", [json.dumps(result), operation]
+        "UPDATE wallet_operation SET result = %s WHERE id = %s", [json.dumps(result), operation]
     )
     return {"replayed": False, "result": result}
 
@@ -243,20 +261,20 @@ def _void_expired_holds(cursor: Any, accounts: list[Any], now: str) -> dict[int,
     holding = [a[0] for a in accounts if a[1] is not None and a[4] > 0]
     if not holding:
         return {}
-    sql = _EXPIRED_HOLDS.format(accounts=", ".join(["?"] * len(holding)))
+    sql = _EXPIRED_HOLDS.format(accounts=", ".join(["%s"] * len(holding)))
     voided: dict[int, int] = {}
     for transfer, amount, debit, credit in cursor.execute(sql, [*holding, now]).fetchall():
         cursor.execute(
-            "UPDATE wallet_account SET pending_debits = pending_debits - ? WHERE id = ?",
+            "UPDATE wallet_account SET pending_debits = pending_debits - %s WHERE id = %s",
             [amount, debit],
         )
         cursor.execute(
-            "UPDATE wallet_account SET pending_credits = pending_credits - ?"
-            " WHERE id = ? AND customer_id IS NOT NULL",
+            "UPDATE wallet_account SET pending_credits = pending_credits - %s"
+            " WHERE id = %s AND customer_id IS NOT NULL",
             [amount, credit],
         )
         cursor.execute(
-            "UPDATE wallet_transfer SET status = 'voided', resolved_at = ? WHERE id = ?",
+            "UPDATE wallet_transfer SET status = 'voided', resolved_at = %s WHERE id = %s",
             [now, transfer],
         )
         voided[debit] = voided.get(debit, 0) + amount
@@ -294,8 +312,8 @@ def _add_lot(
     )  # fmt: skip
     if rolled is not None:
         cursor.execute(
-            "UPDATE wallet_lot SET expires_at = ?"
-            " WHERE account_id = ? AND remaining > 0 AND expired_at IS NULL",
+            "UPDATE wallet_lot SET expires_at = %s"
+            " WHERE account_id = %s AND remaining > 0 AND expired_at IS NULL",
             [stamp(rolled), account],
         )
 
@@ -313,10 +331,10 @@ def _consume_lots(cursor: Any, r: Request, account: int, transfer: int) -> None:
     if not uses:
         return
     cursor.executemany(
-        "UPDATE wallet_lot SET remaining = remaining - ? WHERE id = ?",
+        "UPDATE wallet_lot SET remaining = remaining - %s WHERE id = %s",
         [(take, lot) for lot, take in uses],
     )
-    rows = ", ".join(["(?, ?, ?, ?)"] * len(uses))
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(uses))
     cursor.execute(
         f"INSERT INTO wallet_lotuse (business_id, lot_id, transfer_id, amount) VALUES {rows}",  # noqa: S608
         [value for lot, take in uses for value in (r.business_id, lot, transfer, take)],
