@@ -78,11 +78,7 @@ _LOT = (
     "INSERT INTO wallet_lot (business_id, account_id, transfer_id, amount, remaining,"
     " earned_at, expires_at, expired_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL)"
 )
-# ledger.consume: soonest expiry first, lots without expiry last, older ids first among equals
-_LOTS = (
-    "SELECT id, remaining FROM wallet_lot WHERE account_id = %s AND remaining > 0"
-    " ORDER BY expires_at IS NULL, expires_at, id"
-)
+_LOTS = "SELECT id, remaining, expires_at FROM wallet_lot WHERE account_id = %s AND remaining > 0"
 
 
 def _cursor() -> Any:
@@ -319,17 +315,16 @@ def _add_lot(
 
 
 def _consume_lots(cursor: Any, r: Request, account: int, transfer: int) -> None:
-    """Take the amount from the account's lots; beyond them is debt (a clawback below zero)."""
-    left = r.amount
-    uses: list[Any] = []
-    for lot, remaining in cursor.execute(_LOTS, [account]).fetchall():
-        take = min(remaining, left)
-        uses.append((lot, take))
-        left -= take
-        if left == 0:
-            break
-    if not uses:
+    """Take the amount from the account's lots in `ledger.consume`'s order (as
+    services._consume_lots does); beyond them is debt (a clawback below zero)."""
+    views = [
+        ledger.LotView(lot, remaining, _utc(expires_at))
+        for lot, remaining, expires_at in cursor.execute(_LOTS, [account]).fetchall()
+    ]
+    take = min(r.amount, sum(v.remaining for v in views))
+    if take <= 0:
         return
+    uses = ledger.consume(views, take)
     cursor.executemany(
         "UPDATE wallet_lot SET remaining = remaining - %s WHERE id = %s",
         [(take, lot) for lot, take in uses],
@@ -339,3 +334,12 @@ def _consume_lots(cursor: Any, r: Request, account: int, transfer: int) -> None:
         f"INSERT INTO wallet_lotuse (business_id, lot_id, transfer_id, amount) VALUES {rows}",  # noqa: S608
         [value for lot, take in uses for value in (r.business_id, lot, transfer, take)],
     )
+
+
+def _utc(stored: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime column as Django's SQLite connection reads it (naive UTC: its converter
+    parses the declared type), aware."""
+    if stored is None:
+        return None
+    naive = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
+    return naive.replace(tzinfo=dt.UTC)
