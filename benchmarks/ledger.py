@@ -150,6 +150,7 @@ def server_cpu_seconds(connection: Any) -> float | None:
 
 def service_worker(
     env: dict[str, str],
+    business: int,
     worker: int,
     tag: str,
     ids: list[int],
@@ -165,6 +166,7 @@ def service_worker(
 
     from wateja.core.errors import DomainError
     from wateja.customers.models import Customer
+    from wateja.tenants.scoping import get_owned
     from wateja.wallet import services as wallet
 
     rng = random.Random(f"{tag}{worker}")
@@ -178,7 +180,7 @@ def service_worker(
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         n += 1
-        customer = Customer.objects.select_related("business").get(pk=rng.choice(ids))
+        customer = get_owned(Customer, business, pk=rng.choice(ids))  # as the API's views do
         amount = rng.randint(10, 500)
         try:
             wallet.points_earn(
@@ -249,10 +251,17 @@ def run_workers(target: Any, worker_args: list[tuple[Any, ...]]) -> tuple[list[A
 
 
 def service_rate(
-    env: dict[str, str], tag: str, ids: list[int], seconds: float, workers: int, profile: bool
+    env: dict[str, str],
+    business: int,
+    tag: str,
+    ids: list[int],
+    seconds: float,
+    workers: int,
+    profile: bool,
 ) -> dict[str, Any]:
     results, elapsed = run_workers(
-        service_worker, [(env, w, tag, ids, seconds, profile and w == 0) for w in range(workers)]
+        service_worker,
+        [(env, business, w, tag, ids, seconds, profile and w == 0) for w in range(workers)],
     )
     ops = sum(r[0] for r in results)
     servers = [r[3] for r in results]
@@ -566,10 +575,13 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
         business, ids, s, w = setup["business"], setup["ids"], args.seconds, args.workers
         paths: dict[str, Callable[[int], dict[str, Any]]] = {
             "service (function)": lambda r: checked(
-                env, lambda: service_rate(functional, f"f{r}", ids, s, w, args.profile and r == 0)
+                env,
+                lambda: service_rate(
+                    functional, business, f"f{r}", ids, s, w, args.profile and r == 0
+                ),
             ),
             "service (python)": lambda r: checked(
-                env, lambda: service_rate(python, f"p{r}", ids, s, w, False)
+                env, lambda: service_rate(python, business, f"p{r}", ids, s, w, False)
             ),
             "replay (function)": lambda r: checked(
                 env, lambda: replay_rate(function_replay_worker, env, business, s, w)
@@ -659,10 +671,13 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
         python = {**env, "WATEJA_PG_POSTING": "python"}
         paths: dict[str, Callable[[int], dict[str, Any]]] = {
             "service (one pass)": lambda r: checked(
-                env, lambda: service_rate(one_pass, f"o{r}", ids, s, w, args.profile and r == 0)
+                env,
+                lambda: service_rate(
+                    one_pass, business, f"o{r}", ids, s, w, args.profile and r == 0
+                ),
             ),
             "service (python)": lambda r: checked(
-                env, lambda: service_rate(python, f"q{r}", ids, s, w, False)
+                env, lambda: service_rate(python, business, f"q{r}", ids, s, w, False)
             ),
             "replay (statements)": lambda r: checked(
                 env, lambda: replay_rate(sql_replay_worker, env, business, s, w)

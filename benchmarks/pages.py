@@ -220,7 +220,8 @@ def seed(args: argparse.Namespace) -> None:
     from wateja.tenants.services import location_create
 
     started = time.perf_counter()
-    if not Business.objects.filter(slug="kahawa-corner").exists():  # else: a seed cut short
+    migrated = "tenants_business" in connection.introspection.table_names()
+    if not migrated or not Business.objects.filter(slug="kahawa-corner").exists():
         timed("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
         timed(
             "demo (two businesses, staff, segments, campaigns, offers)",

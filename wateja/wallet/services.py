@@ -955,11 +955,11 @@ def _earn_posting(
     limit_check: bool = False,
 ) -> Posting:
     """The Python path of a credit, inside the caller's transaction."""
-    business = customer.business
-    amount = _amount(business, kind, amount)
+    business_id = customer.business_id
+    amount = _amount(business_id, kind, amount)
     now = now or timezone.now()
     operation, replay = _begin(
-        business.pk,
+        business_id,
         idempotency_key,
         action,
         {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
@@ -972,18 +972,18 @@ def _earn_posting(
     if replay:
         return replay
     _check_customer_active(customer)
-    held = _hold(business.pk, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)], now=now)
+    held = _hold(business_id, customers=[(customer, kind)], systems=[(ISSUER[kind], kind)], now=now)
     if limit_check:  # under the lock of the customer's accounts
         manual.daily_limit_check(
-            business=business,
-            limits=wallet_settings(business),
+            business=customer.business,
+            limits=wallet_settings(business_id),
             actor=actor,
             api_key=api_key,
             kind=kind,
             amount=amount,
             now=now,
         )
-    days = wallet_settings(business).pending_days if pending_days is None else pending_days
+    days = wallet_settings(business_id).pending_days if pending_days is None else pending_days
     posting = Posting(operation_id=operation.pk, action=action)
     _transfer(
         operation,
@@ -1063,11 +1063,11 @@ def _spend_posting(
     now: dt.datetime | None,
 ) -> Posting:
     """The Python path of a spend or hold, inside the caller's transaction."""
-    business = customer.business
-    amount = _amount(business, kind, amount)
+    business_id = customer.business_id
+    amount = _amount(business_id, kind, amount)
     now = now or timezone.now()
     operation, replay = _begin(
-        business.pk,
+        business_id,
         idempotency_key,
         "hold" if hold_minutes else "spend",
         {"customer": customer.pk, "amount": amount, "kind": kind, "reference": reference},
@@ -1080,7 +1080,7 @@ def _spend_posting(
         return replay
     _check_customer_active(customer)
     redemption = (SystemAccount.REDEMPTION, kind)
-    held = _hold(business.pk, customers=[(customer, kind)], systems=[redemption], now=now)
+    held = _hold(business_id, customers=[(customer, kind)], systems=[redemption], now=now)
     posting = Posting(operation_id=operation.pk, action=operation.action)
     _transfer(
         operation,
