@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wateja.core.errors import NotFound
+from wateja.tenants.row_by_id import owned_row
 
 if TYPE_CHECKING:
     from wateja.tenants.models import Business
@@ -64,7 +65,14 @@ M = TypeVar("M", bound=BusinessOwned)
 
 def get_owned(model: type[M], business: Business | int, **lookup: Any) -> M:
     """The row of `model` matching `lookup` inside `business`, or NotFound."""
+    pk = lookup.get("pk", lookup.get("id")) if len(lookup) == 1 else None
     try:
+        if type(pk) is int:
+            business_id = business if isinstance(business, int) else business.pk
+            found = owned_row(model, business_id, pk)
+            if found is None:
+                raise model.DoesNotExist
+            return found
         return model.objects.for_business(business).get(**lookup)  # type: ignore[no-any-return]
     except (model.DoesNotExist, ValueError, TypeError):
         raise NotFound(
