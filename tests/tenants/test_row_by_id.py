@@ -62,6 +62,10 @@ def test_another_business_s_id_or_a_missing_one_is_not_found(business, other_bus
         get_owned(Customer, business, pk=theirs.pk + 10_000)
     with pytest.raises(NotFound):
         get_owned(Customer, business, pk="not a number")
+    with pytest.raises(NotFound):  # no column holds it: matches nothing, as Django's lookup
+        get_owned(Customer, business, pk=10**30)
+    with pytest.raises(NotFound):
+        get_owned(Customer, 10**30, pk=theirs.pk)
     assert get_owned(Customer, other_business, pk=theirs.pk).name == "Anahit"
     assert get_owned(Location, business, pk=ours.pk).name == "Westlands"  # another model
     with pytest.raises(NotFound):

@@ -69,6 +69,11 @@ def owned_row(model: type[_M], business_id: int, pk: int) -> _M | None:
     if statement is None:
         manager: Any = model.objects  # type: ignore[attr-defined]
         return manager.db_manager(alias).filter(business_id=business_id, pk=pk).first()  # type: ignore[no-any-return]
+    business: Any = model._meta.get_field("business")
+    if not _fits(model._meta.pk, connection, pk) or not _fits(
+        business.target_field, connection, business_id
+    ):
+        return None  # as Django's lookup: a number no such column holds matches nothing
     params = list(statement.params)
     params[statement.business_at], params[statement.id_at] = business_id, pk
     with connection.cursor() as cursor:
@@ -83,3 +88,8 @@ def owned_row(model: type[_M], business_id: int, pk: int) -> _M | None:
             value = convert(value, expression, connection)
         values[position] = value
     return model.from_db(alias, statement.names, values)
+
+
+def _fits(field: Any, connection: Any, value: int) -> bool:
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is None or value >= low) and (high is None or value <= high)

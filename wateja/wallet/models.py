@@ -166,7 +166,7 @@ class Transfer(BusinessOwned):
     amount = models.BigIntegerField()
     code = models.CharField(max_length=30)
     status = models.CharField(max_length=8, choices=TransferStatus.choices)
-    timeout_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    timeout_at = models.DateTimeField(null=True, blank=True)  # transfer_pending_timeout
     on_timeout = models.CharField(
         max_length=4, blank=True, help_text="post or void a pending transfer when it times out"
     )
@@ -178,8 +178,9 @@ class Transfer(BusinessOwned):
         on_delete=models.PROTECT,
         related_name="reversals",
         db_constraint=False,
+        db_index=False,  # transfer_reverses
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # transfer_business_time
 
     class Meta:
         ordering = ["id"]
@@ -190,9 +191,20 @@ class Transfer(BusinessOwned):
                 condition=~Q(debit_account=models.F("credit_account")), name="transfer_two_sides"
             ),
         ]
-        # the business's transfers by time (reports, Citus's whole-table key); partitioned tables
-        # carry no (business, id) key
-        indexes = [models.Index(fields=["business", "created_at"], name="transfer_business_time")]
+        # the business's transfers by time (reports, Citus's whole-table key; partitioned
+        # tables carry no (business, id) key); the other two are partial: a posted transfer
+        # that reverses nothing, nearly every one, adds no entry to them
+        indexes = [
+            models.Index(fields=["business", "created_at"], name="transfer_business_time"),
+            models.Index(
+                fields=["business", "timeout_at"],
+                condition=Q(status="pending"),
+                name="transfer_pending_timeout",
+            ),
+            models.Index(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="transfer_reverses"
+            ),
+        ]
 
 
 class Entry(BusinessOwned):
