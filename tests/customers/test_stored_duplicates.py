@@ -20,7 +20,7 @@ from wateja.customers.duplicates import (
     duplicates_refresh_many,
 )
 from wateja.customers.merging import customer_merge_record, customer_merge_undo
-from wateja.customers.models import Customer, DuplicateCandidate, DuplicateStatus
+from wateja.customers.models import Customer, DuplicateCandidate, DuplicateKey, DuplicateStatus
 from wateja.customers.privacy import customer_erase
 from wateja.customers.services import customer_create, customer_update
 
@@ -131,6 +131,24 @@ def test_the_bulk_refresh_of_a_whole_base_is_the_rebuild(business):
     DuplicateCandidate.objects.all().delete()
     duplicates_refresh_many(business, [c.pk for c in made])
     assert _pairs(business) == rebuilt
+
+
+def test_a_big_import_s_one_scan_finds_what_its_block_lists_find(business, monkeypatch):
+    made = _base(business)
+    imported = [c.pk for c in made[len(made) // 3 :]]  # the last two thirds: "an import"
+    duplicates_refresh_many(business, [c.pk for c in made[: len(made) // 3]])
+    before = _pairs(business)
+    duplicates_refresh_many(business, imported)  # few blocks: 500 to a query
+    by_lists = _pairs(business)
+    assert by_lists != before  # the import brought pairs of its own
+    DuplicateCandidate.objects.filter(business=business).delete()  # as before the import
+    DuplicateKey.objects.filter(business=business, customer_id__in=imported).delete()
+    duplicates_refresh_many(business, [c.pk for c in made[: len(made) // 3]])
+    assert _pairs(business) == before
+    monkeypatch.setattr(duplicates, "SCAN_ALL_FROM", 0)  # every block in one ordered scan
+    monkeypatch.setattr(duplicates, "BATCH", 7)  # names compared across blocks, 7 at a time
+    duplicates_refresh_many(business, imported)
+    assert _pairs(business) == by_lists
 
 
 def test_pairs_are_read_a_page_at_a_time_without_gaps_or_repeats(business):

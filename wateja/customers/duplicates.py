@@ -46,6 +46,7 @@ WINDOW = 8  # name keys compared on each side of a customer's own, in its block
 NAMESAKES = 3  # a name held by more customers of a city says nothing when contacts differ
 PHONE_DIGITS = 9  # the national number: the last digits of an E.164 number
 BATCH = 2000
+SCAN_ALL_FROM = 5_000  # touched blocks from which one ordered scan may replace IN lists
 SAME_PHONE = "same_phone"
 SIMILAR_NAME = "similar_name_same_city"
 SIMILAR_NAME_OTHER_CONTACT = "similar_name_other_contact"
@@ -281,9 +282,14 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
         return new is None or a in new or b in new
 
     def blocks(kind: str) -> Iterator[list[tuple[str, str, int]]]:
-        """The keys of `kind`, one block at a time, sorted by value."""
+        """The keys of `kind`, one block at a time, sorted by value: the touched blocks, 500
+        to a query, or one ordered scan of them all when the touched are a good part of them
+        (a big import: thousands of IN lists cost more than reading every key once)."""
         selected = keys.filter(kind=kind)
         chosen: list[str] | None = None if new is None else sorted(touched[kind])
+        many = chosen is not None and len(chosen) > SCAN_ALL_FROM
+        if many and len(chosen or ()) * 4 >= selected.count():
+            chosen = None
         for part in [None] if chosen is None else list(_chunks(chosen, 500)):
             rows: Any = selected if part is None else selected.filter(block__in=part)
             ordered = rows.order_by("block", "value", "customer_id").values_list(
@@ -304,15 +310,10 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
             for b in ids[i + 1 :]:
                 if wanted(a, b):
                     _add(pairs, a, b, SAME_PHONE, 1.0)
-    for group in blocks(DuplicateKeyKind.NAME):
-        held = Counter(value for _b, value, _c in group)
-        compare: list[tuple[int, int, bool]] = []
-        for i, (_b, value_a, a) in enumerate(group):
-            for _b2, value_b, b in group[i + 1 : i + 1 + WINDOW]:
-                if wanted(a, b):
-                    compare.append((a, b, max(held[value_a], held[value_b]) > NAMESAKES))
-        if not compare:
-            continue
+    compare: list[tuple[int, int, bool]] = []
+
+    def compare_names() -> None:
+        """The name pairs gathered so far, their customers read BATCH at a time."""
         ids = sorted({x for a, b, _c in compare for x in (a, b)})
         rows = {}
         for chunk in _chunks(ids, BATCH):
@@ -323,6 +324,17 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
                 found = name_pair(rows[a], rows[b], common=common)
                 if found:
                     _add(pairs, a, b, *found)
+        compare.clear()
+
+    for group in blocks(DuplicateKeyKind.NAME):
+        held = Counter(value for _b, value, _c in group)
+        for i, (_b, value_a, a) in enumerate(group):
+            for _b2, value_b, b in group[i + 1 : i + 1 + WINDOW]:
+                if wanted(a, b):
+                    compare.append((a, b, max(held[value_a], held[value_b]) > NAMESAKES))
+        if len(compare) >= BATCH:
+            compare_names()
+    compare_names()
     return _store(business_id, pairs)
 
 
