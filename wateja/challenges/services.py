@@ -18,13 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -165,61 +176,81 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, ""))
 
 
-def _scores(challenge: Challenge) -> QuerySet[Any]:
-    """The customers with their value (`score`) in the period, best first."""
-    customers = Customer.objects.filter(
-        business_id=challenge.business_id,
-        erased_at__isnull=True,
-        merged_into__isnull=True,
-        is_blocked=False,
-    )
+def _scores(challenge: Challenge) -> Iterator[tuple[int, str, int]]:
+    """(customer id, name, value in the period), best first (ties by id), for the customers
+    still active with a value above zero. The period's sales (or points) are summed per
+    customer first — one pass over the period, not a subquery per customer of the base —
+    and read in that order, 500 at a time, keeping those still active."""
     period = Q(placed_at__gte=challenge.starts_at, placed_at__lt=challenge.ends_at)
+    totals: QuerySet[Any]
     if challenge.metric in (Metric.VISITS, Metric.SPEND):
-        orders = (
-            Order.objects.filter(
-                period, business_id=challenge.business_id, customer_id=OuterRef("pk")
-            )
+        value = (
+            Count("id")
+            if challenge.metric == Metric.VISITS
+            else Sum(F("total_minor") - F("refunded_minor"))
+        )
+        totals = (
+            Order.objects.filter(period, business_id=challenge.business_id)
             .exclude(status=OrderStatus.VOIDED)
-            .order_by()
-            .values("customer_id")
-        )
-        if challenge.metric == Metric.VISITS:
-            value = orders.annotate(v=Count("id")).values("v")
-        else:
-            value = orders.annotate(v=Sum(F("total_minor") - F("refunded_minor"))).values("v")
-        scored = customers.annotate(score=Coalesce(Subquery(value), 0))
+            .exclude(customer_id=None)
+            .values(who=F("customer_id"))
+        ).annotate(score=value)
     else:
-        transfers = Transfer.objects.filter(
-            business_id=challenge.business_id,
-            created_at__gte=challenge.starts_at,
-            created_at__lt=challenge.ends_at,
-        ).exclude(status=TransferStatus.VOIDED)
-        earned = (
-            transfers.filter(
-                code__in=["earn", "earn_remainder"],
-                credit_account__customer_id=OuterRef("pk"),
-                credit_account__kind=Kind.POINTS,
+        reversed_ = Q(code="refund_reverse")
+        totals = (
+            Transfer.objects.filter(
+                Q(
+                    code__in=["earn", "earn_remainder"],
+                    credit_account__kind=Kind.POINTS,
+                    credit_account__customer__isnull=False,
+                )
+                | Q(
+                    reversed_,
+                    debit_account__kind=Kind.POINTS,
+                    debit_account__customer__isnull=False,
+                ),
+                business_id=challenge.business_id,
+                created_at__gte=challenge.starts_at,
+                created_at__lt=challenge.ends_at,
             )
-            .order_by()
-            .values("credit_account__customer_id")
-            .annotate(v=Sum("amount"))
-            .values("v")
-        )
-        taken = (
-            transfers.filter(
-                code="refund_reverse",
-                debit_account__customer_id=OuterRef("pk"),
-                debit_account__kind=Kind.POINTS,
+            .exclude(status=TransferStatus.VOIDED)
+            .values(
+                who=Case(
+                    When(reversed_, then=F("debit_account__customer_id")),
+                    default=F("credit_account__customer_id"),
+                )
             )
-            .order_by()
-            .values("debit_account__customer_id")
-            .annotate(v=Sum("amount"))
-            .values("v")
+            .annotate(
+                score=Sum(
+                    Case(
+                        When(reversed_, then=-F("amount")),
+                        default=F("amount"),
+                        output_field=BigIntegerField(),
+                    )
+                )
+            )
         )
-        scored = customers.annotate(
-            score=Coalesce(Subquery(earned), 0) - Coalesce(Subquery(taken), 0)
-        )
-    return scored.filter(score__gt=0).order_by("-score", "pk")  # type: ignore[no-any-return]
+    ranked = totals.filter(score__gt=0).order_by("-score", "who").values_list("who", "score")
+    chunk: list[tuple[int, int]] = []
+    for row in ranked.iterator(chunk_size=500):
+        chunk.append(row)
+        if len(chunk) == 500:
+            yield from _active_named(challenge.business_id, chunk)
+            chunk = []
+    yield from _active_named(challenge.business_id, chunk)
+
+
+def _active_named(business_id: int, ranked: list[tuple[int, int]]) -> list[tuple[int, str, int]]:
+    names = dict(
+        Customer.objects.filter(
+            business_id=business_id,
+            pk__in=[who for who, _score in ranked],
+            erased_at__isnull=True,
+            merged_into__isnull=True,
+            is_blocked=False,
+        ).values_list("pk", "name")
+    )
+    return [(who, names[who], int(score)) for who, score in ranked if who in names]
 
 
 def challenge_leaderboard(
@@ -232,8 +263,7 @@ def challenge_leaderboard(
         return _frozen(challenge, public=public)
     rows: list[Row] = []
     place, previous = 0, None
-    scores = _scores(challenge).values_list("pk", "name", "score")
-    for n, (customer_id, name, score) in enumerate(scores.iterator(), start=1):
+    for n, (customer_id, name, score) in enumerate(_scores(challenge), start=1):
         if score != previous:
             place, previous = n, score
         full = limit is not None and len(rows) >= limit

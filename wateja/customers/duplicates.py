@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -245,7 +246,10 @@ def duplicates_refresh_many(business: Business | int, customer_ids: Iterable[int
         new.update(r["id"] for r in rows)
     if not new:
         return 0
-    return _sweep(business_id, new)
+    found = _sweep(business_id, new)
+    if len(new) > BATCH:
+        _analyze()
+    return found
 
 
 def duplicates_rebuild(business: Business | int) -> dict[str, int]:
@@ -264,7 +268,19 @@ def duplicates_rebuild(business: Business | int) -> dict[str, int]:
             break
         last = rows[-1]["id"]
         count += len(_write_keys(business_id, rows))
-    return {"keys": count, "pairs": _sweep(business_id, None)}
+    found = {"keys": count, "pairs": _sweep(business_id, None)}
+    _analyze()
+    return found
+
+
+def _analyze() -> None:
+    """After a bulk write of keys and pairs, PostgreSQL's statistics of them, so that the
+    next queries are not planned for the tables as they were (autovacuum comes later)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (DuplicateKey, DuplicateCandidate):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _sweep(business_id: int, new: set[int] | None) -> int:
@@ -346,9 +362,7 @@ def duplicate_pairs(
 ) -> list[DuplicateCandidate]:
     """Open candidate pairs, surest first, `limit` a page; `after` is the (score, a, b) of
     the last pair of the page before (keyset pagination: each page is one index range)."""
-    pairs = DuplicateCandidate.objects.filter(
-        business_id=business.pk, status=DuplicateStatus.OPEN
-    ).select_related("customer_a", "customer_b")
+    pairs = DuplicateCandidate.objects.filter(business_id=business.pk, status=DuplicateStatus.OPEN)
     if after is not None:
         score, a, b = after
         pairs = pairs.filter(
@@ -356,7 +370,15 @@ def duplicate_pairs(
             | Q(score=score, customer_a_id__gt=a)
             | Q(score=score, customer_a_id=a, customer_b_id__gt=b)
         )
-    return list(pairs.order_by("-score", "customer_a_id", "customer_b_id")[:limit])
+    page = list(pairs.order_by("-score", "customer_a_id", "customer_b_id")[:limit])
+    # the page's customers by id in a second query, not a join: a join's plan over a big base
+    # depends on the pairs' statistics (a merge join over every customer when they are stale)
+    ids = {x for p in page for x in (p.customer_a_id, p.customer_b_id)}
+    customers = Customer.objects.filter(business_id=business.pk).in_bulk(ids)
+    for pair in page:
+        pair.customer_a = customers[pair.customer_a_id]
+        pair.customer_b = customers[pair.customer_b_id]
+    return page
 
 
 def duplicate_candidates(
