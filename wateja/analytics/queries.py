@@ -804,16 +804,16 @@ def customer_margins(
         *messages_params,
         margin_bp,
     ]
-    counts = _rows(
-        cte + "SELECT COUNT(*), SUM(CASE WHEN score < 0 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN score < 0 THEN paid ELSE 0 END) FROM x",
-        params,
-    )[0]
-    rows = _rows(
-        cte + "SELECT c, s, r, d, rewards, msgs, paid, n FROM x WHERE score < 0 "
-        "ORDER BY score, c LIMIT %s",
+    # the counts and the worst rows in one statement: `x`, read twice, is computed once
+    found = _rows(
+        cte + "SELECT 0, COUNT(*), SUM(CASE WHEN score < 0 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN score < 0 THEN paid ELSE 0 END), 0, 0, 0, 0, 0 FROM x "
+        "UNION ALL SELECT * FROM (SELECT 1, c, s, r, d, rewards, msgs, paid, n FROM x "
+        "WHERE score < 0 ORDER BY score, c LIMIT %s) worst",
         [*params, worst],
     )
+    counts = next(row[1:4] for row in found if row[0] == 0)
+    rows = [row[1:] for row in found if row[0] == 1]
     return (
         {"buyers": _int(counts[0]), "unprofitable": _int(counts[1]), "paid_minor": _int(counts[2])},
         [tuple(_int(v) for v in row) for row in rows],
