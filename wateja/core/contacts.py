@@ -3,6 +3,7 @@ default region), e-mail addresses, and names for duplicate detection."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from difflib import SequenceMatcher
@@ -119,9 +120,18 @@ def name_key(name: str) -> str:
     return " ".join(sorted(words))
 
 
-def name_similarity(a: str, b: str) -> float:
-    """0..1 similarity of two names after `name_key`."""
-    key_a, key_b = name_key(a), name_key(b)
+@functools.lru_cache(maxsize=8192)
+def _name_key_cached(name: str) -> str:
+    return name_key(name)  # a duplicate sweep compares each name with its ~16 neighbours
+
+
+def name_similarity(a: str, b: str, *, at_least: float = 0.0) -> float:
+    """0..1 similarity of two names after `name_key`. With `at_least`, a pair that cannot
+    reach it answers 0.0 from difflib's cheap upper bounds, without the full comparison."""
+    key_a, key_b = _name_key_cached(a), _name_key_cached(b)
     if not key_a or not key_b:
         return 0.0
-    return SequenceMatcher(None, key_a, key_b).ratio()
+    matcher = SequenceMatcher(None, key_a, key_b)
+    if at_least and (matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least):
+        return 0.0
+    return matcher.ratio()

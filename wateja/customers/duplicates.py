@@ -82,7 +82,7 @@ def name_pair(
 ) -> tuple[str, float] | None:
     """The reason and score of two similar names, or None below THRESHOLD. `common`: one of
     the two names is held by more than NAMESAKES customers of the city."""
-    score = name_similarity(a["name"], b["name"])
+    score = name_similarity(a["name"], b["name"], at_least=THRESHOLD)
     if score < THRESHOLD:
         return None
     for field in ("phone", "email"):
