@@ -131,6 +131,8 @@ def name_similarity(a: str, b: str, *, at_least: float = 0.0) -> float:
     key_a, key_b = _name_key_cached(a), _name_key_cached(b)
     if not key_a or not key_b:
         return 0.0
+    if key_a == key_b:
+        return 1.0
     matcher = SequenceMatcher(None, key_a, key_b)
     if at_least and (matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least):
         return 0.0
