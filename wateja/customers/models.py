@@ -137,6 +137,8 @@ class Customer(BusinessOwned):
             models.Index(fields=["business", "purchase_count"], name="customer_purchases"),
             models.Index(fields=["business", "total_spent_minor"], name="customer_spent"),
             models.Index(fields=["business", "birth_month"], name="customer_birth_month"),
+            models.Index(fields=["business", "language"], name="customer_language"),
+            models.Index(fields=["business", "source"], name="customer_source"),
             models.Index(fields=["business", "name", "id"], name="customer_by_name"),
             models.Index(F("business"), Upper("city"), name="customer_city_iexact"),
         ]
