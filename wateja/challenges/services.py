@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wateja.challenges.models import Challenge, ChallengeStatus, ChallengeWinner, Metric
+from wateja.core.chunks import chunked
 from wateja.core.errors import Conflict, ValidationFailed
 from wateja.core.localtime import local_date
 from wateja.customers.models import Channel, Consent, Customer
@@ -231,13 +232,8 @@ def _scores(challenge: Challenge) -> Iterator[tuple[int, str, int]]:
             )
         )
     ranked = totals.filter(score__gt=0).order_by("-score", "who").values_list("who", "score")
-    chunk: list[tuple[int, int]] = []
-    for row in ranked.iterator(chunk_size=500):
-        chunk.append(row)
-        if len(chunk) == 500:
-            yield from _active_named(challenge.business_id, chunk)
-            chunk = []
-    yield from _active_named(challenge.business_id, chunk)
+    for chunk in chunked(ranked.iterator(chunk_size=500), 500):
+        yield from _active_named(challenge.business_id, chunk)
 
 
 def _active_named(business_id: int, ranked: list[tuple[int, int]]) -> list[tuple[int, str, int]]:

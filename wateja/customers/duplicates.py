@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from wateja.core.chunks import chunked
 from wateja.core.contacts import name_similarity
 from wateja.customers.models import (
     ContactKind,
@@ -40,7 +40,6 @@ from wateja.customers.models import (
 )
 from wateja.tenants.models import Business
 
-T = TypeVar("T")
 THRESHOLD = 0.85  # the least name similarity offered
 UNSURE = 0.5  # the score of a pair whose contacts disagree
 WINDOW = 8  # name keys compared on each side of a customer's own, in its block
@@ -227,19 +226,13 @@ def _holders(business_id: int, block: str, values: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-def _chunks(ids: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(ids)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def duplicates_refresh_many(business: Business | int, customer_ids: Iterable[int]) -> int:
     """`duplicates_refresh` for many customers at once (an import's): their keys are written
     in batches, then one sweep over the phone and name blocks they touch compares each of
     them with its neighbours, as the one-by-one refresh would. Returns the pairs stored."""
     business_id = business if isinstance(business, int) else business.pk
     new: set[int] = set()
-    for chunk in _chunks(customer_ids, BATCH):
+    for chunk in chunked(customer_ids, BATCH):
         _forget(business_id, chunk)
         rows = list(_active(business_id).filter(pk__in=chunk).values(*ROW_FIELDS))
         _write_keys(business_id, rows)
@@ -289,7 +282,7 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
     keys = DuplicateKey.objects.filter(business_id=business_id)
     touched: dict[str, set[str]] = {DuplicateKeyKind.PHONE: set(), DuplicateKeyKind.NAME: set()}
     if new is not None:
-        for chunk in _chunks(sorted(new), BATCH):
+        for chunk in chunked(sorted(new), BATCH):
             for kind, block in keys.filter(customer_id__in=chunk).values_list("kind", "block"):
                 touched[kind].add(block)
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
@@ -303,10 +296,13 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
         (a big import: thousands of IN lists cost more than reading every key once)."""
         selected = keys.filter(kind=kind)
         chosen: list[str] | None = None if new is None else sorted(touched[kind])
-        many = chosen is not None and len(chosen) > SCAN_ALL_FROM
-        if many and len(chosen or ()) * 4 >= selected.count():
+        if (
+            chosen is not None
+            and len(chosen) > SCAN_ALL_FROM
+            and len(chosen) * 4 >= selected.count()
+        ):
             chosen = None
-        for part in [None] if chosen is None else list(_chunks(chosen, 500)):
+        for part in [None] if chosen is None else list(chunked(chosen, 500)):
             rows: Any = selected if part is None else selected.filter(block__in=part)
             ordered = rows.order_by("block", "value", "customer_id").values_list(
                 "block", "value", "customer_id"
@@ -332,7 +328,7 @@ def _sweep(business_id: int, new: set[int] | None) -> int:
         """The name pairs gathered so far, their customers read BATCH at a time."""
         ids = sorted({x for a, b, _c in compare for x in (a, b)})
         rows = {}
-        for chunk in _chunks(ids, BATCH):
+        for chunk in chunked(ids, BATCH):
             for row in _active(business_id).filter(pk__in=chunk).values(*ROW_FIELDS):
                 rows[row["id"]] = row
         for a, b, common in compare:
@@ -375,7 +371,8 @@ def duplicate_pairs(
     # depends on the pairs' statistics (a merge join over every customer when they are stale)
     ids = {x for p in page for x in (p.customer_a_id, p.customer_b_id)}
     customers = Customer.objects.filter(business_id=business.pk).in_bulk(ids)
-    for pair in page:
+    page = [p for p in page if p.customer_a_id in customers and p.customer_b_id in customers]
+    for pair in page:  # (as the join did, a pair whose customer is gone is left out)
         pair.customer_a = customers[pair.customer_a_id]
         pair.customer_b = customers[pair.customer_b_id]
     return page

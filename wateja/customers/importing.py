@@ -54,6 +54,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from wateja.core.cards import new_card_numbers
+from wateja.core.chunks import chunked
 from wateja.core.contacts import name_key
 from wateja.core.errors import Conflict, DomainError, ValidationFailed
 from wateja.core.files import open_private, private_folder
@@ -1800,11 +1801,6 @@ def import_customers(job: ImportJob) -> models.QuerySet[Customer]:
     return Customer.objects.for_business(job.business).filter(import_job=job)
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), UNDO_CHUNK):
-        yield list(ids[start : start + UNDO_CHUNK])
-
-
 def import_activity(job: ImportJob, ids: Sequence[int] | None = None) -> dict[int, list[str]]:
     """What the import's customers did since it ran ({customer id: [what]}): purchases,
     messages received, referrals, wallet use (from the wallet's hook), changes by staff, cards,
@@ -1831,7 +1827,7 @@ def import_activity(job: ImportJob, ids: Sequence[int] | None = None) -> dict[in
         with contextlib.suppress(Exception):
             Customer._meta.get_field(name)
             relations.append((name, label, not_counted))
-    for chunk in _chunks(list(ids)):
+    for chunk in chunked(ids, UNDO_CHUNK):
         customers = Customer.objects.filter(pk__in=chunk)
         for pk, count, last, updated, erased, merged in customers.values_list(
             "pk", "purchase_count", "last_purchase_at", "updated_at", "erased_at", "merged_into"
@@ -1942,10 +1938,10 @@ def import_undo(
         for step in hooks.import_steps:
             kept |= set(step.undo(locked, ids, actor) or ())
         removed = [pk for pk in ids if pk not in kept]
-        for chunk in _chunks(removed):
+        for chunk in chunked(removed, UNDO_CHUNK):
             Customer.objects.filter(pk__in=chunk).delete()
         closed = sorted(kept)
-        for chunk in _chunks(closed):
+        for chunk in chunked(closed, UNDO_CHUNK):
             _close(chunk)
         undo = {
             "at": _now_iso(),

@@ -51,6 +51,7 @@ from reportlab.platypus import (
 )
 
 from wateja.core.cards import format_card_number
+from wateja.core.chunks import chunked
 from wateja.core.contacts import format_phone
 from wateja.core.formatting import format_count, format_day, format_moment
 from wateja.core.money import Money, MoneyError, format_money
@@ -586,14 +587,7 @@ def _card_numbers(business: Business, customer_ids: list[int]) -> dict[int, str]
 def _batches(customers: Iterable[Customer]) -> Iterator[list[Customer]]:
     if isinstance(customers, QuerySet):
         customers = customers.iterator(chunk_size=_BATCH)
-    batch: list[Customer] = []
-    for customer in customers:
-        batch.append(customer)
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return chunked(customers, _BATCH)
 
 
 def _page_footer(business: Business, left_text: str) -> Callable[[Canvas, int, int], None]:

@@ -30,6 +30,8 @@ class _Statement:
     id_at: int
     names: list[str]
     converters: list[tuple[int, list[Any], Any]]
+    business_range: tuple[int | None, int | None]  # what the columns can hold
+    id_range: tuple[int | None, int | None]
 
 
 def _compiled(model: type[models.Model], alias: str) -> _Statement | None:
@@ -53,7 +55,18 @@ def _compiled(model: type[models.Model], alias: str) -> _Statement | None:
             [column[0] for column in select]
         ).items()
     ]
-    return _Statement(sql, params, params.index(_BUSINESS), params.index(_ID), names, converters)
+    business: Any = model._meta.get_field("business")
+    ranges = compiler.connection.ops.integer_field_range
+    return _Statement(
+        sql,
+        params,
+        params.index(_BUSINESS),
+        params.index(_ID),
+        names,
+        converters,
+        ranges(business.target_field.get_internal_type()),
+        ranges(model._meta.pk.get_internal_type()),
+    )
 
 
 def owned_row(model: type[_M], business_id: int, pk: int) -> _M | None:
@@ -69,10 +82,7 @@ def owned_row(model: type[_M], business_id: int, pk: int) -> _M | None:
     if statement is None:
         manager: Any = model.objects  # type: ignore[attr-defined]
         return manager.db_manager(alias).filter(business_id=business_id, pk=pk).first()  # type: ignore[no-any-return]
-    business: Any = model._meta.get_field("business")
-    if not _fits(model._meta.pk, connection, pk) or not _fits(
-        business.target_field, connection, business_id
-    ):
+    if not _fits(statement.business_range, business_id) or not _fits(statement.id_range, pk):
         return None  # as Django's lookup: a number no such column holds matches nothing
     params = list(statement.params)
     params[statement.business_at], params[statement.id_at] = business_id, pk
@@ -90,6 +100,6 @@ def owned_row(model: type[_M], business_id: int, pk: int) -> _M | None:
     return model.from_db(alias, statement.names, values)
 
 
-def _fits(field: Any, connection: Any, value: int) -> bool:
-    low, high = connection.ops.integer_field_range(field.get_internal_type())
+def _fits(bounds: tuple[int | None, int | None], value: int) -> bool:
+    low, high = bounds
     return (low is None or value >= low) and (high is None or value <= high)
